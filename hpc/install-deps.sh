@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs every Debian package cdcnn needs to build, test, export models and
+# draw figures. Quick when everything is already there: it asks dpkg first and
+# only calls apt-get for what is missing.
+set -euo pipefail
+
+packages=(
+  # build
+  build-essential cmake pkg-config
+  # C++ dependencies
+  libopenmpi-dev openmpi-bin
+  libeigen3-dev
+  libhdf5-dev hdf5-tools
+  libboost-program-options-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libstb-dev
+  # Python side: exporter, golden references, training, figures (never on the inference path)
+  python3 python3-numpy python3-h5py python3-matplotlib
+  python3-torch python3-torchvision
+  # data
+  dataset-fashion-mnist
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$p")
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: done"

@@ -1,0 +1,46 @@
+#include "layers/dense.hpp"
+
+#include "core/error.hpp"
+
+namespace cdcnn {
+
+Dense::Dense(std::string name, Matrix weight, Vector bias)
+    : LinearLayer(std::move(name), std::move(weight), std::move(bias)) {}
+
+std::unique_ptr<Layer> Dense::from_spec(const LayerSpec& spec) {
+  auto w_it = spec.params.find("weight");
+  require(w_it != spec.params.end(), spec.where(), ": missing dataset 'weight'");
+  const Tensor& w = w_it->second;
+  require(w.rank() == 2, spec.where(), ": dataset 'weight' must be 2-D {out_features, in_features}, has shape ",
+          to_string(w.shape()));
+  const Index out = w.dim(0), in = w.dim(1);
+  require(out > 0 && in > 0, spec.where(), ": dataset 'weight' has an empty dimension");
+  Vector bias = Vector::Zero(out);
+  if (spec.has_param("bias")) bias = spec.param("bias", {out}).flat();
+  return std::make_unique<Dense>(spec.name, w.matrix(out, in), std::move(bias));
+}
+
+Shape Dense::output_shape(const Shape& in) const {
+  require(in.size() == 1 && in[0] == cols(), where(), ": expects input of shape ", cols(), ", got ", to_string(in),
+          " (add a flatten layer before it?)");
+  return {rows()};
+}
+
+LayerSpec Dense::spec() const {
+  LayerSpec s{.kind = "dense", .name = name()};
+  s.params.emplace("weight", Tensor::from_matrix(weight(), {rows(), cols()}));
+  s.params.emplace("bias", Tensor::from_matrix(bias().transpose(), {rows()}));
+  return s;
+}
+
+Matrix Dense::lower(const Tensor& x) const { return x.matrix(cols(), 1); }
+
+Tensor Dense::forward_impl(const Tensor& x, const Shape& out_shape) const {
+  // Batch 1 is a matrix-vector product: memory bound on W, so no copy of x.
+  Tensor y(out_shape);
+  y.flat().noalias() = weight() * x.flat();
+  y.flat() += bias();
+  return y;
+}
+
+}  // namespace cdcnn

@@ -1,0 +1,94 @@
+#pragma once
+// The Layer interface. A layer maps one batch-1 tensor to another. Layers
+// know nothing of codes or MPI; the runtime only needs the GEMM view that
+// linear layers (Dense, ConvNd) expose through LinearLayer.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/tensor.hpp"
+#include "layers/layer_spec.hpp"
+
+namespace cdcnn {
+
+class LinearLayer;
+
+class Layer {
+ public:
+  explicit Layer(std::string name) : name_(std::move(name)) {}
+  virtual ~Layer() = default;
+  Layer(const Layer&) = delete;
+  Layer& operator=(const Layer&) = delete;
+
+  const std::string& name() const { return name_; }
+  /// The registry key ("dense", "conv2d", ...).
+  virtual std::string_view kind() const = 0;
+
+  /// Shape of the output for an input of shape `in`. Throws Error naming the
+  /// layer if `in` is not acceptable (wrong rank, channels, too small...).
+  virtual Shape output_shape(const Shape& in) const = 0;
+
+  /// Runs the layer. Not virtual: it checks the input once, here, and every
+  /// layer gets the check for free (Ginkgo's apply / apply_impl).
+  Tensor forward(const Tensor& x) const;
+
+  /// Floating-point operations (a multiply-add counts 2) for input `in`.
+  virtual std::int64_t flops(const Shape& in) const { return 0; }
+  /// Number of stored parameters (weights, biases, statistics).
+  virtual std::int64_t parameter_count() const { return 0; }
+
+  /// The layer as a model file stores it (kind, name, attributes, params).
+  virtual LayerSpec spec() const = 0;
+
+  /// Non-null for layers that are Y = W·X + b (the ones the runtime splits).
+  virtual const LinearLayer* as_linear() const { return nullptr; }
+
+  /// "layer 'conv1' (conv2d)" for messages.
+  std::string where() const;
+
+ protected:
+  /// `out_shape` is output_shape(x.shape()), already computed by forward().
+  virtual Tensor forward_impl(const Tensor& x, const Shape& out_shape) const = 0;
+
+ private:
+  std::string name_;
+};
+
+/// A layer that is Y = W·X + b on its GEMM view (DESIGN §1):
+///  - W is m×q (m output features or channels; for a grouped conv, W is
+///    block diagonal over the groups so the view stays a single GEMM);
+///  - lower(x) gives X, q×P (P = 1 for Dense, the output positions for ConvNd);
+///  - Y = W·X + b·1ᵀ is m×P, and raise() turns it into the output tensor.
+/// The runtime splits the rows of W (output splitting): a row block of W times
+/// X is a row block of Y, computed on another device.
+class LinearLayer : public Layer {
+ public:
+  LinearLayer(std::string name, Matrix weight, Vector bias);
+
+  const Matrix& weight() const { return weight_; }
+  const Vector& bias() const { return bias_; }
+  Index rows() const { return weight_.rows(); }
+  Index cols() const { return weight_.cols(); }
+
+  /// X (q×P) for input x (whose shape output_shape() accepts).
+  virtual Matrix lower(const Tensor& x) const = 0;
+  /// The output tensor for Y (m×P, bias included) of an input of shape `in`.
+  /// Row-major storage makes this a reshape: Y's rows are output channels.
+  Tensor raise(Matrix y, const Shape& in) const;
+
+  std::int64_t parameter_count() const override { return weight_.size() + bias_.size(); }
+  const LinearLayer* as_linear() const override { return this; }
+
+ protected:
+  /// Default: raise(W·lower(x) + b). Grouped convs override it to skip the
+  /// zero blocks of W.
+  Tensor forward_impl(const Tensor& x, const Shape& out_shape) const override;
+
+ private:
+  Matrix weight_;
+  Vector bias_;
+};
+
+}  // namespace cdcnn

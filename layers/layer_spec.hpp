@@ -1,0 +1,41 @@
+#pragma once
+// A layer as stored in a model file: its kind, its name, its attributes and
+// its parameter tensors. Factories build layers from a LayerSpec; layers give
+// one back so a model can be written out again. The getters throw Error
+// naming the layer and the field, which is how the model loader's messages
+// come to say exactly what is wrong.
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/tensor.hpp"
+
+namespace cdcnn {
+
+struct LayerSpec {
+  std::string kind;  ///< registry key, e.g. "conv2d"
+  std::string name;  ///< unique within a model, e.g. "features.0" or "fc6"
+  std::map<std::string, std::vector<Index>> ints;  ///< integer attributes (scalars are 1-element)
+  std::map<std::string, double> reals;             ///< real attributes
+  std::map<std::string, Tensor> params;            ///< weight, bias, running_mean, ...
+
+  /// "layer 'conv1' (conv2d)": the prefix of every message about this layer.
+  std::string where() const;
+
+  /// The integer attribute `key`, which must hold exactly `count` values.
+  std::vector<Index> int_list(const std::string& key, std::size_t count) const;
+  /// A scalar integer attribute; `fallback` if absent (nullopt fallback = required).
+  Index int_value(const std::string& key) const;
+  Index int_value(const std::string& key, Index fallback) const;
+  /// An integer list attribute of `count` values, or `fallback` repeated if absent.
+  std::vector<Index> int_list_or(const std::string& key, std::size_t count, Index fallback) const;
+  double real_value(const std::string& key) const;
+  double real_value(const std::string& key, double fallback) const;
+
+  /// The parameter `key`, which must have exactly `shape`.
+  const Tensor& param(const std::string& key, const Shape& shape) const;
+  bool has_param(const std::string& key) const { return params.count(key) != 0; }
+};
+
+}  // namespace cdcnn

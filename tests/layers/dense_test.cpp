@@ -1,0 +1,38 @@
+#include "layers/dense.hpp"
+
+#include <gtest/gtest.h>
+
+#include "core/error.hpp"
+
+namespace cdcnn {
+namespace {
+
+TEST(Dense, ComputesWxPlusB) {
+  Matrix w(2, 3);
+  w << 1, 2, 3, 4, 5, 6;
+  Vector b(2);
+  b << 0.5f, -1.0f;
+  Dense d("fc", w, b);
+  Tensor y = d.forward(Tensor({3}, {1, 0, -1}));
+  EXPECT_FLOAT_EQ(y[0], 1 - 3 + 0.5f);
+  EXPECT_FLOAT_EQ(y[1], 4 - 6 - 1.0f);
+}
+
+TEST(Dense, GemmViewReproducesForward) {
+  Matrix w = Matrix::Random(5, 4);
+  Vector b = Vector::Random(5);
+  Dense d("fc", w, b);
+  Tensor x({4}, {0.1f, 0.2f, -0.3f, 0.4f});
+  Matrix y = d.weight() * d.lower(x);
+  y.colwise() += d.bias();
+  EXPECT_LT(max_relative_error(d.raise(y, x.shape()), d.forward(x)), 1e-6);
+}
+
+TEST(Dense, RefusesAnInputOfTheWrongShape) {
+  Dense d("fc", Matrix::Zero(2, 3), Vector::Zero(2));
+  EXPECT_THROW(d.forward(Tensor({4})), Error);
+  EXPECT_THROW(d.forward(Tensor({1, 3})), Error);
+}
+
+}  // namespace
+}  // namespace cdcnn
