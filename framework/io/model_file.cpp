@@ -1,0 +1,117 @@
+#include "io/model_file.hpp"
+
+#include <set>
+
+#include "core/error.hpp"
+
+namespace cdcnn {
+
+namespace {
+
+constexpr const char* kFormat = "cdcnn-model";
+constexpr std::int64_t kFormatVersion = 1;
+// Attributes of a layer group that are not layer attributes.
+const std::set<std::string> kReservedLayerAttributes = {"kind", "name"};
+
+LayerSpec read_layer_spec(const h5::Location& group) {
+  LayerSpec spec;
+  spec.kind = group.read_string("kind");
+  spec.name = group.read_string("name");
+  require(!spec.name.empty(), group.where(), ": attribute 'name' is empty");
+  for (const auto& attr : group.attribute_names()) {
+    if (kReservedLayerAttributes.count(attr)) continue;
+    if (group.attribute_is_integer(attr))
+      spec.ints[attr] = group.read_ints(attr);
+    else {
+      auto values = group.read_reals(attr);
+      require(values.size() == 1, group.where(), ": real attribute '", attr, "' must be a scalar");
+      spec.reals[attr] = values[0];
+    }
+  }
+  for (const auto& child : group.children()) {
+    try {
+      spec.params.emplace(child, group.read_tensor(child));
+    } catch (const Error& e) {
+      throw Error(cat(e.what(), " (layer '", spec.name, "', ", spec.kind, ")"));
+    }
+  }
+  return spec;
+}
+
+}  // namespace
+
+Model read_model(const h5::Location& root, const LayerRegistry& registry) {
+  require(root.has_attribute("format") && root.read_string("format") == kFormat, root.where(),
+          ": not a cdcnn model file (attribute 'format' must be \"", kFormat, "\")");
+  const auto version = root.read_ints("format_version");
+  require(version.size() == 1 && version[0] == kFormatVersion, root.where(), ": format_version must be ",
+          kFormatVersion);
+  const auto input = root.read_ints("input_shape");
+  require(!input.empty(), root.where(), ": attribute 'input_shape' is empty");
+  const std::string name = root.has_attribute("name") ? root.read_string("name") : "model";
+
+  InputNormalisation norm;
+  if (root.has_attribute("input_mean") || root.has_attribute("input_std")) {
+    norm.mean = root.read_reals("input_mean");
+    norm.std = root.read_reals("input_std");
+  }
+
+  const h5::Location layers = root.group("layers");
+  const auto count = layers.read_ints("count");
+  require(count.size() == 1 && count[0] > 0, layers.where(), ": attribute 'count' must be a positive integer");
+  const auto children = layers.children();
+  require(static_cast<std::int64_t>(children.size()) == count[0], layers.where(), ": holds ", children.size(),
+          " layer groups but 'count' says ", count[0]);
+
+  std::vector<std::unique_ptr<Layer>> built;
+  for (std::int64_t i = 0; i < count[0]; ++i) {
+    const std::string key = std::to_string(i);
+    require(layers.has(key), layers.where(), ": missing layer group '", key, "' (groups are named 0..", count[0] - 1,
+            ")");
+    const LayerSpec spec = read_layer_spec(layers.group(key));
+    try {
+      built.push_back(registry.make(spec));
+    } catch (const Error& e) {
+      throw Error(cat(root.file(), ": ", e.what()));
+    }
+  }
+  try {
+    return Model(name, Shape(input.begin(), input.end()), std::move(built), std::move(norm));
+  } catch (const Error& e) {
+    throw Error(cat(root.file(), ": ", e.what()));
+  }
+}
+
+Model load_model(const std::string& path, const LayerRegistry& registry) {
+  h5::File file(path, h5::File::Mode::read);
+  return read_model(file, registry);
+}
+
+void write_model(const Model& model, const h5::Location& root) {
+  root.write_string("format", kFormat);
+  root.write_ints("format_version", {kFormatVersion}, true);
+  root.write_ints("input_shape", model.input_shape());
+  root.write_string("name", model.name());
+  if (!model.normalisation().empty()) {
+    root.write_reals("input_mean", model.normalisation().mean);
+    root.write_reals("input_std", model.normalisation().std);
+  }
+  const h5::Location layers = root.create_group("layers");
+  layers.write_ints("count", {static_cast<std::int64_t>(model.size())}, true);
+  for (std::size_t i = 0; i < model.size(); ++i) {
+    const LayerSpec spec = model.layer(i).spec();
+    const h5::Location group = layers.create_group(std::to_string(i));
+    group.write_string("kind", spec.kind);
+    group.write_string("name", spec.name);
+    for (const auto& [key, values] : spec.ints) group.write_ints(key, values, values.size() == 1);
+    for (const auto& [key, value] : spec.reals) group.write_reals(key, {value}, true);
+    for (const auto& [key, tensor] : spec.params) group.write_tensor(key, tensor);
+  }
+}
+
+void save_model(const Model& model, const std::string& path) {
+  h5::File file(path, h5::File::Mode::truncate);
+  write_model(model, file);
+}
+
+}  // namespace cdcnn

@@ -1,0 +1,24 @@
+#pragma once
+// Reading and writing the HDF5 model file (schema: docs/model-file.md).
+// The reader checks everything — format tag, layer count, every layer's kind,
+// attributes and datasets, shapes through the whole network — and reports the
+// first problem as one Error naming the file, the layer and the field.
+
+#include <string>
+
+#include "io/hdf5.hpp"
+#include "layers/model.hpp"
+#include "layers/registry.hpp"
+
+namespace cdcnn {
+
+/// Loads a model file; layer kinds come from `registry`.
+Model load_model(const std::string& path, const LayerRegistry& registry = layer_registry());
+/// Writes `model` to `path` (truncating it).
+void save_model(const Model& model, const std::string& path);
+
+/// The same, at an already open location (the coded-weight file embeds a model).
+Model read_model(const h5::Location& root, const LayerRegistry& registry = layer_registry());
+void write_model(const Model& model, const h5::Location& root);
+
+}  // namespace cdcnn

@@ -1,0 +1,65 @@
+#include "layers/model.hpp"
+
+#include <set>
+
+#include "core/error.hpp"
+
+namespace cdcnn {
+
+Model::Model(std::string name, Shape input_shape, std::vector<std::unique_ptr<Layer>> layers,
+             InputNormalisation normalisation)
+    : name_(std::move(name)), layers_(std::move(layers)), normalisation_(std::move(normalisation)) {
+  require(!layers_.empty(), "model '", name_, "' has no layers");
+  for (Index d : input_shape) require(d > 0, "model '", name_, "': input shape ", to_string(input_shape),
+                                      " must have positive dimensions");
+  if (!normalisation_.empty()) {
+    require(normalisation_.mean.size() == normalisation_.std.size() && !input_shape.empty() &&
+                static_cast<Index>(normalisation_.mean.size()) == input_shape[0],
+            "model '", name_, "': input_mean and input_std need one value per input channel (",
+            input_shape.empty() ? 0 : input_shape[0], ")");
+    for (double s : normalisation_.std) require(s > 0, "model '", name_, "': input_std must be positive");
+  }
+  shapes_.push_back(std::move(input_shape));
+  std::set<std::string> names;
+  for (const auto& layer : layers_) {
+    require(names.insert(layer->name()).second, "model '", name_, "': two layers are named '", layer->name(), "'");
+    shapes_.push_back(layer->output_shape(shapes_.back()));
+  }
+}
+
+std::size_t Model::index_of(const std::string& layer_name) const {
+  std::string known;
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    if (layers_[i]->name() == layer_name) return i;
+    known += (i ? ", " : "") + layers_[i]->name();
+  }
+  throw Error(cat("model '", name_, "' has no layer '", layer_name, "' (layers: ", known, ")"));
+}
+
+Tensor Model::forward(const Tensor& x) const {
+  require(x.shape() == input_shape(), "model '", name_, "' expects input of shape ", to_string(input_shape()),
+          ", got ", to_string(x.shape()));
+  return forward_range(x, 0, layers_.size());
+}
+
+Tensor Model::forward_range(const Tensor& x, std::size_t first, std::size_t last) const {
+  require(first <= last && last <= layers_.size(), "model '", name_, "': bad layer range");
+  if (first == last) return x;
+  Tensor y = layers_[first]->forward(x);
+  for (std::size_t i = first + 1; i < last; ++i) y = layers_[i]->forward(y);
+  return y;
+}
+
+std::int64_t Model::flops() const {
+  std::int64_t total = 0;
+  for (std::size_t i = 0; i < layers_.size(); ++i) total += layers_[i]->flops(shapes_[i]);
+  return total;
+}
+
+std::int64_t Model::parameter_count() const {
+  std::int64_t total = 0;
+  for (const auto& l : layers_) total += l->parameter_count();
+  return total;
+}
+
+}  // namespace cdcnn
