@@ -22,6 +22,11 @@ Index LayerSpec::int_value(const std::string& key, Index fallback) const {
 
 std::vector<Index> LayerSpec::int_list_or(const std::string& key, std::size_t count, Index fallback) const {
   if (!ints.count(key)) return std::vector<Index>(count, fallback);
+  return int_list_broadcast(key, count);
+}
+
+std::vector<Index> LayerSpec::int_list_broadcast(const std::string& key, std::size_t count) const {
+  require(ints.count(key), where(), ": missing attribute '", key, "'");
   const auto& v = ints.at(key);
   // PyTorch lets a scalar stand for all spatial dims (kernel_size=3): accept that too.
   if (v.size() == 1 && count > 1) return std::vector<Index>(count, v[0]);

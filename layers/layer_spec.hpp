@@ -30,6 +30,9 @@ struct LayerSpec {
   Index int_value(const std::string& key, Index fallback) const;
   /// An integer list attribute of `count` values, or `fallback` repeated if absent.
   std::vector<Index> int_list_or(const std::string& key, std::size_t count, Index fallback) const;
+  /// A required integer list of `count` values; one scalar stands for all of
+  /// them (PyTorch's kernel_size=3).
+  std::vector<Index> int_list_broadcast(const std::string& key, std::size_t count) const;
   double real_value(const std::string& key) const;
   double real_value(const std::string& key, double fallback) const;
 
