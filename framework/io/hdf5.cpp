@@ -141,7 +141,7 @@ herr_t collect_name(hid_t, const char* name, const void*, void* out) {
   static_cast<std::vector<std::string>*>(out)->emplace_back(name);
   return 0;
 }
-herr_t collect_link(hid_t, const char* name, const H5L_info2_t*, void* out) {
+herr_t collect_link(hid_t, const char* name, const H5L_info_t*, void* out) {
   static_cast<std::vector<std::string>*>(out)->emplace_back(name);
   return 0;
 }
@@ -149,7 +149,7 @@ herr_t collect_link(hid_t, const char* name, const H5L_info2_t*, void* out) {
 
 std::vector<std::string> Location::children() const {
   std::vector<std::string> names;
-  check(H5Literate2(id(), H5_INDEX_NAME, H5_ITER_INC, nullptr, collect_link, &names),
+  check(H5Literate(id(), H5_INDEX_NAME, H5_ITER_INC, nullptr, collect_link, &names),
         cat(where(), ": cannot list members"));
   return names;
 }

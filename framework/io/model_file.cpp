@@ -115,3 +115,29 @@ void save_model(const Model& model, const std::string& path) {
 }
 
 }  // namespace cdcnn
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "layers/zoo.hpp"
+
+namespace cdcnn {
+
+std::string zoo_directory() {
+  if (const char* env = std::getenv("CDCNN_ZOO_DIR"); env && *env) return env;
+  return CDCNN_SOURCE_ZOO_DIR;
+}
+
+Model open_model(const std::string& name_or_path, std::uint64_t seed) {
+  if (std::filesystem::is_regular_file(name_or_path)) return load_model(name_or_path);
+  if (is_zoo_name(name_or_path)) {
+    const std::string file = zoo_directory() + "/" + name_or_path + ".h5";
+    if (std::filesystem::is_regular_file(file)) return load_model(file);
+    return zoo_model(name_or_path, seed);
+  }
+  std::string zoo;
+  for (const auto& n : zoo_names()) zoo += (zoo.empty() ? "" : ", ") + n;
+  throw Error(cat("--model: '", name_or_path, "' is neither a model file nor a zoo model (zoo: ", zoo, ")"));
+}
+
+}  // namespace cdcnn

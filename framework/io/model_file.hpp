@@ -22,3 +22,16 @@ Model read_model(const h5::Location& root, const LayerRegistry& registry = layer
 void write_model(const Model& model, const h5::Location& root);
 
 }  // namespace cdcnn
+
+namespace cdcnn {
+
+/// Where zoo weight files live: $CDCNN_ZOO_DIR if set, else the source tree's layers/zoo.
+std::string zoo_directory();
+
+/// A model named on the command line: an existing file is loaded; a zoo name
+/// loads `<zoo_directory()>/<name>.h5` when that file exists (the trained
+/// fmnist-cnn) and otherwise builds the zoo network with weights from `seed`.
+/// Error listing the zoo when `name_or_path` is neither.
+Model open_model(const std::string& name_or_path, std::uint64_t seed = 0);
+
+}  // namespace cdcnn
