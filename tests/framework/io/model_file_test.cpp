@@ -1,0 +1,170 @@
+#include "io/model_file.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+
+#include "core/error.hpp"
+#include "layers/dense.hpp"
+
+namespace cdcnn {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string temp_path(const std::string& name) {
+  return (fs::temp_directory_path() / ("cdcnn_model_file_test_" + name + ".h5")).string();
+}
+
+/// A two-layer dense model (4 -> 3 -> 2) written through the public writer.
+Model tiny_model() {
+  std::vector<std::unique_ptr<Layer>> layers;
+  layers.push_back(std::make_unique<Dense>("fc1", Matrix::Random(3, 4), Vector::Random(3)));
+  layers.push_back(std::make_unique<Dense>("fc2", Matrix::Random(2, 3), Vector::Random(2)));
+  return Model("tiny", {4}, std::move(layers));
+}
+
+/// Writes the tiny model, lets `spoil` damage it through raw HDF5 calls, and
+/// returns the message load_model throws (or "" if it loads).
+std::string load_error_after(const std::string& name, const std::function<void(hid_t file)>& spoil) {
+  const std::string path = temp_path(name);
+  save_model(tiny_model(), path);
+  hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  spoil(f);
+  H5Fclose(f);
+  try {
+    load_model(path);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+void write_float_dataset(hid_t file, const char* path, std::vector<hsize_t> dims, std::vector<float> values) {
+  H5Ldelete(file, path, H5P_DEFAULT);
+  hid_t space = H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr);
+  hid_t d = H5Dcreate2(file, path, H5T_IEEE_F32LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data());
+  H5Dclose(d);
+  H5Sclose(space);
+}
+
+TEST(ModelFile, RoundTripsAModelExactly) {
+  const Model m = tiny_model();
+  const std::string path = temp_path("roundtrip");
+  save_model(m, path);
+  const Model back = load_model(path);
+  ASSERT_EQ(back.size(), 2u);
+  EXPECT_EQ(back.layer(1).name(), "fc2");
+  const Tensor x({4}, {0.5f, -1.0f, 2.0f, 0.25f});
+  EXPECT_EQ(max_relative_error(back.forward(x), m.forward(x)), 0.0);
+}
+
+TEST(ModelFile, NamesAMissingDataset) {
+  auto msg = load_error_after("missing", [](hid_t f) { H5Ldelete(f, "/layers/1/weight", H5P_DEFAULT); });
+  EXPECT_NE(msg.find("missing dataset 'weight'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("fc2"), std::string::npos) << msg;
+}
+
+TEST(ModelFile, NamesAWrongShape) {
+  auto msg = load_error_after("shape", [](hid_t f) { write_float_dataset(f, "/layers/1/weight", {2, 5}, std::vector<float>(10)); });
+  EXPECT_NE(msg.find("fc2"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("expects input of shape 5"), std::string::npos) << msg;
+}
+
+TEST(ModelFile, NamesAWrongRank) {
+  auto msg = load_error_after("rank", [](hid_t f) { write_float_dataset(f, "/layers/0/weight", {12}, std::vector<float>(12)); });
+  EXPECT_NE(msg.find("'weight' must be 2-D"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("fc1"), std::string::npos) << msg;
+}
+
+TEST(ModelFile, NamesABiasOfTheWrongLength) {
+  auto msg = load_error_after("bias", [](hid_t f) { write_float_dataset(f, "/layers/0/bias", {4}, std::vector<float>(4)); });
+  EXPECT_NE(msg.find("dataset 'bias' has shape 4, expected 3"), std::string::npos) << msg;
+}
+
+TEST(ModelFile, RefusesAWrongDtype) {
+  auto msg = load_error_after("dtype", [](hid_t f) {
+    H5Ldelete(f, "/layers/0/weight", H5P_DEFAULT);
+    hsize_t dims[2] = {3, 4};
+    std::vector<int> values(12, 1);
+    hid_t space = H5Screate_simple(2, dims, nullptr);
+    hid_t d = H5Dcreate2(f, "/layers/0/weight", H5T_STD_I32LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    H5Dwrite(d, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data());
+    H5Dclose(d);
+    H5Sclose(space);
+  });
+  EXPECT_NE(msg.find("dataset 'weight' must hold floating-point numbers"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("/layers/0"), std::string::npos) << msg;
+}
+
+TEST(ModelFile, RefusesNaNAndInf) {
+  for (float bad : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()}) {
+    auto msg = load_error_after("nan", [bad](hid_t f) {
+      std::vector<float> v(6, 0.0f);
+      v[4] = bad;
+      write_float_dataset(f, "/layers/1/weight", {2, 3}, v);
+    });
+    EXPECT_NE(msg.find("dataset 'weight' holds NaN or Inf"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("fc2"), std::string::npos) << msg;
+  }
+}
+
+TEST(ModelFile, ListsTheKnownKindsForAnUnknownKind) {
+  auto msg = load_error_after("kind", [](hid_t f) {
+    hid_t g = H5Gopen2(f, "/layers/1", H5P_DEFAULT);
+    H5Adelete(g, "kind");
+    hid_t type = H5Tcopy(H5T_C_S1);
+    H5Tset_size(type, 7);
+    hid_t space = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(g, "kind", type, space, H5P_DEFAULT, H5P_DEFAULT);
+    H5Awrite(a, type, "quantum");
+    H5Aclose(a);
+    H5Sclose(space);
+    H5Tclose(type);
+    H5Gclose(g);
+  });
+  EXPECT_NE(msg.find("unknown layer kind 'quantum'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("dense"), std::string::npos) << msg;  // the list of valid kinds
+}
+
+TEST(ModelFile, NamesAMissingLayerGroupAndAWrongCount) {
+  auto msg = load_error_after("group", [](hid_t f) { H5Ldelete(f, "/layers/1", H5P_DEFAULT); });
+  EXPECT_NE(msg.find("holds 1 layer groups but 'count' says 2"), std::string::npos) << msg;
+  msg = load_error_after("group2", [](hid_t f) { H5Lmove(f, "/layers/1", f, "/layers/7", H5P_DEFAULT, H5P_DEFAULT); });
+  EXPECT_NE(msg.find("missing layer group '1'"), std::string::npos) << msg;
+}
+
+TEST(ModelFile, RefusesAFileThatIsNotACdcnnModel) {
+  auto msg = load_error_after("format", [](hid_t f) { H5Adelete(f, "format"); });
+  EXPECT_NE(msg.find("not a cdcnn model file"), std::string::npos) << msg;
+}
+
+TEST(ModelFile, RefusesATruncatedFile) {
+  const std::string path = temp_path("truncated");
+  save_model(tiny_model(), path);
+  fs::resize_file(path, fs::file_size(path) / 2);
+  try {
+    load_model(path);
+    FAIL() << "a truncated file loaded";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+  }
+}
+
+TEST(ModelFile, RefusesAMissingFileAndANonHdf5File) {
+  EXPECT_THROW(load_model(temp_path("does_not_exist")), Error);
+  const std::string path = temp_path("text");
+  std::ofstream(path) << "not hdf5\n";
+  try {
+    load_model(path);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("not an HDF5 file"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace cdcnn
