@@ -1,0 +1,207 @@
+// Single-device engine benchmark (issue 2). Measures, in one run on one
+// thread: this core's FP32 FMA peak and DRAM read bandwidth, every conv GEMM
+// and dense GEMV of AlexNet (GFLOP/s against the peak, GB/s against the
+// bandwidth), and whole-model batch-1 latency of AlexNet and VGG16. With
+// --pytorch_ms=alexnet:44.1,vgg16:286 (from tools/bench_pytorch.py, which
+// benchmarks/run.sh runs first) it prints ours/PyTorch ratios too.
+
+#include <benchmark/benchmark.h>
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/rng.hpp"
+#include "layers/zoo.hpp"
+
+namespace cdcnn {
+namespace {
+
+// ---- machine ceilings --------------------------------------------------------
+
+/// FP32 peak: 8 independent chains of Eigen's widest packet FMA (the same
+/// instruction Eigen's GEMM kernel issues), so the result is the ceiling
+/// Eigen can reach on this core.
+void BM_PeakFma(benchmark::State& state) {
+  using Packet = Eigen::internal::packet_traits<float>::type;
+  constexpr int lanes = Eigen::internal::unpacket_traits<Packet>::size;
+  Packet acc[8];
+  for (auto& a : acc) a = Eigen::internal::pset1<Packet>(0.0f);
+  const Packet x = Eigen::internal::pset1<Packet>(0.999f), y = Eigen::internal::pset1<Packet>(1e-4f);
+  constexpr std::int64_t iters = 1 << 20;
+  for (auto _ : state) {
+    for (std::int64_t i = 0; i < iters; ++i)
+      for (auto& a : acc) a = Eigen::internal::pmadd(a, x, y);
+    benchmark::DoNotOptimize(acc);
+  }
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(static_cast<double>(iters) * 8 * lanes * 2, benchmark::Counter::kIsIterationInvariantRate,
+                         benchmark::Counter::kIs1000);
+  state.counters["lanes"] = lanes;
+}
+BENCHMARK(BM_PeakFma)->Unit(benchmark::kMillisecond)->MinTime(0.5);
+
+/// Read bandwidth: sum of a 512 MiB array (far beyond the caches).
+void BM_ReadBandwidth(benchmark::State& state) {
+  const Eigen::Index n = Eigen::Index(1) << 27;
+  Eigen::VectorXf v = Eigen::VectorXf::Constant(n, 1.0f);
+  for (auto _ : state) benchmark::DoNotOptimize(v.sum());
+  state.counters["GB/s"] = benchmark::Counter(static_cast<double>(n) * 4, benchmark::Counter::kIsIterationInvariantRate,
+                                              benchmark::Counter::kIs1000);
+}
+BENCHMARK(BM_ReadBandwidth)->Unit(benchmark::kMillisecond)->MinTime(0.5);
+
+// ---- models and their layers ----------------------------------------------------
+
+const Model& model(const std::string& name) {
+  static std::map<std::string, Model> cache;
+  auto it = cache.find(name);
+  if (it == cache.end()) it = cache.emplace(name, zoo_model(name, 1)).first;
+  return it->second;
+}
+
+Tensor random_input(const Shape& shape) {
+  Tensor x(shape);
+  Rng rng(7);
+  for (float& v : x.values()) v = static_cast<float>(rng.uniform(-1, 1));
+  return x;
+}
+
+void BM_Model(benchmark::State& state, std::string name) {
+  const Model& m = model(name);
+  const Tensor x = random_input(m.input_shape());
+  for (auto _ : state) benchmark::DoNotOptimize(m.forward(x));
+  state.counters["GFLOP/s"] = benchmark::Counter(static_cast<double>(m.flops()), benchmark::Counter::kIsIterationInvariantRate,
+                                                 benchmark::Counter::kIs1000);
+}
+
+/// One linear layer of a model, on an input of the shape it sees there.
+void BM_Layer(benchmark::State& state, std::string name, std::size_t index) {
+  const Model& m = model(name);
+  const Layer& layer = m.layer(index);
+  const Tensor x = random_input(m.shapes()[index]);
+  for (auto _ : state) benchmark::DoNotOptimize(layer.forward(x));
+  state.counters["GFLOP/s"] = benchmark::Counter(static_cast<double>(layer.flops(m.shapes()[index])),
+                                                 benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
+  if (layer.kind() == "dense") {
+    const double bytes = static_cast<double>(layer.parameter_count()) * 4;
+    state.counters["GB/s"] =
+        benchmark::Counter(bytes, benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
+  }
+}
+
+void register_benchmarks() {
+  for (const std::string name : {"alexnet", "vgg16"})
+    benchmark::RegisterBenchmark(("BM_Model/" + name).c_str(), BM_Model, name)->Unit(benchmark::kMillisecond)->MinTime(2.0);
+  const Model& m = model("alexnet");
+  for (std::size_t i = 0; i < m.size(); ++i)
+    if (m.layer(i).as_linear())
+      benchmark::RegisterBenchmark(("BM_Layer/alexnet/" + m.layer(i).name() + "/" + std::string(m.layer(i).kind())).c_str(),
+                                   BM_Layer, std::string("alexnet"), i)
+          ->Unit(benchmark::kMillisecond)
+          ->MinTime(0.5);
+}
+
+/// Collects every run's counters and time while printing as usual.
+class Collector : public benchmark::ConsoleReporter {
+ public:
+  struct Result {
+    double ms = 0;
+    std::map<std::string, double> counters;
+  };
+  std::map<std::string, Result> results;
+  void ReportRuns(const std::vector<Run>& runs) override {
+    for (const auto& run : runs) {
+      Result r;
+      r.ms = run.GetAdjustedRealTime();  // in the benchmark's unit (ms)
+      for (const auto& [k, c] : run.counters) r.counters[k] = c.value;
+      results[run.benchmark_name()] = r;
+    }
+    ConsoleReporter::ReportRuns(runs);
+  }
+};
+
+std::map<std::string, double> parse_pytorch(const std::string& spec) {
+  std::map<std::string, double> out;
+  std::size_t pos = 0;
+  while (pos < spec.size()) {
+    auto comma = spec.find(',', pos);
+    std::string item = spec.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    auto colon = item.find(':');
+    if (colon != std::string::npos) out[item.substr(0, colon)] = std::stod(item.substr(colon + 1));
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  return out;
+}
+
+void print_summary(const Collector& c, const std::map<std::string, double>& pytorch) {
+  auto get = [&](const std::string& k) { return c.results.count(k) ? c.results.at(k) : Collector::Result{}; };
+  const double peak = get("BM_PeakFma").counters["GFLOP/s"];
+  const double bandwidth = get("BM_ReadBandwidth").counters["GB/s"];
+  std::printf("\n== summary (one thread, one run) ==\n");
+  std::printf("FP32 peak (Eigen packet FMA, %g lanes): %.1f GFLOP/s; DRAM read bandwidth (512 MiB sum): %.1f GB/s\n",
+              get("BM_PeakFma").counters["lanes"], peak, bandwidth);
+  double conv_flop = 0, conv_ms = 0, dense_bytes = 0, dense_ms = 0;
+  for (const auto& [name, r] : c.results) {
+    if (name.rfind("BM_Layer/", 0) != 0) continue;
+    const bool dense = name.find("/dense") != std::string::npos;
+    const double gflops = r.counters.at("GFLOP/s");
+    if (dense) {
+      std::printf("  %-36s %7.2f ms  %6.1f GB/s  = %4.0f%% of bandwidth\n", name.c_str() + 9, r.ms,
+                  r.counters.at("GB/s"), 100 * r.counters.at("GB/s") / bandwidth);
+      dense_bytes += r.counters.at("GB/s") * r.ms;
+      dense_ms += r.ms;
+    } else {
+      std::printf("  %-36s %7.2f ms  %6.1f GFLOP/s = %4.0f%% of peak\n", name.c_str() + 9, r.ms, gflops,
+                  100 * gflops / peak);
+      conv_flop += gflops * r.ms;
+      conv_ms += r.ms;
+    }
+  }
+  if (conv_ms > 0)
+    std::printf("AlexNet convs together: %.1f GFLOP/s = %.0f%% of peak\n", conv_flop / conv_ms,
+                100 * conv_flop / conv_ms / peak);
+  if (dense_ms > 0)
+    std::printf("AlexNet dense layers together: %.1f GB/s = %.0f%% of bandwidth\n", dense_bytes / dense_ms,
+                100 * dense_bytes / dense_ms / bandwidth);
+  // AlexNet's floor: its conv FLOPs at peak GEMM speed plus its dense weights at read bandwidth.
+  const Model& a = model("alexnet");
+  double conv_flops = 0, dense_weight_bytes = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (a.layer(i).kind() == "dense") dense_weight_bytes += a.layer(i).parameter_count() * 4.0;
+    else conv_flops += a.layer(i).flops(a.shapes()[i]);
+  }
+  const double floor_ms = conv_flops / peak / 1e6 + dense_weight_bytes / bandwidth / 1e6;
+  for (const std::string name : {"alexnet", "vgg16"}) {
+    const auto r = get("BM_Model/" + name);
+    std::printf("%-8s %8.2f ms per inference", name.c_str(), r.ms);
+    if (pytorch.count(name)) std::printf("   PyTorch %8.2f ms   ours/PyTorch = %.2f", pytorch.at(name), r.ms / pytorch.at(name));
+    if (name == "alexnet") std::printf("   floor %.1f ms, ours/floor = %.2f", floor_ms, r.ms / floor_ms);
+    std::printf("\n");
+  }
+}
+
+}  // namespace
+}  // namespace cdcnn
+
+int main(int argc, char** argv) {
+  std::string pytorch_spec;
+  std::vector<char*> args;
+  for (int i = 0; i < argc; ++i) {
+    if (std::strncmp(argv[i], "--pytorch_ms=", 13) == 0) pytorch_spec = argv[i] + 13;
+    else args.push_back(argv[i]);
+  }
+  int n = static_cast<int>(args.size());
+  benchmark::Initialize(&n, args.data());
+  cdcnn::register_benchmarks();
+  cdcnn::Collector collector;
+  benchmark::RunSpecifiedBenchmarks(&collector);
+  cdcnn::print_summary(collector, cdcnn::parse_pytorch(pytorch_spec));
+  benchmark::Shutdown();
+  return 0;
+}
