@@ -1,0 +1,101 @@
+#include "plan/plan.hpp"
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "core/error.hpp"
+
+namespace cdcnn {
+
+const LayerSplit* Plan::find(const std::string& layer) const {
+  for (const auto& s : splits)
+    if (s.layer == layer) return &s;
+  return nullptr;
+}
+
+namespace {
+
+int parse_int(const std::string& token, const std::string& where, const char* what) {
+  std::size_t used = 0;
+  long long v = 0;
+  try {
+    v = std::stoll(token, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  require(used == token.size() && v >= -1000000 && v <= 1000000, where, ": ", what, " must be an integer, got '",
+          token, "'");
+  return static_cast<int>(v);
+}
+
+}  // namespace
+
+Plan parse_plan(const std::string& text, const std::string& source) {
+  Plan plan;
+  plan.source = source;
+  std::istringstream in(text);
+  std::string line;
+  std::set<std::string> seen;
+  for (int number = 1; std::getline(in, line); ++number) {
+    if (auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
+    std::istringstream fields(line);
+    std::vector<std::string> tokens;
+    for (std::string t; fields >> t;) tokens.push_back(t);
+    if (tokens.empty()) continue;
+    const std::string where = cat(source, ":", number);
+    require(tokens.size() >= 3, where, ": expected 'LAYER K CODE [RANKS...]', got '", line, "'");
+    LayerSplit split;
+    split.layer = tokens[0];
+    split.k = parse_int(tokens[1], where, "k");
+    require(split.k >= 1, where, ": k must be at least 1, got ", split.k);
+    split.code = tokens[2];
+    for (std::size_t i = 3; i < tokens.size(); ++i) {
+      const int rank = parse_int(tokens[i], where, "a rank");
+      require(rank >= 0, where, ": ranks must be non-negative, got ", rank);
+      split.ranks.push_back(rank);
+    }
+    split.line = number;
+    require(seen.insert(split.layer).second, where, ": layer '", split.layer, "' is split twice");
+    plan.splits.push_back(std::move(split));
+  }
+  return plan;
+}
+
+Plan load_plan(const std::string& path) {
+  std::ifstream in(path);
+  require(in.good(), "--plan: cannot read '", path, "'");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_plan(text.str(), path);
+}
+
+std::string format_plan(const Plan& plan) {
+  std::ostringstream out;
+  out << "# layer k code [ranks]\n";
+  for (const auto& s : plan.splits) {
+    out << s.layer << ' ' << s.k << ' ' << s.code;
+    for (int r : s.ranks) out << ' ' << r;
+    out << '\n';
+  }
+  return out.str();
+}
+
+void check_plan_against_model(const Plan& plan, const Model& model) {
+  for (const auto& s : plan.splits) {
+    const std::string where = cat(plan.source, ":", s.line);
+    std::size_t index = 0;
+    try {
+      index = model.index_of(s.layer);
+    } catch (const Error& e) {
+      throw Error(cat(where, ": ", e.what()));
+    }
+    const LinearLayer* linear = model.layer(index).as_linear();
+    require(linear != nullptr, where, ": layer '", s.layer, "' is ", model.layer(index).kind(),
+            ", only dense and conv layers can be split");
+    require(s.k <= linear->rows(), where, ": k = ", s.k, " exceeds the ", linear->rows(), " output rows of layer '",
+            s.layer, "'");
+  }
+}
+
+}  // namespace cdcnn

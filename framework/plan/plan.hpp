@@ -1,0 +1,49 @@
+#pragma once
+// A plan says which linear layers of a model are split, into how many data
+// shards (k), with which code, and — for the distributed runtime — which rank
+// holds each of the code's n shards. Plans are written by hand as text:
+//
+//   # layer        k  code         ranks (optional, one per shard)
+//   classifier.1   4  mds:r=2      1 2 3 4 5 6
+//   classifier.4   2  sum          1 2 3
+//
+// Blank lines and '#' comments are ignored; fields are separated by spaces.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "layers/model.hpp"
+
+namespace cdcnn {
+
+struct LayerSplit {
+  std::string layer;       ///< layer name in the model
+  int k = 1;               ///< data shards (row blocks of W)
+  std::string code;        ///< code spec, e.g. "sum", "mds:r=2"
+  std::vector<int> ranks;  ///< rank of each shard (empty: not assigned yet)
+  int line = 0;            ///< line in the plan file, for messages
+};
+
+struct Plan {
+  std::string source = "plan";  ///< file name (or "plan") for messages
+  std::vector<LayerSplit> splits;
+
+  /// The split of `layer`, if the plan splits it.
+  const LayerSplit* find(const std::string& layer) const;
+};
+
+/// Parses plan text; Error("<source>:<line>: ...") for a malformed line, a
+/// k below 1, or a layer listed twice.
+Plan parse_plan(const std::string& text, const std::string& source = "plan");
+/// Reads and parses a plan file; Error naming the file if it cannot be read.
+Plan load_plan(const std::string& path);
+/// Renders a plan in the file format (parse_plan(format_plan(p)) == p).
+std::string format_plan(const Plan& plan);
+
+/// Checks the plan against a model: every layer exists and is linear (dense
+/// or conv), and k does not exceed the layer's output rows. Codes and ranks
+/// are checked by those who know them (the code registry, the runtime).
+void check_plan_against_model(const Plan& plan, const Model& model);
+
+}  // namespace cdcnn

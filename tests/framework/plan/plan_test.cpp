@@ -1,0 +1,70 @@
+#include "plan/plan.hpp"
+
+#include <gtest/gtest.h>
+
+#include "core/error.hpp"
+#include "layers/dense.hpp"
+
+namespace cdcnn {
+namespace {
+
+std::string error_of(const std::string& text) {
+  try {
+    parse_plan(text, "p.plan");
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Plan, ParsesLayersCodesAndRanksIgnoringComments) {
+  const Plan p = parse_plan("# header\n\nfc1 4 mds:r=2 1 2 3 4 5 6  # trailing\nfc2 2 sum\n", "p.plan");
+  ASSERT_EQ(p.splits.size(), 2u);
+  EXPECT_EQ(p.splits[0].layer, "fc1");
+  EXPECT_EQ(p.splits[0].k, 4);
+  EXPECT_EQ(p.splits[0].code, "mds:r=2");
+  EXPECT_EQ(p.splits[0].ranks, (std::vector<int>{1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(p.splits[0].line, 3);
+  EXPECT_TRUE(p.splits[1].ranks.empty());
+  EXPECT_EQ(p.find("fc2")->k, 2);
+  EXPECT_EQ(p.find("fc3"), nullptr);
+}
+
+TEST(Plan, FormatsBackToTheSamePlan) {
+  const Plan p = parse_plan("fc1 4 mds:r=2 1 2 3 4 5 6\nfc2 2 sum\n");
+  const Plan q = parse_plan(format_plan(p));
+  ASSERT_EQ(q.splits.size(), 2u);
+  EXPECT_EQ(q.splits[0].ranks, p.splits[0].ranks);
+  EXPECT_EQ(q.splits[1].code, "sum");
+}
+
+TEST(Plan, NamesTheLineOfEachMistake) {
+  EXPECT_NE(error_of("fc1 4\n").find("p.plan:1: expected 'LAYER K CODE"), std::string::npos);
+  EXPECT_NE(error_of("\nfc1 four sum\n").find("p.plan:2: k must be an integer, got 'four'"), std::string::npos);
+  EXPECT_NE(error_of("fc1 0 sum\n").find("k must be at least 1"), std::string::npos);
+  EXPECT_NE(error_of("fc1 2 sum 1 x\n").find("a rank must be an integer"), std::string::npos);
+  EXPECT_NE(error_of("fc1 2 sum 1 -2\n").find("ranks must be non-negative"), std::string::npos);
+  EXPECT_NE(error_of("fc1 2 sum\nfc1 3 sum\n").find("p.plan:2: layer 'fc1' is split twice"), std::string::npos);
+}
+
+TEST(Plan, IsCheckedAgainstTheModel) {
+  std::vector<std::unique_ptr<Layer>> layers;
+  layers.push_back(std::make_unique<Dense>("fc1", Matrix::Random(3, 4), Vector::Random(3)));
+  const Model m("m", {4}, std::move(layers));
+  EXPECT_NO_THROW(check_plan_against_model(parse_plan("fc1 3 sum"), m));
+  try {
+    check_plan_against_model(parse_plan("fc1 4 sum", "p.plan"), m);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("p.plan:1: k = 4 exceeds the 3 output rows"), std::string::npos) << e.what();
+  }
+  try {
+    check_plan_against_model(parse_plan("fc9 2 sum", "p.plan"), m);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("has no layer 'fc9' (layers: fc1)"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace cdcnn
