@@ -73,6 +73,7 @@ int infer_command(const Args& args) {
       "repeat", po::value<int>()->default_value(5), "timed inferences after one warm-up (median reported)")(
       "top", po::value<int>()->default_value(5), "how many classes to print")(
       "seed", po::value<std::uint64_t>()->default_value(0), "seed for zoo weights and the random input")(
+      "save-input", po::value<std::string>(), "write the (preprocessed) input tensor to this .npy file")(
       "save-output", po::value<std::string>(), "write the output tensor to this .npy file");
   po::variables_map vm;
   if (!parse(args, "usage: cdcnn infer --model NAME|FILE [--input FILE | --dataset DIR]", options, vm)) return 0;
@@ -90,6 +91,7 @@ int infer_command(const Args& args) {
 
   const Tensor x = vm.count("input") ? read_input(vm["input"].as<std::string>(), model)
                                      : random_input(model.input_shape(), seed + 1);
+  if (vm.count("save-input")) save_npy(vm["save-input"].as<std::string>(), x);
   Tensor y = model.forward(x);  // warm-up
   std::vector<double> times;
   for (int r = 0; r < repeat; ++r) {

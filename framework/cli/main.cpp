@@ -42,8 +42,9 @@ int main(int argc, char** argv) {
   const std::string name = argv[1];
   auto it = subcommands().find(name);
   if (it == subcommands().end()) {
-    std::cerr << "cdcnn: unknown command '" << name << "'\n";
-    print_usage(std::cerr);
+    std::string known;
+    for (const auto& [command, sub] : subcommands()) known += (known.empty() ? "" : ", ") + command;
+    std::cerr << "cdcnn: unknown command '" << name << "' (commands: " << known << "; cdcnn --help)\n";
     return 2;
   }
   try {
