@@ -1,0 +1,73 @@
+#pragma once
+// Convolution over 2 or 3 spatial axes (PyTorch's nn.Conv2d / nn.Conv3d):
+// kinds "conv2d" and "conv3d", with stride, padding, dilation and groups.
+//
+// GEMM view (DESIGN §1): X = lower(x) is the im2col / vol2col unrolling of
+// the input, q×P with q = C_in·kd·kh·kw (rows ordered channel, then kernel
+// offset, as PyTorch flattens its weight) and P the output positions. W is
+// C_out×q; with groups > 1 it is block diagonal over the groups (the zeros
+// make the grouped conv one GEMM, so the runtime splits rows of W as for any
+// other linear layer). Y = W·X + b is C_out×P row-major, which is the output
+// tensor {C_out, ...spatial} as it lies in memory.
+//
+// forward() does not build X whole: it unrolls a band of output rows at a
+// time into a cache-sized buffer and multiplies each band straight into the
+// output, one GEMM per group on W's diagonal blocks (no multiplying zeros).
+// A 1×1, stride-1, unpadded conv multiplies the input itself.
+
+#include <array>
+
+#include "layers/layer.hpp"
+#include "layers/window.hpp"
+
+namespace cdcnn {
+
+class Conv final : public LinearLayer {
+ public:
+  /// `weight` has PyTorch's shape {C_out, C_in/groups, k...} with 2 or 3
+  /// kernel axes; `bias` has C_out entries (zeros for a conv without bias).
+  /// `window.kernel` must match the weight's kernel axes.
+  Conv(std::string name, const Tensor& weight, Vector bias, Window window, Index groups);
+  static std::unique_ptr<Layer> from_spec(const LayerSpec& spec);
+
+  std::string_view kind() const override { return spatial_rank() == 2 ? "conv2d" : "conv3d"; }
+  Shape output_shape(const Shape& in) const override;
+  std::int64_t flops(const Shape& in) const override;
+  std::int64_t parameter_count() const override;
+  LayerSpec spec() const override;
+  Matrix lower(const Tensor& x) const override;
+
+  Index spatial_rank() const { return static_cast<Index>(window_.rank()); }
+  Index in_channels() const { return in_channels_; }
+  Index out_channels() const { return rows(); }
+  Index groups() const { return groups_; }
+  const Window& window() const { return window_; }
+  /// The weight in PyTorch's shape {C_out, C_in/groups, k...}.
+  Tensor weight_tensor() const;
+
+ protected:
+  Tensor forward_impl(const Tensor& x, const Shape& out_shape) const override;
+
+ private:
+  /// Input and output geometry of one call, as 3 spatial axes (a 2-D conv
+  /// gets a leading axis of length 1 with a 1-wide kernel).
+  struct Geometry {
+    std::array<Index, 3> in, out, kernel, stride, padding, dilation;
+    Index channels;  // input channels
+    Index positions() const { return out[0] * out[1] * out[2]; }
+    Index lines() const { return out[0] * out[1]; }  // output rows (fixed d, h)
+  };
+  Geometry geometry(const Shape& in) const;
+  /// Unrolls input channels [c0, c1) for output lines [line0, line1) into
+  /// `dst` (row stride `ld`), rows ordered channel, then kernel offset.
+  void im2col(const float* x, const Geometry& g, Index c0, Index c1, Index line0, Index line1, float* dst,
+              Index ld) const;
+  bool is_pointwise() const;
+
+  Window window_;
+  Index groups_;
+  Index in_channels_;
+  Index kernel_volume_;
+};
+
+}  // namespace cdcnn

@@ -1,0 +1,47 @@
+#pragma once
+// Sliding-window geometry shared by convolutions and pools: kernel, stride,
+// padding and dilation per spatial axis, read from and written back to a
+// LayerSpec, and PyTorch's rule for the output length of each axis.
+
+#include <string>
+#include <vector>
+
+#include "core/tensor.hpp"
+#include "layers/layer_spec.hpp"
+
+namespace cdcnn {
+
+struct Window {
+  std::vector<Index> kernel, stride, padding, dilation;  ///< one entry per spatial axis
+
+  /// What a layer kind reads from its spec besides kernel_size.
+  struct Attributes {
+    bool stride_defaults_to_kernel = false;  ///< pools: stride (kernel_size); convs: stride (1)
+    bool has_dilation = true;                ///< avgpool2d has none
+    bool padding_at_most_half_kernel = false;  ///< PyTorch's rule for pools
+  };
+
+  /// Reads kernel_size (required), stride, padding and dilation for `rank`
+  /// spatial axes. Throws Error naming the layer and the attribute if a value
+  /// is out of range (kernel, stride, dilation ≥ 1; padding ≥ 0).
+  static Window from_spec(const LayerSpec& spec, std::size_t rank, Attributes attributes);
+  /// Writes every attribute explicitly (dilation only if `with_dilation`).
+  void write(LayerSpec& spec, bool with_dilation = true) const;
+
+  std::size_t rank() const { return kernel.size(); }
+  /// Number of input elements one window touches.
+  Index volume() const;
+
+  /// PyTorch's output length along `axis` for an input of length `in`
+  /// (floor, or ceil with its rule that the last window must start inside the
+  /// input or the left padding). May be ≤ 0: output_spatial() reports that.
+  Index output_length(std::size_t axis, Index in, bool ceil_mode) const;
+  /// The spatial output shape for the spatial input shape `in` (rank() axes).
+  /// Throws Error starting with `where` if the window does not fit any axis.
+  Shape output_spatial(const std::string& where, const Shape& in, bool ceil_mode) const;
+};
+
+/// "3x3" rendering of one attribute list, for messages.
+std::string to_string_list(const std::vector<Index>& values);
+
+}  // namespace cdcnn

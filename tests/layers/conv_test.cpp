@@ -1,0 +1,267 @@
+#include "layers/conv.hpp"
+
+#include <gtest/gtest.h>
+
+#include "layers/registry.hpp"
+#include "layer_test_util.hpp"
+
+namespace cdcnn {
+namespace {
+
+using testing::expect_error;
+using testing::random_tensor;
+using testing::with_int;
+
+struct ConvCase {
+  Index in_channels, out_channels, groups;
+  std::vector<Index> input, kernel, stride, padding, dilation;  // spatial
+};
+
+// The definition of a (cross-correlation) convolution, by direct loops over
+// output positions, input channels of the group and kernel taps, in double.
+// Spatial axes are padded to three with unit axes, so one loop nest serves.
+Tensor direct_conv(const Tensor& x, const Tensor& w, const Tensor& b, const ConvCase& c) {
+  const std::size_t r = c.kernel.size();
+  auto pad3 = [&](const std::vector<Index>& v, Index unit) {
+    std::vector<Index> out(3, unit);
+    for (std::size_t a = 0; a < r; ++a) out[3 - r + a] = v[a];
+    return out;
+  };
+  const auto in = pad3(c.input, 1), k = pad3(c.kernel, 1), s = pad3(c.stride, 1), p = pad3(c.padding, 0),
+             d = pad3(c.dilation, 1);
+  std::vector<Index> out(3);
+  for (std::size_t a = 0; a < 3; ++a) out[a] = (in[a] + 2 * p[a] - d[a] * (k[a] - 1) - 1) / s[a] + 1;
+  Shape out_shape{c.out_channels};
+  for (std::size_t a = 3 - r; a < 3; ++a) out_shape.push_back(out[a]);
+  Tensor y(out_shape);
+  const Index cin_g = c.in_channels / c.groups, cout_g = c.out_channels / c.groups;
+  Index n = 0;
+  for (Index o = 0; o < c.out_channels; ++o)
+    for (Index z = 0; z < out[0]; ++z)
+      for (Index i = 0; i < out[1]; ++i)
+        for (Index j = 0; j < out[2]; ++j) {
+          double acc = b[o];
+          for (Index ci = 0; ci < cin_g; ++ci) {
+            const Index channel = (o / cout_g) * cin_g + ci;
+            for (Index kz = 0; kz < k[0]; ++kz)
+              for (Index ki = 0; ki < k[1]; ++ki)
+                for (Index kj = 0; kj < k[2]; ++kj) {
+                  const Index zz = z * s[0] - p[0] + kz * d[0], ii = i * s[1] - p[1] + ki * d[1],
+                              jj = j * s[2] - p[2] + kj * d[2];
+                  if (zz < 0 || zz >= in[0] || ii < 0 || ii >= in[1] || jj < 0 || jj >= in[2]) continue;
+                  const Index xi = ((channel * in[0] + zz) * in[1] + ii) * in[2] + jj;
+                  const Index wi = (((o * cin_g + ci) * k[0] + kz) * k[1] + ki) * k[2] + kj;
+                  acc += static_cast<double>(x[xi]) * w[wi];
+                }
+          }
+          y[n++] = static_cast<float>(acc);
+        }
+  return y;
+}
+
+struct Built {
+  std::unique_ptr<Conv> conv;
+  Tensor x, w, b;
+};
+
+Built build(const ConvCase& c, std::uint64_t seed = 1) {
+  Shape w_shape{c.out_channels, c.in_channels / c.groups};
+  w_shape.insert(w_shape.end(), c.kernel.begin(), c.kernel.end());
+  Shape x_shape{c.in_channels};
+  x_shape.insert(x_shape.end(), c.input.begin(), c.input.end());
+  Tensor w = random_tensor(w_shape, seed), b = random_tensor({c.out_channels}, seed + 1),
+         x = random_tensor(x_shape, seed + 2);
+  auto conv = std::make_unique<Conv>("conv", w, b.flat(), Window{c.kernel, c.stride, c.padding, c.dilation}, c.groups);
+  return {std::move(conv), std::move(x), std::move(w), std::move(b)};
+}
+
+void expect_matches_direct_loops(const ConvCase& c) {
+  auto [conv_ptr, x, w, b] = build(c);
+  const Conv& conv = *conv_ptr;
+  const Tensor expected = direct_conv(x, w, b, c);
+  const Tensor actual = conv.forward(x);
+  ASSERT_EQ(actual.shape(), expected.shape());
+  EXPECT_LT(max_relative_error(actual, expected), 1e-5);
+}
+
+void expect_gemm_view_reproduces_forward(const ConvCase& c) {
+  auto [conv_ptr, x, w, b] = build(c);
+  const Conv& conv = *conv_ptr;
+  Matrix y = conv.weight() * conv.lower(x);
+  y.colwise() += conv.bias();
+  EXPECT_EQ(conv.weight().cols(), conv.lower(x).rows());
+  EXPECT_LT(max_relative_error(conv.raise(y, x.shape()), conv.forward(x)), 1e-5);
+}
+
+TEST(Conv2d, MatchesDirectLoopsWithStrideAndDilation) {
+  expect_matches_direct_loops({3, 4, 1, {9, 11}, {3, 2}, {2, 1}, {1, 0}, {2, 3}});
+}
+
+TEST(Conv2d, MatchesDirectLoopsWithPaddingWiderThanTheKernel) {
+  expect_matches_direct_loops({2, 3, 1, {5, 7}, {2, 3}, {3, 2}, {3, 4}, {1, 1}});
+}
+
+TEST(Conv2d, MatchesDirectLoopsWithAlexNetStyleStrideAndPadding) {
+  expect_matches_direct_loops({3, 5, 1, {23, 21}, {5, 5}, {4, 4}, {2, 2}, {1, 1}});
+}
+
+TEST(Conv2d, MatchesDirectLoopsWithGroups) {
+  expect_matches_direct_loops({6, 4, 2, {7, 9}, {3, 3}, {1, 2}, {1, 1}, {1, 1}});
+}
+
+TEST(Conv2d, MatchesDirectLoopsWhenDepthwise) {
+  expect_matches_direct_loops({5, 10, 5, {8, 7}, {3, 3}, {2, 1}, {1, 1}, {1, 2}});
+}
+
+TEST(Conv2d, MatchesDirectLoopsForAPointwiseConvolution) {
+  expect_matches_direct_loops({6, 4, 1, {5, 7}, {1, 1}, {1, 1}, {0, 0}, {1, 1}});
+  expect_matches_direct_loops({6, 9, 3, {5, 7}, {1, 1}, {1, 1}, {0, 0}, {1, 1}});
+  // Strided or padded 1x1 convs still need the unrolling.
+  expect_matches_direct_loops({4, 3, 1, {5, 7}, {1, 1}, {2, 2}, {1, 0}, {1, 1}});
+}
+
+TEST(Conv2d, MatchesDirectLoopsWhenTheInputSpansSeveralBands) {
+  // 16 channels of 3x3 taps over 45 output rows: forward() unrolls it in bands.
+  expect_matches_direct_loops({16, 5, 1, {45, 41}, {3, 3}, {1, 1}, {1, 1}, {1, 1}});
+  expect_matches_direct_loops({16, 4, 2, {45, 41}, {3, 3}, {1, 1}, {1, 1}, {1, 1}});
+}
+
+TEST(Conv2d, GemmViewReproducesForward) {
+  expect_gemm_view_reproduces_forward({3, 4, 1, {9, 11}, {3, 2}, {2, 1}, {1, 0}, {2, 3}});
+  expect_gemm_view_reproduces_forward({6, 9, 3, {7, 8}, {3, 3}, {1, 1}, {1, 1}, {1, 1}});
+  expect_gemm_view_reproduces_forward({6, 9, 3, {7, 8}, {1, 1}, {1, 1}, {0, 0}, {1, 1}});
+}
+
+TEST(Conv2d, WeightIsBlockDiagonalOverGroups) {
+  auto [conv_ptr, x, w, b] = build({6, 4, 2, {5, 5}, {3, 3}, {1, 1}, {1, 1}, {1, 1}});
+  const Conv& conv = *conv_ptr;
+  ASSERT_EQ(conv.weight().rows(), 4);
+  ASSERT_EQ(conv.weight().cols(), 6 * 9);
+  EXPECT_TRUE(conv.weight().block(0, 27, 2, 27).isZero(0));
+  EXPECT_TRUE(conv.weight().block(2, 0, 2, 27).isZero(0));
+  EXPECT_EQ(conv.weight().block(2, 27, 2, 27), w.matrix(4, 27).bottomRows(2));
+  EXPECT_EQ(max_relative_error(conv.weight_tensor(), w), 0.0);
+}
+
+TEST(Conv2d, CountsFlopsAndParametersWithoutTheZeroBlocks) {
+  auto [conv_ptr, x, w, b] = build({6, 4, 2, {5, 5}, {3, 3}, {1, 1}, {1, 1}, {1, 1}});
+  const Conv& conv = *conv_ptr;
+  EXPECT_EQ(conv.parameter_count(), 4 * 3 * 9 + 4);
+  EXPECT_EQ(conv.flops({6, 5, 5}), 2 * 4 * 25 * 3 * 9);
+}
+
+TEST(Conv2d, GivesOutputShapesAsPyTorch) {
+  auto alexnet1 = build({3, 2, 1, {224, 224}, {11, 11}, {4, 4}, {2, 2}, {1, 1}}).conv;
+  EXPECT_EQ(alexnet1->output_shape({3, 224, 224}), (Shape{2, 55, 55}));
+  auto vgg = build({3, 2, 1, {224, 224}, {3, 3}, {1, 1}, {1, 1}, {1, 1}}).conv;
+  EXPECT_EQ(vgg->output_shape({3, 224, 224}), (Shape{2, 224, 224}));
+}
+
+TEST(Conv2d, SpecRoundTripsThroughTheRegistry) {
+  auto [conv_ptr, x, w, b] = build({6, 4, 2, {7, 6}, {3, 2}, {2, 1}, {1, 0}, {1, 2}});
+  const Conv& conv = *conv_ptr;
+  testing::expect_spec_round_trip(conv, x);
+  const LayerSpec s = conv.spec();
+  EXPECT_EQ(s.ints.at("groups"), std::vector<Index>{2});
+  EXPECT_EQ(s.ints.at("dilation"), (std::vector<Index>{1, 2}));
+  EXPECT_EQ(s.params.at("weight").shape(), (Shape{4, 3, 3, 2}));
+}
+
+LayerSpec conv2d_spec() {
+  LayerSpec s{.kind = "conv2d", .name = "conv1"};
+  s.ints["kernel_size"] = {3};  // a scalar stands for both axes
+  s.params.emplace("weight", random_tensor({4, 3, 3, 3}, 7));
+  s.params.emplace("bias", random_tensor({4}, 8));
+  return s;
+}
+
+TEST(Conv2d, TakesDefaultsAndScalarsFromASpec) {
+  std::unique_ptr<Layer> layer = layer_registry().make(conv2d_spec());
+  const auto& conv = dynamic_cast<const Conv&>(*layer);
+  EXPECT_EQ(conv.window().kernel, (std::vector<Index>{3, 3}));
+  EXPECT_EQ(conv.window().stride, (std::vector<Index>{1, 1}));
+  EXPECT_EQ(conv.window().padding, (std::vector<Index>{0, 0}));
+  EXPECT_EQ(conv.window().dilation, (std::vector<Index>{1, 1}));
+  EXPECT_EQ(conv.groups(), 1);
+  EXPECT_EQ(conv.in_channels(), 3);
+  EXPECT_NE(layer->as_linear(), nullptr);
+  LayerSpec no_bias = conv2d_spec();
+  no_bias.params.erase("bias");
+  EXPECT_TRUE(dynamic_cast<const Conv&>(*layer_registry().make(no_bias)).bias().isZero(0));
+}
+
+TEST(Conv2d, RefusesBadAttributesAndDatasets) {
+  const std::string where = "layer 'conv1' (conv2d): ";
+  auto make = [](const LayerSpec& s) { return [s] { layer_registry().make(s); }; };
+  LayerSpec no_weight = conv2d_spec();
+  no_weight.params.erase("weight");
+  expect_error(make(no_weight), where, "missing dataset 'weight'");
+  LayerSpec flat_weight = conv2d_spec();
+  flat_weight.params["weight"] = random_tensor({4, 27}, 1);
+  expect_error(make(flat_weight), where, "dataset 'weight' must be 4-D");
+  LayerSpec empty_weight = conv2d_spec();
+  empty_weight.params["weight"] = Tensor({4, 0, 3, 3});
+  expect_error(make(empty_weight), where, "empty dimension");
+  LayerSpec no_kernel = conv2d_spec();
+  no_kernel.ints.erase("kernel_size");
+  expect_error(make(no_kernel), where, "missing attribute 'kernel_size'");
+  expect_error(make(with_int(conv2d_spec(), "kernel_size", {3, 2})), where, "does not match dataset 'weight'");
+  expect_error(make(with_int(conv2d_spec(), "kernel_size", {3, 3, 3})), where, "'kernel_size' must hold 2");
+  expect_error(make(with_int(conv2d_spec(), "stride", {1, 0})), where, "'stride' must be positive");
+  expect_error(make(with_int(conv2d_spec(), "padding", {-1})), where, "'padding' must be non-negative");
+  expect_error(make(with_int(conv2d_spec(), "dilation", {0, 1})), where, "'dilation' must be positive");
+  expect_error(make(with_int(conv2d_spec(), "groups", {0})), where, "'groups' must be positive");
+  expect_error(make(with_int(conv2d_spec(), "groups", {3})), where, "'groups' (3) must divide the 4 output");
+  expect_error(make(with_int(conv2d_spec(), "groups", {1, 2})), where, "'groups' must hold 1");
+  LayerSpec bad_bias = conv2d_spec();
+  bad_bias.params["bias"] = Tensor({5});
+  expect_error(make(bad_bias), where, "dataset 'bias' has shape 5, expected 4");
+}
+
+TEST(Conv2d, RefusesInputsItCannotConvolve) {
+  std::unique_ptr<Layer> conv = layer_registry().make(with_int(conv2d_spec(), "dilation", {2}));
+  expect_error([&] { conv->forward(Tensor({4, 9, 9})); }, "layer 'conv1' (conv2d): expects 3 input channels, got 4");
+  expect_error([&] { conv->forward(Tensor({3, 9})); }, "layer 'conv1' (conv2d): expects a CxHxW input");
+  expect_error([&] { conv->forward(Tensor({3, 9, 9, 1})); }, "layer 'conv1' (conv2d): expects a CxHxW input");
+  // The dilated 3x3 window spans 5 inputs: a 4-wide input is too small.
+  expect_error([&] { conv->forward(Tensor({3, 9, 4})); }, "layer 'conv1' (conv2d): window", "does not fit");
+  EXPECT_EQ(conv->forward(Tensor({3, 5, 5})).shape(), (Shape{4, 1, 1}));
+}
+
+TEST(Conv3d, MatchesDirectLoopsWithStridePaddingAndDilation) {
+  expect_matches_direct_loops({3, 4, 1, {5, 7, 6}, {3, 2, 3}, {1, 2, 1}, {1, 0, 2}, {2, 1, 1}});
+}
+
+TEST(Conv3d, MatchesDirectLoopsWithGroups) {
+  expect_matches_direct_loops({4, 6, 2, {4, 5, 6}, {2, 3, 3}, {2, 1, 2}, {0, 1, 1}, {1, 1, 1}});
+  expect_matches_direct_loops({3, 3, 3, {4, 5, 6}, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}});
+}
+
+TEST(Conv3d, MatchesDirectLoopsForAPointwiseConvolution) {
+  expect_matches_direct_loops({4, 3, 1, {3, 4, 5}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {1, 1, 1}});
+}
+
+TEST(Conv3d, GemmViewReproducesForward) {
+  expect_gemm_view_reproduces_forward({3, 4, 1, {5, 7, 6}, {3, 2, 3}, {1, 2, 1}, {1, 0, 2}, {2, 1, 1}});
+  expect_gemm_view_reproduces_forward({4, 6, 2, {4, 5, 6}, {2, 3, 3}, {2, 1, 2}, {0, 1, 1}, {1, 1, 1}});
+}
+
+TEST(Conv3d, SpecRoundTripsThroughTheRegistry) {
+  auto [conv_ptr, x, w, b] = build({4, 6, 2, {4, 5, 6}, {2, 3, 3}, {2, 1, 2}, {0, 1, 1}, {1, 1, 1}});
+  const Conv& conv = *conv_ptr;
+  EXPECT_EQ(conv.kind(), "conv3d");
+  testing::expect_spec_round_trip(conv, x);
+}
+
+TEST(Conv3d, RefusesAFourDimensionalWeightAndAnImageInput) {
+  LayerSpec s{.kind = "conv3d", .name = "c3"};
+  s.ints["kernel_size"] = {3};
+  s.params.emplace("weight", random_tensor({4, 3, 3, 3}, 1));
+  expect_error([&] { layer_registry().make(s); }, "layer 'c3' (conv3d): ", "dataset 'weight' must be 5-D");
+  s.params["weight"] = random_tensor({4, 3, 3, 3, 3}, 1);
+  std::unique_ptr<Layer> conv = layer_registry().make(s);
+  expect_error([&] { conv->forward(Tensor({3, 8, 8})); }, "layer 'c3' (conv3d): expects a CxDxHxW input");
+}
+
+}  // namespace
+}  // namespace cdcnn

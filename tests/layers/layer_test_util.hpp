@@ -1,0 +1,80 @@
+#pragma once
+// Helpers shared by the layer tests: seeded random tensors, spec comparison,
+// and checking that an Error is thrown with a message naming the layer.
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <string>
+
+#include "core/error.hpp"
+#include "core/rng.hpp"
+#include "core/tensor.hpp"
+#include "layers/layer.hpp"
+#include "layers/registry.hpp"
+
+namespace cdcnn::testing {
+
+/// Values uniform in [lo, hi), the same for the same seed.
+inline Tensor random_tensor(Shape shape, std::uint64_t seed, double lo = -1.0, double hi = 1.0) {
+  Rng rng(seed);
+  Tensor t(std::move(shape));
+  for (float& v : t.values()) v = static_cast<float>(rng.uniform(lo, hi));
+  return t;
+}
+
+/// Index of element (i0, i1, ...) in a row-major tensor of `shape`.
+inline Index offset(const Shape& shape, std::initializer_list<Index> index) {
+  Index o = 0;
+  std::size_t a = 0;
+  for (Index i : index) o = o * shape[a++] + i;
+  return o;
+}
+
+/// Asserts that `action` throws cdcnn::Error whose message starts with
+/// `prefix` and contains `fragment`, and is one line.
+inline void expect_error(const std::function<void()>& action, const std::string& prefix,
+                         const std::string& fragment = "") {
+  try {
+    action();
+    ADD_FAILURE() << "expected an Error starting with \"" << prefix << "\"";
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    EXPECT_EQ(message.rfind(prefix, 0), 0u) << "message: " << message;
+    EXPECT_NE(message.find(fragment), std::string::npos) << "message: " << message << "\nlacks: " << fragment;
+    EXPECT_EQ(message.find('\n'), std::string::npos) << "message: " << message;
+  }
+}
+
+inline void expect_same_spec(const LayerSpec& a, const LayerSpec& b) {
+  EXPECT_EQ(a.kind, b.kind);
+  EXPECT_EQ(a.name, b.name);
+  EXPECT_EQ(a.ints, b.ints);
+  EXPECT_EQ(a.reals, b.reals);
+  ASSERT_EQ(a.params.size(), b.params.size());
+  for (const auto& [key, tensor] : a.params) {
+    ASSERT_TRUE(b.has_param(key)) << key;
+    EXPECT_EQ(tensor.shape(), b.params.at(key).shape()) << key;
+    EXPECT_EQ(max_relative_error(tensor, b.params.at(key)), 0.0) << key;
+  }
+}
+
+/// Builds the layer again from its spec through the registry and checks that
+/// the spec and the forward pass on `x` are unchanged.
+inline void expect_spec_round_trip(const Layer& layer, const Tensor& x) {
+  const LayerSpec spec = layer.spec();
+  std::unique_ptr<Layer> again = layer_registry().make(spec);
+  EXPECT_EQ(again->kind(), layer.kind());
+  expect_same_spec(again->spec(), spec);
+  EXPECT_EQ(again->parameter_count(), layer.parameter_count());
+  EXPECT_EQ(again->flops(x.shape()), layer.flops(x.shape()));
+  EXPECT_EQ(max_relative_error(again->forward(x), layer.forward(x)), 0.0);
+}
+
+/// A spec built from `base` with one integer attribute replaced.
+inline LayerSpec with_int(LayerSpec base, const std::string& key, std::vector<Index> values) {
+  base.ints[key] = std::move(values);
+  return base;
+}
+
+}  // namespace cdcnn::testing
