@@ -1,0 +1,581 @@
+#!/usr/bin/python3
+"""Read and write cdcnn model files (docs/model-file.md) from PyTorch.
+
+    export_module(module, input_shape, path, name=None, input_mean=None, input_std=None)
+        Walk a torch module (nn.Sequential, nested Sequentials, torchvision
+        AlexNet / VGG) and write it as a cdcnn model file.
+    load_module(path) -> (nn.Sequential in eval mode, input_shape, attrs)
+        Build a torch module from any cdcnn model file with torch's own layers:
+        an independent reference for files written by any tool.
+    run_reference(path, input_np) -> numpy float32 output (no batch dim)
+    validate_file(path)
+        Check the on-disk types against the schema (strings, int64, float64,
+        float32 datasets); raises ModelFileError.
+
+Python (this module) is for the exporter and references only; the C++
+inference path never runs it.
+"""
+
+import math
+import os
+from collections import OrderedDict
+
+import h5py
+import numpy as np
+import torch
+from torch import nn
+
+FORMAT = "cdcnn-model"
+FORMAT_VERSION = 1
+
+# ImageNet normalisation used by torchvision's pretrained models.
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+class ModelFileError(Exception):
+    """A model file (or a module being exported) does not fit the schema."""
+
+
+# --------------------------------------------------------------------------
+# Schema: per kind, the integer attributes (name -> number of values, 0 for a
+# scalar), the real attributes, and the datasets (required, optional).
+# --------------------------------------------------------------------------
+SCHEMA = {
+    "dense": dict(ints={}, reals={}, data=({"weight"}, {"bias"})),
+    "conv2d": dict(ints={"kernel_size": 2, "stride": 2, "padding": 2, "dilation": 2, "groups": 0},
+                   reals={}, data=({"weight"}, {"bias"})),
+    "conv3d": dict(ints={"kernel_size": 3, "stride": 3, "padding": 3, "dilation": 3, "groups": 0},
+                   reals={}, data=({"weight"}, {"bias"})),
+    "maxpool2d": dict(ints={"kernel_size": 2, "stride": 2, "padding": 2, "dilation": 2, "ceil_mode": 0},
+                      reals={}, data=(set(), set())),
+    "maxpool3d": dict(ints={"kernel_size": 3, "stride": 3, "padding": 3, "dilation": 3, "ceil_mode": 0},
+                      reals={}, data=(set(), set())),
+    "avgpool2d": dict(ints={"kernel_size": 2, "stride": 2, "padding": 2, "ceil_mode": 0, "count_include_pad": 0},
+                      reals={}, data=(set(), set())),
+    "adaptiveavgpool2d": dict(ints={"output_size": 2}, reals={}, data=(set(), set())),
+    "relu": dict(ints={}, reals={}, data=(set(), set())),
+    "lrn": dict(ints={"size": 0}, reals={"alpha", "beta", "k"}, data=(set(), set())),
+    "batchnorm": dict(ints={}, reals={"eps"}, data=({"weight", "bias", "running_mean", "running_var"}, set())),
+    "softmax": dict(ints={}, reals={}, data=(set(), set())),
+    "flatten": dict(ints={}, reals={}, data=(set(), set())),
+    "dropout": dict(ints={}, reals={"p"}, data=(set(), set())),
+}
+
+
+# --------------------------------------------------------------------------
+# Export
+# --------------------------------------------------------------------------
+def _tuple(v, n, what):
+    if isinstance(v, int):
+        return (int(v),) * n
+    v = tuple(int(x) for x in v)
+    if len(v) == 1:
+        return v * n
+    if len(v) != n:
+        raise ModelFileError(f"{what}: expected {n} values, got {v}")
+    return v
+
+
+def _leaves(module, prefix):
+    """Yield (dotted path, module) for every layer, in execution order.
+
+    The string "flatten" stands for torchvision's implicit torch.flatten(x, 1).
+    """
+    import torchvision  # only needed to recognise AlexNet / VGG
+
+    if isinstance(module, nn.Sequential):
+        if len(module) == 0 and not prefix:
+            raise ModelFileError("the module is an empty nn.Sequential")
+        for key, child in module.named_children():
+            yield from _leaves(child, f"{prefix}.{key}" if prefix else key)
+    elif isinstance(module, (torchvision.models.AlexNet, torchvision.models.VGG)):
+        for key in ("features", "avgpool"):
+            yield from _leaves(getattr(module, key), f"{prefix}.{key}" if prefix else key)
+        yield (f"{prefix}.flatten" if prefix else "flatten"), "flatten"
+        yield from _leaves(module.classifier, f"{prefix}.classifier" if prefix else "classifier")
+    else:
+        yield (prefix or type(module).__name__.lower()), module
+
+
+def _f32(t, where, key):
+    a = t.detach().cpu().to(torch.float32).contiguous().numpy()
+    if not np.all(np.isfinite(a)):
+        raise ModelFileError(f"{where}: parameter '{key}' holds NaN or Inf")
+    return a
+
+
+def _conv_padding(m, nd, where):
+    if m.padding_mode != "zeros":
+        raise ModelFileError(f"{where}: padding_mode '{m.padding_mode}' is not supported (only 'zeros')")
+    if isinstance(m.padding, str):
+        if m.padding == "valid":
+            return (0,) * nd
+        # 'same': total padding dilation*(k-1) per dim; only symmetric is representable.
+        pads = []
+        for k, d in zip(_tuple(m.kernel_size, nd, where), _tuple(m.dilation, nd, where)):
+            total = d * (k - 1)
+            if total % 2:
+                raise ModelFileError(f"{where}: padding='same' needs asymmetric padding here, not representable")
+            pads.append(total // 2)
+        return tuple(pads)
+    return _tuple(m.padding, nd, where)
+
+
+def _layer(path, m, x):
+    """(kind, ints, reals, datasets) for leaf module m at path, whose input is x (batched)."""
+    where = f"module '{path}' ({type(m).__name__})"
+    if isinstance(m, str) and m == "flatten":
+        return "flatten", {}, {}, {}
+    if isinstance(m, nn.Linear):
+        data = {"weight": _f32(m.weight, where, "weight")}
+        if m.bias is not None:
+            data["bias"] = _f32(m.bias, where, "bias")
+        return "dense", {}, {}, data
+    if isinstance(m, (nn.Conv2d, nn.Conv3d)):
+        nd = 2 if isinstance(m, nn.Conv2d) else 3
+        ints = {
+            "kernel_size": _tuple(m.kernel_size, nd, where),
+            "stride": _tuple(m.stride, nd, where),
+            "padding": _conv_padding(m, nd, where),
+            "dilation": _tuple(m.dilation, nd, where),
+            "groups": int(m.groups),
+        }
+        data = {"weight": _f32(m.weight, where, "weight")}
+        if m.bias is not None:
+            data["bias"] = _f32(m.bias, where, "bias")
+        return f"conv{nd}d", ints, {}, data
+    if isinstance(m, (nn.MaxPool2d, nn.MaxPool3d)):
+        nd = 2 if isinstance(m, nn.MaxPool2d) else 3
+        if m.return_indices:
+            raise ModelFileError(f"{where}: return_indices=True is not supported")
+        ks = _tuple(m.kernel_size, nd, where)
+        ints = {
+            "kernel_size": ks,
+            "stride": _tuple(m.stride if m.stride is not None else ks, nd, where),
+            "padding": _tuple(m.padding, nd, where),
+            "dilation": _tuple(m.dilation, nd, where),
+            "ceil_mode": int(bool(m.ceil_mode)),
+        }
+        return f"maxpool{nd}d", ints, {}, {}
+    if isinstance(m, nn.AvgPool2d):
+        if m.divisor_override is not None:
+            raise ModelFileError(f"{where}: divisor_override is not supported")
+        ks = _tuple(m.kernel_size, 2, where)
+        ints = {
+            "kernel_size": ks,
+            "stride": _tuple(m.stride if m.stride is not None else ks, 2, where),
+            "padding": _tuple(m.padding, 2, where),
+            "ceil_mode": int(bool(m.ceil_mode)),
+            "count_include_pad": int(bool(m.count_include_pad)),
+        }
+        return "avgpool2d", ints, {}, {}
+    if isinstance(m, nn.AdaptiveAvgPool2d):
+        size = m.output_size
+        if isinstance(size, int) or size is None:
+            size = (size, size)
+        size = tuple(x.shape[-2 + i] if s is None else int(s) for i, s in enumerate(size))
+        return "adaptiveavgpool2d", {"output_size": size}, {}, {}
+    if isinstance(m, nn.ReLU):
+        return "relu", {}, {}, {}
+    if isinstance(m, nn.LocalResponseNorm):
+        return "lrn", {"size": int(m.size)}, {"alpha": float(m.alpha), "beta": float(m.beta), "k": float(m.k)}, {}
+    if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)):
+        if m.running_mean is None or m.running_var is None:
+            raise ModelFileError(f"{where}: track_running_stats=False (batch statistics) is not supported")
+        c = m.num_features
+        w = m.weight if m.weight is not None else torch.ones(c)
+        b = m.bias if m.bias is not None else torch.zeros(c)
+        data = {
+            "weight": _f32(w, where, "weight"),
+            "bias": _f32(b, where, "bias"),
+            "running_mean": _f32(m.running_mean, where, "running_mean"),
+            "running_var": _f32(m.running_var, where, "running_var"),
+        }
+        return "batchnorm", {}, {"eps": float(m.eps)}, data
+    if isinstance(m, nn.Softmax):
+        if x.dim() != 2:
+            raise ModelFileError(f"{where}: softmax needs a feature-vector input {{F}}, got {tuple(x.shape[1:])}")
+        if m.dim not in (1, -1, None):
+            raise ModelFileError(f"{where}: softmax dim={m.dim} is not the class dimension (dim=1 or -1)")
+        return "softmax", {}, {}, {}
+    if isinstance(m, nn.Flatten):
+        r = x.dim()
+        if m.start_dim % r != 1 or m.end_dim % r != r - 1:
+            raise ModelFileError(f"{where}: only Flatten(start_dim=1, end_dim=-1) is supported, "
+                                 f"got start_dim={m.start_dim}, end_dim={m.end_dim}")
+        return "flatten", {}, {}, {}
+    if isinstance(m, (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d)):
+        return "dropout", {}, {"p": float(m.p)}, {}
+    raise ModelFileError(f"unsupported {where}: cdcnn model files support Linear, Conv2d, Conv3d, "
+                         "MaxPool2d/3d, AvgPool2d, AdaptiveAvgPool2d, ReLU, LocalResponseNorm, "
+                         "BatchNorm1d/2d/3d, Softmax, Flatten, Dropout, and nn.Sequential / "
+                         "torchvision AlexNet / VGG containers")
+
+
+def _str_attr(obj, key, value):
+    obj.attrs[key] = str(value)  # h5py default: variable-length UTF-8
+
+
+def _int_attr(obj, key, value):
+    if isinstance(value, (tuple, list, np.ndarray)):
+        obj.attrs[key] = np.asarray(value, dtype=np.int64)
+    else:
+        obj.attrs[key] = np.int64(value)
+
+
+def export_module(module, input_shape, path, name=None, input_mean=None, input_std=None):
+    """Write `module` as a cdcnn model file at `path`; returns the list of (name, kind).
+
+    input_shape has no batch dimension ({C,H,W}, {C,D,H,W} or {F}). The module
+    is walked in eval mode (its training flag is restored afterwards) and a
+    zero input is pushed through layer by layer to resolve shapes.
+    """
+    input_shape = tuple(int(s) for s in input_shape)
+    if not input_shape or any(s <= 0 for s in input_shape):
+        raise ModelFileError(f"input_shape must be positive integers, got {input_shape}")
+    for key, v in (("input_mean", input_mean), ("input_std", input_std)):
+        if v is not None and len(v) != input_shape[0]:
+            raise ModelFileError(f"{key} has {len(v)} values but the input has {input_shape[0]} channels")
+    if (input_mean is None) != (input_std is None):
+        raise ModelFileError("give both input_mean and input_std, or neither")
+    if input_std is not None and any(s <= 0 for s in input_std):
+        raise ModelFileError("input_std values must be positive")
+
+    was_training = module.training
+    module.eval()
+    layers = []
+    try:
+        x = torch.zeros((1,) + input_shape)
+        with torch.no_grad():
+            for lpath, m in _leaves(module, ""):
+                try:
+                    layers.append((lpath,) + _layer(lpath, m, x))
+                    x = torch.flatten(x, 1) if isinstance(m, str) else m(x)
+                except ModelFileError:
+                    raise
+                except Exception as e:  # shape mismatch etc.
+                    raise ModelFileError(f"module '{lpath}' ({type(m).__name__}) fails on input "
+                                         f"{tuple(x.shape[1:])}: {e}") from e
+    finally:
+        module.train(was_training)
+    names = [l[0] for l in layers]
+    dup = {n for n in names if names.count(n) > 1}
+    if dup:
+        raise ModelFileError(f"duplicate layer names {sorted(dup)}")
+
+    tmp = f"{path}.tmp{os.getpid()}"
+    try:
+        with h5py.File(tmp, "w") as f:
+            _str_attr(f, "format", FORMAT)
+            _int_attr(f, "format_version", FORMAT_VERSION)
+            _int_attr(f, "input_shape", list(input_shape))
+            if name is not None:
+                _str_attr(f, "name", name)
+            if input_mean is not None:
+                f.attrs["input_mean"] = np.asarray(input_mean, dtype=np.float64)
+                f.attrs["input_std"] = np.asarray(input_std, dtype=np.float64)
+            g = f.create_group("layers")
+            _int_attr(g, "count", len(layers))
+            for i, (lname, kind, ints, reals, data) in enumerate(layers):
+                lg = g.create_group(str(i))
+                _str_attr(lg, "kind", kind)
+                _str_attr(lg, "name", lname)
+                for k, v in ints.items():
+                    _int_attr(lg, k, v)
+                for k, v in reals.items():
+                    lg.attrs[k] = np.float64(v)
+                for k, v in data.items():
+                    lg.create_dataset(k, data=v, dtype=np.float32)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return [(l[0], l[1]) for l in layers]
+
+
+# --------------------------------------------------------------------------
+# Load
+# --------------------------------------------------------------------------
+def _decode(v):
+    if isinstance(v, bytes):
+        return v.decode("utf-8")
+    if isinstance(v, np.ndarray) and v.shape == () and v.dtype.kind in "SUO":
+        return _decode(v[()])
+    if isinstance(v, np.bytes_):
+        return bytes(v).decode("utf-8")
+    return v
+
+
+def _is_string(v):
+    v = _decode(v)
+    return isinstance(v, str)
+
+
+def _attr_value(v):
+    """Python value of an attribute: str, int, float, or list."""
+    v = _decode(v)
+    if isinstance(v, str):
+        return v
+    a = np.asarray(v)
+    if a.ndim == 0:
+        return a.item()
+    return a.tolist()
+
+
+def _ints_attr(obj, key, where, n=None):
+    v = obj.attrs[key]
+    a = np.atleast_1d(np.asarray(v))
+    if a.dtype.kind not in "iu" or a.ndim != 1 or a.size == 0:
+        raise ModelFileError(f"{where}: attribute '{key}' must be integer (scalar or 1-D), got {a.dtype} {a.shape}")
+    vals = [int(x) for x in a]
+    if n is not None:
+        if n == 0:
+            if len(vals) != 1:
+                raise ModelFileError(f"{where}: attribute '{key}' must be one integer, has {len(vals)}")
+            return vals[0]
+        if len(vals) == 1:
+            vals = vals * n
+        if len(vals) != n:
+            raise ModelFileError(f"{where}: attribute '{key}' must hold {n} integers, has {len(vals)}")
+        return tuple(vals)
+    return vals
+
+
+def _real_attr(obj, key, where, default):
+    if key not in obj.attrs:
+        return default
+    a = np.asarray(obj.attrs[key])
+    if a.dtype.kind not in "fiu" or a.size != 1:
+        raise ModelFileError(f"{where}: real attribute '{key}' must be a scalar number")
+    return float(a.reshape(()))
+
+
+def _tensor(g, key, where, shape=None):
+    ds = g[key]
+    if not isinstance(ds, h5py.Dataset):
+        raise ModelFileError(f"{where}: '{key}' is not a dataset")
+    if ds.dtype.kind != "f":
+        raise ModelFileError(f"{where}: dataset '{key}' must be floating point, is {ds.dtype}")
+    a = np.asarray(ds[()], dtype=np.float32)
+    if not np.all(np.isfinite(a)):
+        raise ModelFileError(f"{where}: dataset '{key}' holds NaN or Inf")
+    if shape is not None and tuple(a.shape) != tuple(shape):
+        raise ModelFileError(f"{where}: dataset '{key}' has shape {a.shape}, expected {tuple(shape)}")
+    return torch.from_numpy(a.copy())
+
+
+def _check_keys(g, kind, where):
+    spec = SCHEMA[kind]
+    allowed = set(spec["ints"]) | set(spec["reals"]) | {"kind", "name"}
+    extra = set(g.attrs.keys()) - allowed
+    if extra:
+        raise ModelFileError(f"{where}: unknown attribute(s) {sorted(extra)} for kind '{kind}'")
+    required, optional = spec["data"]
+    present = set(g.keys())
+    if present - required - optional:
+        raise ModelFileError(f"{where}: unknown dataset(s) {sorted(present - required - optional)}")
+    if required - present:
+        raise ModelFileError(f"{where}: missing dataset(s) {sorted(required - present)}")
+
+
+def _build(g, kind, where, x):
+    """torch module for layer group g, whose (batched) input is x."""
+    _check_keys(g, kind, where)
+    has = lambda k: k in g.attrs  # noqa: E731
+    if kind == "dense":
+        w = _tensor(g, "weight", where)
+        if w.dim() != 2:
+            raise ModelFileError(f"{where}: weight must be {{out, in}}, has shape {tuple(w.shape)}")
+        m = nn.Linear(w.shape[1], w.shape[0], bias="bias" in g)
+        m.weight.data.copy_(w)
+        if "bias" in g:
+            m.bias.data.copy_(_tensor(g, "bias", where, (w.shape[0],)))
+        return m
+    if kind in ("conv2d", "conv3d"):
+        nd = int(kind[4])
+        ks = _ints_attr(g, "kernel_size", where, nd)
+        stride = _ints_attr(g, "stride", where, nd) if has("stride") else (1,) * nd
+        pad = _ints_attr(g, "padding", where, nd) if has("padding") else (0,) * nd
+        dil = _ints_attr(g, "dilation", where, nd) if has("dilation") else (1,) * nd
+        groups = _ints_attr(g, "groups", where, 0) if has("groups") else 1
+        w = _tensor(g, "weight", where)
+        if w.dim() != 2 + nd or tuple(w.shape[2:]) != ks:
+            raise ModelFileError(f"{where}: weight shape {tuple(w.shape)} does not match kernel_size {ks}")
+        if w.shape[0] % groups:
+            raise ModelFileError(f"{where}: {w.shape[0]} output channels not divisible by groups={groups}")
+        cls = nn.Conv2d if nd == 2 else nn.Conv3d
+        m = cls(w.shape[1] * groups, w.shape[0], ks, stride, pad, dil, groups, bias="bias" in g)
+        m.weight.data.copy_(w)
+        if "bias" in g:
+            m.bias.data.copy_(_tensor(g, "bias", where, (w.shape[0],)))
+        return m
+    if kind in ("maxpool2d", "maxpool3d"):
+        nd = int(kind[7])
+        ks = _ints_attr(g, "kernel_size", where, nd)
+        stride = _ints_attr(g, "stride", where, nd) if has("stride") else ks
+        pad = _ints_attr(g, "padding", where, nd) if has("padding") else (0,) * nd
+        dil = _ints_attr(g, "dilation", where, nd) if has("dilation") else (1,) * nd
+        ceil = bool(_ints_attr(g, "ceil_mode", where, 0)) if has("ceil_mode") else False
+        cls = nn.MaxPool2d if nd == 2 else nn.MaxPool3d
+        return cls(ks, stride, pad, dil, ceil_mode=ceil)
+    if kind == "avgpool2d":
+        ks = _ints_attr(g, "kernel_size", where, 2)
+        stride = _ints_attr(g, "stride", where, 2) if has("stride") else ks
+        pad = _ints_attr(g, "padding", where, 2) if has("padding") else (0, 0)
+        ceil = bool(_ints_attr(g, "ceil_mode", where, 0)) if has("ceil_mode") else False
+        cip = bool(_ints_attr(g, "count_include_pad", where, 0)) if has("count_include_pad") else True
+        return nn.AvgPool2d(ks, stride, pad, ceil_mode=ceil, count_include_pad=cip)
+    if kind == "adaptiveavgpool2d":
+        return nn.AdaptiveAvgPool2d(_ints_attr(g, "output_size", where, 2))
+    if kind == "relu":
+        return nn.ReLU()
+    if kind == "lrn":
+        return nn.LocalResponseNorm(_ints_attr(g, "size", where, 0), _real_attr(g, "alpha", where, 1e-4),
+                                    _real_attr(g, "beta", where, 0.75), _real_attr(g, "k", where, 1.0))
+    if kind == "batchnorm":
+        if x.dim() < 2 or x.dim() > 5:
+            raise ModelFileError(f"{where}: batchnorm input of rank {x.dim() - 1} is not supported")
+        c = x.shape[1]
+        cls = {2: nn.BatchNorm1d, 3: nn.BatchNorm1d, 4: nn.BatchNorm2d, 5: nn.BatchNorm3d}[x.dim()]
+        m = cls(c, eps=_real_attr(g, "eps", where, 1e-5))
+        for k in ("weight", "bias", "running_mean", "running_var"):
+            getattr(m, k).data.copy_(_tensor(g, k, where, (c,)))
+        return m
+    if kind == "softmax":
+        if x.dim() != 2:
+            raise ModelFileError(f"{where}: softmax needs a {{F}} input, got {tuple(x.shape[1:])}")
+        return nn.Softmax(dim=1)
+    if kind == "flatten":
+        return nn.Flatten()
+    if kind == "dropout":
+        return nn.Dropout(_real_attr(g, "p", where, 0.5))
+    raise ModelFileError(f"{where}: unknown layer kind '{kind}' (known: {', '.join(SCHEMA)})")
+
+
+def load_module(path):
+    """Build (nn.Sequential in eval mode, input_shape tuple, attrs dict) from a model file.
+
+    attrs holds the root attributes as Python values (str, int, float, lists).
+    The Sequential's children are keyed by position ("0", "1", ...); the file's
+    layer names and kinds are in module.cdcnn_layer_names / .cdcnn_layer_kinds.
+    """
+    with h5py.File(path, "r") as f:
+        where = f"{path}"
+        if "format" not in f.attrs or _decode(f.attrs["format"]) != FORMAT:
+            raise ModelFileError(f"{path}: not a cdcnn model file (attribute 'format' must be \"{FORMAT}\")")
+        if _ints_attr(f, "format_version", where) != [FORMAT_VERSION]:
+            raise ModelFileError(f"{path}: format_version must be {FORMAT_VERSION}")
+        input_shape = tuple(_ints_attr(f, "input_shape", where))
+        if any(s <= 0 for s in input_shape):
+            raise ModelFileError(f"{path}: input_shape must be positive, got {input_shape}")
+        attrs = {k: _attr_value(v) for k, v in f.attrs.items()}
+        if "layers" not in f:
+            raise ModelFileError(f"{path}: missing group /layers")
+        lg = f["layers"]
+        count = _ints_attr(lg, "count", f"{path}:/layers", 0)
+        if count <= 0:
+            raise ModelFileError(f"{path}:/layers: attribute 'count' must be positive")
+        if len(lg.keys()) != count:
+            raise ModelFileError(f"{path}:/layers holds {len(lg.keys())} groups but 'count' says {count}")
+        mods, names, kinds = [], [], []
+        x = torch.zeros((1,) + input_shape)
+        with torch.no_grad():
+            for i in range(count):
+                key = str(i)
+                if key not in lg:
+                    raise ModelFileError(f"{path}:/layers: missing layer group '{key}'")
+                g = lg[key]
+                for a in ("kind", "name"):
+                    if a not in g.attrs or not _is_string(g.attrs[a]):
+                        raise ModelFileError(f"{path}:/layers/{key}: missing string attribute '{a}'")
+                kind, name = _decode(g.attrs["kind"]), _decode(g.attrs["name"])
+                lwhere = f"{path}:/layers/{key} '{name}' ({kind})"
+                if not name:
+                    raise ModelFileError(f"{lwhere}: empty name")
+                if name in names:
+                    raise ModelFileError(f"{lwhere}: duplicate layer name")
+                m = _build(g, kind, lwhere, x).eval()
+                try:
+                    x = m(x)
+                except Exception as e:
+                    raise ModelFileError(f"{lwhere}: fails on input {tuple(x.shape[1:])}: {e}") from e
+                mods.append(m)
+                names.append(name)
+                kinds.append(kind)
+    seq = nn.Sequential(OrderedDict((str(i), m) for i, m in enumerate(mods))).eval()
+    seq.cdcnn_layer_names = names
+    seq.cdcnn_layer_kinds = kinds
+    return seq, input_shape, attrs
+
+
+def run_reference(path, input_np):
+    """PyTorch output (float32 numpy, no batch dim) of the model file on one input (no batch dim).
+
+    The input is the network input as is: input_mean/input_std are not applied.
+    """
+    module, input_shape, _ = load_module(path)
+    x = np.asarray(input_np, dtype=np.float32)
+    if tuple(x.shape) != input_shape:
+        raise ModelFileError(f"{path}: input has shape {x.shape}, the model takes {input_shape}")
+    with torch.no_grad():
+        y = module(torch.from_numpy(x.copy()).unsqueeze(0))
+    return y[0].numpy().astype(np.float32)
+
+
+# --------------------------------------------------------------------------
+# On-disk type check
+# --------------------------------------------------------------------------
+def validate_file(path):
+    """Check the stored types against docs/model-file.md; raise ModelFileError on a mismatch."""
+
+    def check(obj, key, want, where):
+        if key not in obj.attrs:
+            return
+        a = obj.attrs.get_id(key)
+        t = a.get_type()
+        cls = t.get_class()
+        if want == "str":
+            ok = cls == h5py.h5t.STRING
+        elif want == "int64":
+            ok = cls == h5py.h5t.INTEGER and t.get_size() == 8 and t.get_sign() == h5py.h5t.SGN_2
+        else:
+            ok = cls == h5py.h5t.FLOAT and t.get_size() == 8
+        if not ok:
+            raise ModelFileError(f"{where}: attribute '{key}' should be {want}, is {obj.attrs[key].__class__}")
+
+    with h5py.File(path, "r") as f:
+        for k, t in (("format", "str"), ("format_version", "int64"), ("input_shape", "int64"),
+                     ("name", "str"), ("input_mean", "float64"), ("input_std", "float64")):
+            check(f, k, t, path)
+        check(f["layers"], "count", "int64", f"{path}:/layers")
+        for key, g in f["layers"].items():
+            where = f"{path}:/layers/{key}"
+            check(g, "kind", "str", where)
+            check(g, "name", "str", where)
+            kind = _decode(g.attrs["kind"])
+            if kind not in SCHEMA:
+                raise ModelFileError(f"{where}: unknown kind '{kind}'")
+            for k in SCHEMA[kind]["ints"]:
+                check(g, k, "int64", where)
+            for k in SCHEMA[kind]["reals"]:
+                check(g, k, "float64", where)
+            for k, ds in g.items():
+                if ds.dtype != np.float32:
+                    raise ModelFileError(f"{where}: dataset '{k}' should be float32, is {ds.dtype}")
+    load_module(path)  # structure, shapes, unknown keys
+
+
+def max_relative_error(actual, expected):
+    """max |a - e| / max |e| (the C++ side's definition)."""
+    a = np.asarray(actual, dtype=np.float64)
+    e = np.asarray(expected, dtype=np.float64)
+    if a.shape != e.shape:
+        return math.inf
+    if np.any(np.isnan(a) != np.isnan(e)):
+        return math.inf
+    diff = float(np.nanmax(np.abs(a - e))) if a.size else 0.0
+    scale = float(np.nanmax(np.abs(e))) if e.size else 0.0
+    if scale == 0.0:
+        return 0.0 if diff == 0.0 else math.inf
+    return diff / scale
