@@ -1,5 +1,8 @@
+#include "layers/adaptive_avg_pool.hpp"
+#include "layers/avg_pool.hpp"
 #include "layers/conv.hpp"
 #include "layers/dense.hpp"
+#include "layers/max_pool.hpp"
 #include "layers/registry.hpp"
 
 namespace cdcnn {
@@ -8,6 +11,10 @@ void register_builtin_layers(LayerRegistry& registry) {
   registry.add("dense", &Dense::from_spec);
   registry.add("conv2d", &Conv::from_spec);
   registry.add("conv3d", &Conv::from_spec);
+  registry.add("maxpool2d", &MaxPool::from_spec);
+  registry.add("maxpool3d", &MaxPool::from_spec);
+  registry.add("avgpool2d", &AvgPool::from_spec);
+  registry.add("adaptiveavgpool2d", &AdaptiveAvgPool::from_spec);
 }
 
 }  // namespace cdcnn
