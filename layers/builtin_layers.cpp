@@ -1,9 +1,15 @@
 #include "layers/adaptive_avg_pool.hpp"
 #include "layers/avg_pool.hpp"
+#include "layers/batch_norm.hpp"
 #include "layers/conv.hpp"
 #include "layers/dense.hpp"
+#include "layers/dropout.hpp"
+#include "layers/flatten.hpp"
+#include "layers/lrn.hpp"
 #include "layers/max_pool.hpp"
 #include "layers/registry.hpp"
+#include "layers/relu.hpp"
+#include "layers/softmax.hpp"
 
 namespace cdcnn {
 
@@ -15,6 +21,12 @@ void register_builtin_layers(LayerRegistry& registry) {
   registry.add("maxpool3d", &MaxPool::from_spec);
   registry.add("avgpool2d", &AvgPool::from_spec);
   registry.add("adaptiveavgpool2d", &AdaptiveAvgPool::from_spec);
+  registry.add("relu", &Relu::from_spec);
+  registry.add("lrn", &Lrn::from_spec);
+  registry.add("batchnorm", &BatchNorm::from_spec);
+  registry.add("softmax", &Softmax::from_spec);
+  registry.add("flatten", &Flatten::from_spec);
+  registry.add("dropout", &Dropout::from_spec);
 }
 
 }  // namespace cdcnn

@@ -1,0 +1,23 @@
+#include <gtest/gtest.h>
+
+#include "layer_test_util.hpp"
+#include "layers/registry.hpp"
+
+namespace cdcnn {
+namespace {
+
+TEST(BuiltinLayers, RegisterEveryKindOfTheModelFileFormat) {
+  // docs/model-file.md, "Layer kinds".
+  const std::vector<std::string> documented{"adaptiveavgpool2d", "avgpool2d", "batchnorm", "conv2d", "conv3d",
+                                            "dense",             "dropout",   "flatten",   "lrn",    "maxpool2d",
+                                            "maxpool3d",         "relu",      "softmax"};
+  EXPECT_EQ(layer_registry().kinds(), documented);
+}
+
+TEST(BuiltinLayers, RefuseAnUnknownKindListingTheKnownOnes) {
+  testing::expect_error([] { layer_registry().make(LayerSpec{.kind = "conv4d", .name = "x"}); },
+                        "layer 'x': unknown layer kind 'conv4d'", "conv2d, conv3d");
+}
+
+}  // namespace
+}  // namespace cdcnn
