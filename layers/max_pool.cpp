@@ -66,42 +66,51 @@ LayerSpec MaxPool::spec() const {
 }
 
 Tensor MaxPool::forward_impl(const Tensor& x, const Shape& out_shape) const {
-  // Three spatial axes; a 2-D pool gets a unit leading axis.
+  // Three spatial axes; a 2-D pool gets a unit leading axis. Depth and height
+  // taps are resolved per output row; along the row, each kernel column kw
+  // sweeps the output columns whose input lies inside [ow_lo, ow_hi), so the
+  // inner loop has no bounds checks and vectorises.
   const std::size_t lead = 3 - window_.rank();
-  std::array<Index, 3> in{1, 1, 1}, out{1, 1, 1};
-  std::array<std::vector<Taps>, 3> t;
-  for (std::size_t a = 0; a < 3; ++a) {
-    if (a < lead) {
-      t[a] = {{0, 0, 1}};
-      continue;
-    }
+  std::array<Index, 3> in{1, 1, 1}, out{1, 1, 1}, k{1, 1, 1}, s{1, 1, 1}, p{0, 0, 0}, d{1, 1, 1};
+  for (std::size_t a = lead; a < 3; ++a) {
     const std::size_t w = a - lead;
     in[a] = x.dim(static_cast<Index>(w + 1));
     out[a] = out_shape[w + 1];
-    t[a] = taps(in[a], out[a], window_.kernel[w], window_.stride[w], window_.padding[w], window_.dilation[w]);
+    k[a] = window_.kernel[w], s[a] = window_.stride[w], p[a] = window_.padding[w], d[a] = window_.dilation[w];
   }
-  std::array<Index, 3> dil{1, 1, 1};
-  for (std::size_t a = lead; a < 3; ++a) dil[a] = window_.dilation[a - lead];
+  const std::vector<Taps> td = taps(in[0], out[0], k[0], s[0], p[0], d[0]);
+  const std::vector<Taps> th = taps(in[1], out[1], k[1], s[1], p[1], d[1]);
+  const Index OW = out[2], W = in[2], sw = s[2];
+  std::vector<Index> ow_lo(static_cast<std::size_t>(k[2])), ow_hi(static_cast<std::size_t>(k[2]));
+  for (Index kw = 0; kw < k[2]; ++kw) {
+    const Index off = kw * d[2] - p[2];
+    const Index lo = std::min(OW, off >= 0 ? 0 : (-off + sw - 1) / sw);
+    const Index hi = W - 1 - off >= 0 ? (W - 1 - off) / sw + 1 : 0;
+    ow_lo[static_cast<std::size_t>(kw)] = lo;
+    ow_hi[static_cast<std::size_t>(kw)] = std::clamp(hi, lo, OW);
+  }
 
   Tensor y(out_shape);
   float* dst = y.data();
   const Index plane = in[0] * in[1] * in[2];
   for (Index c = 0; c < x.dim(0); ++c) {
     const float* xc = x.data() + c * plane;
-    for (const Taps& td : t[0])
-      for (const Taps& th : t[1])
-        for (const Taps& tw : t[2]) {
-          float m = -std::numeric_limits<float>::infinity();
-          for (Index kd = td.first; kd < td.last; ++kd)
-            for (Index kh = th.first; kh < th.last; ++kh) {
-              const float* row = xc + ((td.start + kd * dil[0]) * in[1] + th.start + kh * dil[1]) * in[2] + tw.start;
-              for (Index kw = tw.first; kw < tw.last; ++kw) {
-                const float v = row[kw * dil[2]];
-                if (v > m || v != v) m = v;  // NaN propagates, as in PyTorch
+    for (const Taps& tz : td)
+      for (const Taps& ty : th) {
+        std::fill(dst, dst + OW, -std::numeric_limits<float>::infinity());
+        for (Index kz = tz.first; kz < tz.last; ++kz)
+          for (Index ky = ty.first; ky < ty.last; ++ky) {
+            const float* row = xc + ((tz.start + kz * d[0]) * in[1] + ty.start + ky * d[1]) * W;
+            for (Index kw = 0; kw < k[2]; ++kw) {
+              const float* src = row + kw * d[2] - p[2];
+              for (Index ow = ow_lo[static_cast<std::size_t>(kw)]; ow < ow_hi[static_cast<std::size_t>(kw)]; ++ow) {
+                const float v = src[ow * sw];
+                dst[ow] = (v > dst[ow] || v != v) ? v : dst[ow];  // NaN propagates, as in PyTorch
               }
             }
-          *dst++ = m;
-        }
+          }
+        dst += OW;
+      }
   }
   return y;
 }
