@@ -246,15 +246,24 @@ Handle open_file(const std::string& path, File::Mode mode) {
   if (mode == File::Mode::read) {
     require(std::filesystem::exists(path), path, ": no such file");
     require(H5Fis_hdf5(path.c_str()) > 0, path, ": not an HDF5 file");
-    return checked(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose,
-                   cat(path, ": cannot open HDF5 file (truncated or corrupt?)"));
+    hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    // A file whose SWMR writer was killed still carries its "open for write"
+    // flag; SWMR read access opens it as it was last flushed.
+    if (id < 0) id = H5Fopen(path.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, H5P_DEFAULT);
+    return checked(id, H5Fclose, cat(path, ": cannot open HDF5 file (truncated or corrupt?)"));
   }
-  return checked(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose,
+  Handle access(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+  if (mode == File::Mode::stream) H5Pset_libver_bounds(access.get(), H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
+  return checked(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.get()), H5Fclose,
                  cat(path, ": cannot create HDF5 file"));
 }
 }  // namespace
 
 File::File(const std::string& path, Mode mode) : Location(open_file(path, mode), path, "/") {}
+
+void File::start_streaming() const {
+  check(H5Fstart_swmr_write(id()), cat(file(), ": cannot start SWMR writing (was the file created with Mode::stream?)"));
+}
 
 void File::flush() const { check(H5Fflush(id(), H5F_SCOPE_GLOBAL), cat(file(), ": cannot flush")); }
 

@@ -89,12 +89,19 @@ class Location {
 /// An open HDF5 file, itself the root group "/".
 class File : public Location {
  public:
-  enum class Mode { read, truncate };
+  /// read: an existing file, read-only. truncate: a new file. stream: a new
+  /// file in the latest format, ready for start_streaming() (SWMR).
+  enum class Mode { read, truncate, stream };
   /// Opens or creates `path`; Error("<path>: ...") when it is missing, not
   /// HDF5, truncated, or cannot be created.
   File(const std::string& path, Mode mode);
   /// Pushes everything written so far to disk (H5Fflush).
   void flush() const;
+  /// Switches a Mode::stream file to single-writer/multiple-reader writing:
+  /// from here on the file on disk is always a valid HDF5 file holding what
+  /// was last flushed, even if the process is killed. Create every group,
+  /// attribute and dataset first: SWMR allows only appends afterwards.
+  void start_streaming() const;
 };
 
 }  // namespace cdcnn::h5

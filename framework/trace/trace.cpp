@@ -1,0 +1,111 @@
+#include "trace/trace.hpp"
+
+#include <cstddef>
+
+#include "core/error.hpp"
+
+namespace cdcnn {
+
+namespace {
+
+#define CDCNN_COLUMN(Record, member, type) h5::Column{#member, offsetof(Record, member), type}
+
+const std::vector<h5::Column>& inference_columns() {
+  static const std::vector<h5::Column> c = {
+      CDCNN_COLUMN(InferenceRecord, inference, H5T_NATIVE_INT64),
+      CDCNN_COLUMN(InferenceRecord, start_ms, H5T_NATIVE_DOUBLE),
+      CDCNN_COLUMN(InferenceRecord, latency_ms, H5T_NATIVE_DOUBLE),
+      CDCNN_COLUMN(InferenceRecord, outcome, H5T_NATIVE_INT8),
+      CDCNN_COLUMN(InferenceRecord, blocks_decoded, H5T_NATIVE_INT32),
+      CDCNN_COLUMN(InferenceRecord, max_relative_error, H5T_NATIVE_DOUBLE)};
+  return c;
+}
+
+const std::vector<h5::Column>& layer_columns() {
+  static const std::vector<h5::Column> c = {
+      CDCNN_COLUMN(LayerRecord, inference, H5T_NATIVE_INT64),   CDCNN_COLUMN(LayerRecord, layer, H5T_NATIVE_INT32),
+      CDCNN_COLUMN(LayerRecord, dispatch_ms, H5T_NATIVE_DOUBLE), CDCNN_COLUMN(LayerRecord, complete_ms, H5T_NATIVE_DOUBLE),
+      CDCNN_COLUMN(LayerRecord, decode_ms, H5T_NATIVE_DOUBLE),   CDCNN_COLUMN(LayerRecord, shards, H5T_NATIVE_INT32),
+      CDCNN_COLUMN(LayerRecord, arrived, H5T_NATIVE_INT32),      CDCNN_COLUMN(LayerRecord, blocks_decoded, H5T_NATIVE_INT32),
+      CDCNN_COLUMN(LayerRecord, outcome, H5T_NATIVE_INT8)};
+  return c;
+}
+
+const std::vector<h5::Column>& shard_columns() {
+  static const std::vector<h5::Column> c = {
+      CDCNN_COLUMN(ShardRecord, inference, H5T_NATIVE_INT64),
+      CDCNN_COLUMN(ShardRecord, layer, H5T_NATIVE_INT32),
+      CDCNN_COLUMN(ShardRecord, shard, H5T_NATIVE_INT32),
+      CDCNN_COLUMN(ShardRecord, rank, H5T_NATIVE_INT32),
+      CDCNN_COLUMN(ShardRecord, dispatch_ms, H5T_NATIVE_DOUBLE),
+      CDCNN_COLUMN(ShardRecord, arrival_ms, H5T_NATIVE_DOUBLE),
+      CDCNN_COLUMN(ShardRecord, compute_ms, H5T_NATIVE_DOUBLE),
+      CDCNN_COLUMN(ShardRecord, injected_delay_ms, H5T_NATIVE_DOUBLE),
+      CDCNN_COLUMN(ShardRecord, fate, H5T_NATIVE_INT8)};
+  return c;
+}
+
+const std::vector<h5::Column>& late_columns() {
+  static const std::vector<h5::Column> c = {
+      CDCNN_COLUMN(LateRecord, inference, H5T_NATIVE_INT64), CDCNN_COLUMN(LateRecord, layer, H5T_NATIVE_INT32),
+      CDCNN_COLUMN(LateRecord, shard, H5T_NATIVE_INT32), CDCNN_COLUMN(LateRecord, rank, H5T_NATIVE_INT32),
+      CDCNN_COLUMN(LateRecord, arrival_ms, H5T_NATIVE_DOUBLE)};
+  return c;
+}
+
+#undef CDCNN_COLUMN
+
+template <class Record>
+void append_and_clear(h5::AppendableTable& table, std::vector<Record>& pending) {
+  table.append(pending.data(), pending.size());
+  table.flush();
+  pending.clear();
+}
+
+template <class Record>
+std::vector<Record> read_table(const h5::Location& root, const char* name, const std::vector<h5::Column>& columns) {
+  const auto table = h5::AppendableTable::open(root, name, sizeof(Record), columns);
+  std::vector<Record> out(static_cast<std::size_t>(table.size()));
+  table.read_all(out.data());
+  return out;
+}
+
+}  // namespace
+
+TraceWriter::TraceWriter(const std::string& path, const std::map<std::string, std::string>& attributes)
+    : path_(path), file_(std::make_unique<h5::File>(path, h5::File::Mode::stream)) {
+  file_->write_string("format", "cdcnn-trace");
+  file_->write_ints("format_version", {1}, true);
+  for (const auto& [key, value] : attributes) file_->write_string(key, value);
+  inference_table_ =
+      std::make_unique<h5::AppendableTable>(*file_, "inferences", sizeof(InferenceRecord), inference_columns(), 64);
+  layer_table_ = std::make_unique<h5::AppendableTable>(*file_, "layers", sizeof(LayerRecord), layer_columns());
+  shard_table_ = std::make_unique<h5::AppendableTable>(*file_, "shards", sizeof(ShardRecord), shard_columns(), 1024);
+  late_table_ = std::make_unique<h5::AppendableTable>(*file_, "late", sizeof(LateRecord), late_columns());
+  file_->start_streaming();
+}
+
+void TraceWriter::flush() {
+  // Shards and layers before inferences: a reader never sees an inference row
+  // whose details are not on disk yet.
+  append_and_clear(*shard_table_, shards_);
+  append_and_clear(*late_table_, late_);
+  append_and_clear(*layer_table_, layers_);
+  append_and_clear(*inference_table_, inferences_);
+}
+
+Trace read_trace(const std::string& path) {
+  h5::File file(path, h5::File::Mode::read);
+  require(file.has_attribute("format") && file.read_string("format") == "cdcnn-trace", path,
+          ": not a cdcnn trace file");
+  Trace t;
+  for (const auto& name : file.attribute_names())
+    if (name != "format_version") t.attributes[name] = file.read_string(name);
+  t.inferences = read_table<InferenceRecord>(file, "inferences", inference_columns());
+  t.layers = read_table<LayerRecord>(file, "layers", layer_columns());
+  t.shards = read_table<ShardRecord>(file, "shards", shard_columns());
+  t.late = read_table<LateRecord>(file, "late", late_columns());
+  return t;
+}
+
+}  // namespace cdcnn

@@ -1,0 +1,113 @@
+#pragma once
+// The per-run trace (DESIGN §5): one HDF5 file with the run's configuration
+// as attributes and four tables appended while the run goes on —
+//   /inferences   one row per inference: latency and outcome
+//   /layers       one row per (inference, split layer): dispatch, decodable, decode time
+//   /shards       one row per shard dispatched: rank, times, injected delay, fate
+//   /late         one row per result that arrived after its layer was done
+// The file is written in HDF5's SWMR mode and flushed after every inference,
+// so a run killed at any point (SIGTERM, SIGKILL, power loss) leaves a valid
+// file holding every inference flushed before the kill; h5py and h5dump open it.
+// Times are milliseconds since the run started, on the master's clock.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "io/hdf5.hpp"
+#include "io/table.hpp"
+
+namespace cdcnn {
+
+enum class InferenceOutcome : std::int8_t {
+  exact = 0,      ///< every split layer had all its data shards: nothing decoded
+  recovered = 1,  ///< some data blocks were rebuilt by decoding; still exact
+  degraded = 2,   ///< some block was undecodable at the deadline and zero-filled
+  failed = 3,     ///< some block was undecodable and the policy failed the inference
+};
+
+enum class ShardFate : std::int8_t {
+  used = 0,            ///< arrived in time and went into the layer's output
+  unneeded = 1,        ///< arrived in time, but the layer was complete without it
+  decoded_around = 2,  ///< had not arrived when the layer completed by decoding
+  lost = 3,            ///< had not arrived and the layer could not be completed
+};
+
+struct InferenceRecord {
+  std::int64_t inference;
+  double start_ms;
+  double latency_ms;
+  std::int8_t outcome;  ///< InferenceOutcome
+  std::int32_t blocks_decoded;
+  double max_relative_error;  ///< against single-process inference; NaN when not verified
+};
+
+struct LayerRecord {
+  std::int64_t inference;
+  std::int32_t layer;        ///< index in the model
+  double dispatch_ms;        ///< input sent to the shard holders
+  double complete_ms;        ///< output assembled (or the deadline gave up)
+  double decode_ms;          ///< time spent decoding (0 if nothing was missing)
+  std::int32_t shards;       ///< n
+  std::int32_t arrived;      ///< shards that arrived before completion
+  std::int32_t blocks_decoded;
+  std::int8_t outcome;       ///< InferenceOutcome for this layer
+};
+
+struct ShardRecord {
+  std::int64_t inference;
+  std::int32_t layer;
+  std::int32_t shard;
+  std::int32_t rank;
+  double dispatch_ms;
+  double arrival_ms;         ///< NaN if it had not arrived when the layer completed
+  double compute_ms;         ///< as reported by the worker (NaN if unknown)
+  double injected_delay_ms;  ///< as reported by the worker (NaN if unknown)
+  std::int8_t fate;          ///< ShardFate
+};
+
+struct LateRecord {
+  std::int64_t inference;
+  std::int32_t layer;
+  std::int32_t shard;
+  std::int32_t rank;
+  double arrival_ms;
+};
+
+class TraceWriter {
+ public:
+  /// Creates `path` (truncating it) with the given attributes — the whole
+  /// configuration, the command line, hostnames — then switches to SWMR.
+  TraceWriter(const std::string& path, const std::map<std::string, std::string>& attributes);
+
+  void add(const InferenceRecord& r) { inferences_.push_back(r); }
+  void add(const LayerRecord& r) { layers_.push_back(r); }
+  void add(const ShardRecord& r) { shards_.push_back(r); }
+  void add(const LateRecord& r) { late_.push_back(r); }
+  /// Appends everything added since the last flush and pushes it to disk.
+  void flush();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  std::unique_ptr<h5::File> file_;
+  std::unique_ptr<h5::AppendableTable> inference_table_, layer_table_, shard_table_, late_table_;
+  std::vector<InferenceRecord> inferences_;
+  std::vector<LayerRecord> layers_;
+  std::vector<ShardRecord> shards_;
+  std::vector<LateRecord> late_;
+};
+
+/// A trace read back whole (tests, analyses in C++).
+struct Trace {
+  std::map<std::string, std::string> attributes;
+  std::vector<InferenceRecord> inferences;
+  std::vector<LayerRecord> layers;
+  std::vector<ShardRecord> shards;
+  std::vector<LateRecord> late;
+};
+Trace read_trace(const std::string& path);
+
+}  // namespace cdcnn
