@@ -203,9 +203,12 @@ Tensor Conv::forward_impl(const Tensor& x, const Shape& out_shape) const {
   const Geometry g = geometry(x.shape());
   const Index P = g.positions(), OW = g.out[2];
   const Index cout_g = rows() / groups_, cin_g = in_channels_ / groups_, q_g = cin_g * kernel_volume_;
-  Tensor y(out_shape);
+  // The output starts as the bias, written in one pass; the GEMMs accumulate onto it.
+  std::vector<float> start;
+  start.reserve(static_cast<std::size_t>(rows() * P));
+  for (Index o = 0; o < rows(); ++o) start.insert(start.end(), static_cast<std::size_t>(P), bias()[o]);
+  Tensor y(out_shape, std::move(start));
   MatrixMap ym = y.matrix(rows(), P);
-  ym = bias().replicate(1, P);  // the GEMMs below accumulate onto the bias
 
   if (is_pointwise()) {  // X is the input itself
     ConstMatrixMap xm = x.matrix(in_channels_, P);
@@ -218,7 +221,11 @@ Tensor Conv::forward_impl(const Tensor& x, const Shape& out_shape) const {
   // Bands of whole output lines whose unrolled input fits kBandBytes.
   const Index band_cols = std::max({OW, kMinBandColumns, kBandBytes / static_cast<Index>(sizeof(float)) / q_g});
   const Index band_lines = std::min(g.lines(), std::max<Index>(1, band_cols / OW));
-  std::vector<float> buffer(static_cast<std::size_t>(q_g * band_lines * OW));
+  // One buffer per thread, kept between calls: allocating (and page-faulting)
+  // half a megabyte per call costs more than AlexNet's first conv itself.
+  thread_local std::vector<float> buffer;
+  if (buffer.size() < static_cast<std::size_t>(q_g * band_lines * OW))
+    buffer.resize(static_cast<std::size_t>(q_g * band_lines * OW));
   for (Index grp = 0; grp < groups_; ++grp) {
     const auto w_g = weight().block(grp * cout_g, grp * q_g, cout_g, q_g);
     for (Index line0 = 0; line0 < g.lines(); line0 += band_lines) {
