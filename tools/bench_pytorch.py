@@ -1,0 +1,70 @@
+#!/usr/bin/python3
+"""Batch-1 inference latency of PyTorch, the baseline for cdcnn's own numbers.
+
+    tools/bench_pytorch.py --torchvision alexnet
+    tools/bench_pytorch.py --torchvision vgg16 --repeats 10
+    tools/bench_pytorch.py --model layers/zoo/fmnist-cnn.h5 --threads 1
+
+Prints one parseable line:
+    pytorch alexnet median_ms=44.1 min_ms=43.0 threads=1 repeats=20
+
+The thread count is fixed before torch is imported (OMP_NUM_THREADS,
+OPENBLAS_NUM_THREADS, MKL_NUM_THREADS are set to --threads unless already set)
+and again with torch.set_num_threads. For a clean single-thread number run
+    OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 tools/bench_pytorch.py ...
+on an otherwise idle machine.
+"""
+
+import argparse
+import os
+import sys
+import time
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--torchvision", choices=("alexnet", "vgg16"), help="torchvision model, random init")
+    src.add_argument("--model", metavar="FILE", help="cdcnn model file, run through cdcnn_model.load_module")
+    p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    p.add_argument("--repeats", type=int, default=20, help="timed runs (default 20)")
+    p.add_argument("--warmup", type=int, default=3, help="untimed runs first (default 3)")
+    p.add_argument("--seed", type=int, default=0)
+    a = p.parse_args()
+    if a.repeats < 1 or a.threads < 1:
+        p.error("--repeats and --threads must be positive")
+
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, str(a.threads))
+    import torch  # after the environment is set
+
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    if a.torchvision:
+        import torchvision
+        model = getattr(torchvision.models, a.torchvision)(weights=None).eval()
+        shape, name = (3, 224, 224), a.torchvision
+    else:
+        import cdcnn_model
+        model, shape, attrs = cdcnn_model.load_module(a.model)
+        name = attrs.get("name", os.path.splitext(os.path.basename(a.model))[0])
+    x = torch.randn((1,) + tuple(shape))
+    times = []
+    with torch.no_grad():
+        for _ in range(a.warmup):
+            model(x)
+        for _ in range(a.repeats):
+            t = time.perf_counter()
+            model(x)
+            times.append((time.perf_counter() - t) * 1e3)
+    times.sort()
+    n = len(times)
+    median = times[n // 2] if n % 2 else (times[n // 2 - 1] + times[n // 2]) / 2
+    print(f"pytorch {name} median_ms={median:.1f} min_ms={times[0]:.1f} threads={torch.get_num_threads()} "
+          f"repeats={n}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
