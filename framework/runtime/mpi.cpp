@@ -1,0 +1,79 @@
+#include "runtime/mpi.hpp"
+
+#include <algorithm>
+#include <thread>
+
+#include "core/error.hpp"
+
+namespace cdcnn::mpi {
+
+void check(int code, const char* call) {
+  if (code == MPI_SUCCESS) return;
+  char text[MPI_MAX_ERROR_STRING] = {};
+  int length = 0;
+  MPI_Error_string(code, text, &length);
+  throw Error(cat(call, " failed: ", std::string(text, static_cast<std::size_t>(length))));
+}
+
+Environment::Environment(int& argc, char**& argv) {
+  int provided = 0;
+  CDCNN_CHECK_MPI(MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided));
+  CDCNN_CHECK_MPI(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN));
+  CDCNN_CHECK_MPI(MPI_Comm_rank(MPI_COMM_WORLD, &rank_));
+  CDCNN_CHECK_MPI(MPI_Comm_size(MPI_COMM_WORLD, &size_));
+}
+
+Environment::~Environment() { MPI_Finalize(); }
+
+std::string Environment::host() const {
+  char name[MPI_MAX_PROCESSOR_NAME] = {};
+  int length = 0;
+  MPI_Get_processor_name(name, &length);
+  return std::string(name, static_cast<std::size_t>(length));
+}
+
+Request& Request::operator=(Request&& other) noexcept {
+  if (this != &other) {
+    cancel();
+    request_ = other.request_;
+    other.request_ = MPI_REQUEST_NULL;
+  }
+  return *this;
+}
+
+Request::~Request() { cancel(); }
+
+std::optional<MPI_Status> Request::test() {
+  if (!pending()) return std::nullopt;
+  int done = 0;
+  MPI_Status status;
+  CDCNN_CHECK_MPI(MPI_Test(&request_, &done, &status));
+  if (!done) return std::nullopt;
+  return status;
+}
+
+void Request::cancel() noexcept {
+  if (!pending()) return;
+  MPI_Cancel(&request_);
+  MPI_Wait(&request_, MPI_STATUS_IGNORE);
+  request_ = MPI_REQUEST_NULL;
+}
+
+Request isend_bytes(const void* data, int bytes, int dest, int tag, MPI_Comm comm) {
+  MPI_Request r;
+  CDCNN_CHECK_MPI(MPI_Isend(data, bytes, MPI_BYTE, dest, tag, comm, &r));
+  return Request(r);
+}
+
+Request irecv_bytes(void* data, int bytes, int source, int tag, MPI_Comm comm) {
+  MPI_Request r;
+  CDCNN_CHECK_MPI(MPI_Irecv(data, bytes, MPI_BYTE, source, tag, comm, &r));
+  return Request(r);
+}
+
+void Backoff::pause() {
+  std::this_thread::sleep_for(current_);
+  current_ = std::min(max_, current_ * 2);
+}
+
+}  // namespace cdcnn::mpi
