@@ -25,14 +25,13 @@ Matrix block_diagonal(const std::string& name, const Tensor& weight, Index group
   const std::size_t r = weight.rank() >= 2 ? static_cast<std::size_t>(weight.rank() - 2) : 0;
   require(r == 2 || r == 3, "layer '", name, "' (conv): weight must have 2 or 3 kernel axes, has shape ",
           to_string(weight.shape()));
-  const Index out = weight.dim(0), cin_g = weight.dim(1), q_g = weight.numel() / std::max<Index>(out, 1);
+  const Index out = weight.dim(0), q_g = weight.numel() / std::max<Index>(out, 1);
   require(groups >= 1 && out % groups == 0, conv_where(name, r), ": groups (", groups, ") must divide the ", out,
           " output channels");
   const Index cout_g = out / groups;
   Matrix w = Matrix::Zero(out, q_g * groups);
   ConstMatrixMap flat = weight.matrix(out, q_g);
   for (Index g = 0; g < groups; ++g) w.block(g * cout_g, g * q_g, cout_g, q_g) = flat.middleRows(g * cout_g, cout_g);
-  (void)cin_g;
   return w;
 }
 
@@ -199,9 +198,30 @@ Matrix Conv::lower(const Tensor& x) const {
   return lowered;
 }
 
+void Conv::accumulate(const Tensor& x, const Geometry& g, Index c0, Index c1, ConstMatrixRef w, MatrixRef y) const {
+  const Index P = g.positions(), OW = g.out[2], q = (c1 - c0) * kernel_volume_;
+  if (is_pointwise()) {  // X is the input itself
+    y.noalias() += w * x.matrix(in_channels_, P).middleRows(c0, c1 - c0);
+    return;
+  }
+  // Bands of whole output lines whose unrolled input fits kBandBytes. One
+  // buffer per thread, kept between calls: allocating (and page-faulting)
+  // half a megabyte per call costs more than AlexNet's first conv itself.
+  const Index band_cols = std::max({OW, kMinBandColumns, kBandBytes / static_cast<Index>(sizeof(float)) / q});
+  const Index band_lines = std::min(g.lines(), std::max<Index>(1, band_cols / OW));
+  thread_local std::vector<float> buffer;
+  if (buffer.size() < static_cast<std::size_t>(q * band_lines * OW))
+    buffer.resize(static_cast<std::size_t>(q * band_lines * OW));
+  for (Index line0 = 0; line0 < g.lines(); line0 += band_lines) {
+    const Index line1 = std::min(g.lines(), line0 + band_lines), n = (line1 - line0) * OW;
+    im2col(x.data(), g, c0, c1, line0, line1, buffer.data(), n);
+    y.middleCols(line0 * OW, n).noalias() += w * MatrixMap(buffer.data(), q, n);
+  }
+}
+
 Tensor Conv::forward_impl(const Tensor& x, const Shape& out_shape) const {
   const Geometry g = geometry(x.shape());
-  const Index P = g.positions(), OW = g.out[2];
+  const Index P = g.positions();
   const Index cout_g = rows() / groups_, cin_g = in_channels_ / groups_, q_g = cin_g * kernel_volume_;
   // The output starts as the bias, written in one pass; the GEMMs accumulate onto it.
   std::vector<float> start;
@@ -209,31 +229,19 @@ Tensor Conv::forward_impl(const Tensor& x, const Shape& out_shape) const {
   for (Index o = 0; o < rows(); ++o) start.insert(start.end(), static_cast<std::size_t>(P), bias()[o]);
   Tensor y(out_shape, std::move(start));
   MatrixMap ym = y.matrix(rows(), P);
+  // One GEMM per group on W's diagonal blocks: the zero blocks are never multiplied.
+  for (Index grp = 0; grp < groups_; ++grp)
+    accumulate(x, g, grp * cin_g, (grp + 1) * cin_g, weight().block(grp * cout_g, grp * q_g, cout_g, q_g),
+               ym.middleRows(grp * cout_g, cout_g));
+  return y;
+}
 
-  if (is_pointwise()) {  // X is the input itself
-    ConstMatrixMap xm = x.matrix(in_channels_, P);
-    for (Index grp = 0; grp < groups_; ++grp)
-      ym.middleRows(grp * cout_g, cout_g).noalias() +=
-          weight().block(grp * cout_g, grp * q_g, cout_g, q_g) * xm.middleRows(grp * cin_g, cin_g);
-    return y;
-  }
-
-  // Bands of whole output lines whose unrolled input fits kBandBytes.
-  const Index band_cols = std::max({OW, kMinBandColumns, kBandBytes / static_cast<Index>(sizeof(float)) / q_g});
-  const Index band_lines = std::min(g.lines(), std::max<Index>(1, band_cols / OW));
-  // One buffer per thread, kept between calls: allocating (and page-faulting)
-  // half a megabyte per call costs more than AlexNet's first conv itself.
-  thread_local std::vector<float> buffer;
-  if (buffer.size() < static_cast<std::size_t>(q_g * band_lines * OW))
-    buffer.resize(static_cast<std::size_t>(q_g * band_lines * OW));
-  for (Index grp = 0; grp < groups_; ++grp) {
-    const auto w_g = weight().block(grp * cout_g, grp * q_g, cout_g, q_g);
-    for (Index line0 = 0; line0 < g.lines(); line0 += band_lines) {
-      const Index line1 = std::min(g.lines(), line0 + band_lines), n = (line1 - line0) * OW;
-      im2col(x.data(), g, grp * cin_g, (grp + 1) * cin_g, line0, line1, buffer.data(), n);
-      ym.block(grp * cout_g, line0 * OW, cout_g, n).noalias() += w_g * MatrixMap(buffer.data(), q_g, n);
-    }
-  }
+Matrix Conv::multiply(const Tensor& x, const Eigen::Ref<const Matrix>& w, const Eigen::Ref<const Vector>& b) const {
+  require(w.cols() == cols() && b.size() == w.rows(), where(), ": cannot multiply a ", w.rows(), "x", w.cols(),
+          " weight block with ", b.size(), " biases by inputs of ", cols(), " rows");
+  const Geometry g = geometry(x.shape());
+  Matrix y = b.replicate(1, g.positions());
+  accumulate(x, g, 0, in_channels_, w, y);
   return y;
 }
 

@@ -36,6 +36,9 @@ class Conv final : public LinearLayer {
   std::int64_t parameter_count() const override;
   LayerSpec spec() const override;
   Matrix lower(const Tensor& x) const override;
+  /// w·lower(x) + b without building lower(x) whole: band by band.
+  Matrix multiply(const Tensor& x, const Eigen::Ref<const Matrix>& w,
+                  const Eigen::Ref<const Vector>& b) const override;
 
   Index spatial_rank() const { return static_cast<Index>(window_.rank()); }
   Index in_channels() const { return in_channels_; }
@@ -63,6 +66,11 @@ class Conv final : public LinearLayer {
   void im2col(const float* x, const Geometry& g, Index c0, Index c1, Index line0, Index line1, float* dst,
               Index ld) const;
   bool is_pointwise() const;
+  using ConstMatrixRef = Eigen::Ref<const Matrix, 0, Eigen::OuterStride<>>;
+  using MatrixRef = Eigen::Ref<Matrix, 0, Eigen::OuterStride<>>;
+  /// y += w · (rows of lower(x) for input channels [c0, c1)), the unrolled
+  /// input built a band of output lines at a time (or x itself if pointwise).
+  void accumulate(const Tensor& x, const Geometry& g, Index c0, Index c1, ConstMatrixRef w, MatrixRef y) const;
 
   Window window_;
   Index groups_;

@@ -26,6 +26,15 @@ Tensor LinearLayer::raise(Matrix y, const Shape& in) const {
   return Tensor(std::move(out), std::vector<float>(y.data(), y.data() + y.size()));
 }
 
+Matrix LinearLayer::multiply(const Tensor& x, const Eigen::Ref<const Matrix>& w,
+                             const Eigen::Ref<const Vector>& b) const {
+  require(w.cols() == cols() && b.size() == w.rows(), where(), ": cannot multiply a ", w.rows(), "x", w.cols(),
+          " weight block with ", b.size(), " biases by inputs of ", cols(), " rows");
+  Matrix y = w * lower(x);
+  y.colwise() += b;
+  return y;
+}
+
 Tensor LinearLayer::forward_impl(const Tensor& x, const Shape& out_shape) const {
   Matrix y = weight_ * lower(x);
   y.colwise() += bias_;

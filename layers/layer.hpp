@@ -74,6 +74,12 @@ class LinearLayer : public Layer {
 
   /// X (q×P) for input x (whose shape output_shape() accepts).
   virtual Matrix lower(const Tensor& x) const = 0;
+  /// w·lower(x) + b·1ᵀ (r×P) for any r×q block of weight rows `w` with its
+  /// bias `b`: a shard's W'_j and b'_j, coded or not. Layers that can avoid
+  /// materialising lower(x) do (ConvNd unrolls it a cache-sized band at a
+  /// time). Throws Error if w has not q columns or b not r entries.
+  virtual Matrix multiply(const Tensor& x, const Eigen::Ref<const Matrix>& w,
+                          const Eigen::Ref<const Vector>& b) const;
   /// The output tensor for Y (m×P, bias included) of an input of shape `in`.
   /// Row-major storage makes this a reshape: Y's rows are output channels.
   Tensor raise(Matrix y, const Shape& in) const;

@@ -132,6 +132,43 @@ TEST(Conv2d, GemmViewReproducesForward) {
   expect_gemm_view_reproduces_forward({6, 9, 3, {7, 8}, {1, 1}, {1, 1}, {0, 0}, {1, 1}});
 }
 
+// What a worker computes for a shard: any block of rows (here also mixed,
+// like a coded W'_j, so the group structure is gone) times X, plus its bias.
+void expect_multiply_matches_gemm_view(const ConvCase& c) {
+  auto [conv_ptr, x, w, b] = build(c);
+  const Conv& conv = *conv_ptr;
+  const Matrix lowered = conv.lower(x);
+  const Matrix coded = conv.weight().topRows(2) + 0.5f * conv.weight().bottomRows(2);
+  const Vector coded_bias = conv.bias().head(2) + 0.5f * conv.bias().tail(2);
+  Matrix expected = coded * lowered;
+  expected.colwise() += coded_bias;
+  const Matrix actual = conv.multiply(x, coded, coded_bias);
+  ASSERT_EQ(actual.rows(), 2);
+  ASSERT_EQ(actual.cols(), lowered.cols());
+  EXPECT_LT((actual - expected).cwiseAbs().maxCoeff(), 1e-5 * expected.cwiseAbs().maxCoeff());
+  // The identity block gives forward() back.
+  Matrix all = conv.multiply(x, conv.weight(), conv.bias());
+  EXPECT_LT(max_relative_error(conv.raise(std::move(all), x.shape()), conv.forward(x)), 1e-5);
+}
+
+TEST(Conv2d, MultipliesAnyBlockOfWeightRowsWithoutTheFullUnrolling) {
+  expect_multiply_matches_gemm_view({3, 4, 1, {9, 11}, {3, 2}, {2, 1}, {1, 0}, {2, 3}});
+  expect_multiply_matches_gemm_view({16, 4, 2, {45, 41}, {3, 3}, {1, 1}, {1, 1}, {1, 1}});  // several bands
+  expect_multiply_matches_gemm_view({6, 4, 2, {5, 7}, {1, 1}, {1, 1}, {0, 0}, {1, 1}});     // pointwise
+}
+
+TEST(Conv3d, MultipliesAnyBlockOfWeightRowsWithoutTheFullUnrolling) {
+  expect_multiply_matches_gemm_view({4, 6, 2, {4, 5, 6}, {2, 3, 3}, {2, 1, 2}, {0, 1, 1}, {1, 1, 1}});
+}
+
+TEST(Conv2d, RefusesAWeightBlockOfTheWrongWidth) {
+  auto [conv_ptr, x, w, b] = build({3, 4, 1, {6, 6}, {3, 3}, {1, 1}, {1, 1}, {1, 1}});
+  expect_error([&] { conv_ptr->multiply(x, Matrix::Zero(2, 26), Vector::Zero(2)); },
+               "layer 'conv' (conv2d): cannot multiply a 2x26 weight block");
+  expect_error([&] { conv_ptr->multiply(x, Matrix::Zero(2, 27), Vector::Zero(3)); },
+               "layer 'conv' (conv2d): cannot multiply");
+}
+
 TEST(Conv2d, WeightIsBlockDiagonalOverGroups) {
   auto [conv_ptr, x, w, b] = build({6, 4, 2, {5, 5}, {3, 3}, {1, 1}, {1, 1}, {1, 1}});
   const Conv& conv = *conv_ptr;

@@ -28,6 +28,18 @@ TEST(Dense, GemmViewReproducesForward) {
   EXPECT_LT(max_relative_error(d.raise(y, x.shape()), d.forward(x)), 1e-6);
 }
 
+TEST(Dense, MultipliesAnyBlockOfWeightRows) {
+  Matrix w = Matrix::Random(5, 4);
+  Dense d("fc", w, Vector::Random(5));
+  Tensor x({4}, {0.1f, 0.2f, -0.3f, 0.4f});
+  const Matrix rows = w.middleRows(1, 3);
+  const Vector bias = Vector::Constant(3, 0.5f);
+  Matrix expected = rows * x.matrix(4, 1);
+  expected.colwise() += bias;
+  EXPECT_TRUE(d.multiply(x, rows, bias).isApprox(expected));
+  EXPECT_THROW(d.multiply(x, Matrix::Zero(3, 5), bias), Error);
+}
+
 TEST(Dense, RefusesAnInputOfTheWrongShape) {
   Dense d("fc", Matrix::Zero(2, 3), Vector::Zero(2));
   EXPECT_THROW(d.forward(Tensor({4})), Error);
