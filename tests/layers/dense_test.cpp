@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "core/error.hpp"
+#include "layer_test_util.hpp"
 
 namespace cdcnn {
 namespace {
@@ -44,6 +45,24 @@ TEST(Dense, RefusesAnInputOfTheWrongShape) {
   Dense d("fc", Matrix::Zero(2, 3), Vector::Zero(2));
   EXPECT_THROW(d.forward(Tensor({4})), Error);
   EXPECT_THROW(d.forward(Tensor({1, 3})), Error);
+}
+
+TEST(Dense, SpecRoundTripsThroughTheRegistry) {
+  Dense d("fc6", Matrix::Random(3, 4), Vector::Random(3));
+  testing::expect_spec_round_trip(d, testing::random_tensor({4}, 1));
+  EXPECT_EQ(d.parameter_count(), 15);
+  EXPECT_EQ(d.flops({4}), 24);
+}
+
+TEST(Dense, RefusesABadWeightOrBias) {
+  const std::string where = "layer 'fc' (dense): ";
+  LayerSpec s{.kind = "dense", .name = "fc"};
+  testing::expect_error([&] { layer_registry().make(s); }, where + "missing dataset 'weight'");
+  s.params.emplace("weight", Tensor({6}));
+  testing::expect_error([&] { layer_registry().make(s); }, where + "dataset 'weight' must be 2-D");
+  s.params["weight"] = Tensor({2, 3});
+  s.params.emplace("bias", Tensor({3}));
+  testing::expect_error([&] { layer_registry().make(s); }, where + "dataset 'bias' has shape 3, expected 2");
 }
 
 }  // namespace
