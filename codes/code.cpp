@@ -1,0 +1,283 @@
+#include "codes/code.hpp"
+
+#include <Eigen/LU>
+#include <Eigen/QR>
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "core/error.hpp"
+
+namespace cdcnn {
+
+namespace {
+
+std::uint64_t mask_bits(const ShardMask& mask) {
+  std::uint64_t bits = 0;
+  for (std::size_t j = 0; j < mask.size(); ++j)
+    if (mask[j]) bits |= std::uint64_t{1} << j;
+  return bits;
+}
+
+std::string describe(const Code& code) { return cat("code '", code.spec(), "' (n=", code.n(), ", k=", code.k(), ")"); }
+
+}  // namespace
+
+Code::Code(Eigen::MatrixXd generator) : generator_(std::move(generator)) {
+  const auto n = generator_.rows(), k = generator_.cols();
+  require(k >= 1, "a code needs k >= 1 data blocks, got ", k);
+  require(n >= k && n <= kMaxShards, "a code needs k <= n <= ", kMaxShards, " shards, got n=", n, " for k=", k);
+  require(generator_.allFinite(), "a code's generator matrix must be finite");
+  verbatim_.assign(static_cast<std::size_t>(n), -1);
+  for (Eigen::Index j = 0; j < n; ++j) {
+    Eigen::Index at = 0;
+    const bool unit = generator_.row(j).cwiseAbs().maxCoeff(&at) == 1.0 && generator_(j, at) == 1.0 &&
+                      (generator_.row(j).array() != 0.0).count() == 1;
+    if (unit) verbatim_[static_cast<std::size_t>(j)] = static_cast<int>(at);
+  }
+}
+
+bool Code::systematic() const {
+  return generator_.topRows(k()) == Eigen::MatrixXd::Identity(k(), k());
+}
+
+void Code::check_mask(const ShardMask& arrived, const char* what) const {
+  require(static_cast<int>(arrived.size()) == n(), describe(*this), ": ", what, " mask has ", arrived.size(),
+          " entries, expected n=", n());
+}
+
+int Code::tolerance() const {
+  require(n() <= 24, describe(*this), ": no closed-form tolerance and n > 24 is too many loss sets to try");
+  for (int t = 1; t <= n(); ++t) {
+    // Every mask with exactly t shards lost.
+    std::vector<int> lost(static_cast<std::size_t>(t));
+    for (int i = 0; i < t; ++i) lost[static_cast<std::size_t>(i)] = i;
+    while (true) {
+      ShardMask arrived(static_cast<std::size_t>(n()), true);
+      for (int j : lost) arrived[static_cast<std::size_t>(j)] = false;
+      if (!decodable(arrived)) return t - 1;
+      int i = t - 1;
+      while (i >= 0 && lost[static_cast<std::size_t>(i)] == n() - t + i) --i;
+      if (i < 0) break;
+      ++lost[static_cast<std::size_t>(i)];
+      for (int m = i + 1; m < t; ++m) lost[static_cast<std::size_t>(m)] = lost[static_cast<std::size_t>(m - 1)] + 1;
+    }
+  }
+  return n();
+}
+
+int generator_rank(const Eigen::MatrixXd& generator, const ShardMask& rows) {
+  std::vector<Eigen::Index> picked;
+  for (std::size_t j = 0; j < rows.size(); ++j)
+    if (rows[j]) picked.push_back(static_cast<Eigen::Index>(j));
+  if (picked.empty()) return 0;
+  Eigen::MatrixXd sub = generator(picked, Eigen::all);
+  Eigen::FullPivLU<Eigen::MatrixXd> lu(sub);
+  lu.setThreshold(1e-10);
+  return static_cast<int>(lu.rank());
+}
+
+bool Code::decodable(const ShardMask& arrived) const {
+  check_mask(arrived, "arrived");
+  return generator_rank(generator_, arrived) == k();
+}
+
+ShardMask Code::recoverable_blocks(const ShardMask& arrived) const {
+  check_mask(arrived, "arrived");
+  ShardMask blocks(static_cast<std::size_t>(k()), false);
+  std::vector<Eigen::Index> picked;
+  for (int j = 0; j < n(); ++j)
+    if (arrived[static_cast<std::size_t>(j)]) picked.push_back(j);
+  if (picked.empty()) return blocks;
+  Eigen::MatrixXd rows = generator_(picked, Eigen::all);
+  auto rank_of = [](const Eigen::MatrixXd& m) {
+    Eigen::FullPivLU<Eigen::MatrixXd> lu(m);
+    lu.setThreshold(1e-10);
+    return lu.rank();
+  };
+  const auto base = rank_of(rows);
+  Eigen::MatrixXd extended(rows.rows() + 1, k());
+  extended.topRows(rows.rows()) = rows;
+  for (int i = 0; i < k(); ++i) {
+    extended.bottomRows(1).setZero();
+    extended(rows.rows(), i) = 1.0;
+    blocks[static_cast<std::size_t>(i)] = rank_of(extended) == base;
+  }
+  return blocks;
+}
+
+std::optional<std::vector<int>> Code::minimum_to_decode(const ShardMask& wanted, const ShardMask& available) const {
+  check_mask(available, "available");
+  require(static_cast<int>(wanted.size()) == k(), describe(*this), ": wanted mask has ", wanted.size(),
+          " entries, expected k=", k());
+  // The shard holding each block verbatim, preferring the systematic one.
+  std::vector<int> direct(static_cast<std::size_t>(k()), -1);
+  for (int j = n() - 1; j >= 0; --j)
+    if (available[static_cast<std::size_t>(j)] && verbatim_block(j) >= 0)
+      direct[static_cast<std::size_t>(verbatim_block(j))] = j;
+  std::vector<int> missing;
+  for (int i = 0; i < k(); ++i)
+    if (direct[static_cast<std::size_t>(i)] < 0) missing.push_back(i);
+  std::vector<bool> use(static_cast<std::size_t>(n()), false);
+  bool need_recipe = false;
+  for (int i = 0; i < k(); ++i)
+    if (wanted[static_cast<std::size_t>(i)]) {
+      if (direct[static_cast<std::size_t>(i)] >= 0)
+        use[static_cast<std::size_t>(direct[static_cast<std::size_t>(i)])] = true;
+      else
+        need_recipe = true;
+    }
+  if (need_recipe) {
+    if (!decodable(available)) return std::nullopt;
+    const Recipe recipe = make_recipe(available, missing);
+    for (std::size_t a = 0; a < recipe.missing.size(); ++a) {
+      if (!wanted[static_cast<std::size_t>(recipe.missing[a])]) continue;
+      for (const Term& t : recipe.terms[a])
+        use[static_cast<std::size_t>(t.from_shard ? t.index : direct[static_cast<std::size_t>(t.index)])] = true;
+    }
+  }
+  std::vector<int> shards;
+  for (int j = 0; j < n(); ++j)
+    if (use[static_cast<std::size_t>(j)]) shards.push_back(j);
+  return shards;
+}
+
+Code::Recipe Code::make_recipe(const ShardMask& arrived, const std::vector<int>& missing) const {
+  Recipe recipe;
+  recipe.missing = missing;
+  std::vector<bool> is_missing(static_cast<std::size_t>(k()), false);
+  for (int i : missing) is_missing[static_cast<std::size_t>(i)] = true;
+  std::vector<Eigen::Index> known, cols(missing.begin(), missing.end()), candidates;
+  for (int i = 0; i < k(); ++i)
+    if (!is_missing[static_cast<std::size_t>(i)]) known.push_back(i);
+  for (int j = 0; j < n(); ++j)
+    if (arrived[static_cast<std::size_t>(j)] && verbatim_block(j) < 0 &&
+        generator_(j, cols).cwiseAbs().maxCoeff() > 0.0)
+      candidates.push_back(j);
+  const auto m = static_cast<Eigen::Index>(missing.size());
+  // The m candidate rows best conditioned on the missing columns.
+  const Eigen::MatrixXd a_t = generator_(candidates, cols).transpose();
+  Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(a_t);
+  require(static_cast<Eigen::Index>(candidates.size()) >= m && qr.rank() == m, describe(*this),
+          ": internal error, decodable pattern ", format_mask(arrived), " has no full-rank parity system");
+  std::vector<Eigen::Index> rows;
+  for (Eigen::Index p = 0; p < m; ++p) rows.push_back(candidates[static_cast<std::size_t>(qr.colsPermutation().indices()(p))]);
+  std::sort(rows.begin(), rows.end());
+  const Eigen::MatrixXd inverse = Eigen::MatrixXd(generator_(rows, cols)).fullPivLu().inverse();
+  Eigen::MatrixXd known_coeff;
+  if (!known.empty()) known_coeff = -inverse * generator_(rows, known);
+  for (Eigen::Index a = 0; a < m; ++a) {
+    std::vector<Term> terms;
+    double scale = inverse.row(a).cwiseAbs().maxCoeff();
+    if (!known.empty()) scale = std::max(scale, known_coeff.row(a).cwiseAbs().maxCoeff());
+    const double drop = 1e-12 * scale;
+    for (Eigen::Index b = 0; b < m; ++b)
+      if (std::abs(inverse(a, b)) > drop)
+        terms.push_back({true, static_cast<int>(rows[static_cast<std::size_t>(b)]), static_cast<float>(inverse(a, b))});
+    for (std::size_t b = 0; b < known.size(); ++b)
+      if (std::abs(known_coeff(a, static_cast<Eigen::Index>(b))) > drop)
+        terms.push_back({false, static_cast<int>(known[b]), static_cast<float>(known_coeff(a, static_cast<Eigen::Index>(b)))});
+    recipe.terms.push_back(std::move(terms));
+  }
+  return recipe;
+}
+
+void Code::decode_impl(const ShardMask& arrived, const std::vector<int>& missing,
+                       std::span<const std::span<const float>> shards,
+                       std::span<const std::span<float>> data_blocks) const {
+  const std::uint64_t key = mask_bits(arrived);
+  const Recipe* recipe = nullptr;
+  {
+    std::lock_guard lock(cache_mutex_);
+    auto it = recipes_.find(key);
+    if (it == recipes_.end()) it = recipes_.emplace(key, make_recipe(arrived, missing)).first;
+    recipe = &it->second;  // entries are never erased; unordered_map keeps references stable
+  }
+  using Array = Eigen::Map<Eigen::ArrayXf>;
+  using ConstArray = Eigen::Map<const Eigen::ArrayXf>;
+  for (std::size_t a = 0; a < recipe->missing.size(); ++a) {
+    auto out_span = data_blocks[static_cast<std::size_t>(recipe->missing[a])];
+    Array out(out_span.data(), static_cast<Eigen::Index>(out_span.size()));
+    bool first = true;
+    for (const Term& t : recipe->terms[a]) {
+      const float* src = t.from_shard ? shards[static_cast<std::size_t>(t.index)].data()
+                                      : data_blocks[static_cast<std::size_t>(t.index)].data();
+      ConstArray in(src, out.size());
+      if (first)
+        out = t.coefficient * in;
+      else if (t.coefficient == 1.0f)
+        out += in;
+      else if (t.coefficient == -1.0f)
+        out -= in;
+      else
+        out += t.coefficient * in;
+      first = false;
+    }
+    if (first) out.setZero();
+  }
+}
+
+void Code::decode(std::span<const std::span<const float>> shards, std::span<const std::span<float>> data_blocks) const {
+  require(static_cast<int>(shards.size()) == n(), describe(*this), ": decode got ", shards.size(),
+          " shard buffers, expected n=", n());
+  require(static_cast<int>(data_blocks.size()) == k(), describe(*this), ": decode got ", data_blocks.size(),
+          " data-block buffers, expected k=", k());
+  ShardMask arrived(static_cast<std::size_t>(n()), false);
+  std::size_t size = 0;
+  for (int j = 0; j < n(); ++j) {
+    const auto& s = shards[static_cast<std::size_t>(j)];
+    if (s.empty()) continue;
+    arrived[static_cast<std::size_t>(j)] = true;
+    if (size == 0) size = s.size();
+    require(s.size() == size, describe(*this), ": shard ", j, " has ", s.size(), " values, other shards have ", size);
+  }
+  require(decodable(arrived), describe(*this), ": shards ", format_mask(arrived),
+          " arrived, which do not determine all data blocks; refusing to decode");
+  for (int i = 0; i < k(); ++i)
+    require(data_blocks[static_cast<std::size_t>(i)].size() == size, describe(*this), ": data block ", i, " has room for ",
+            data_blocks[static_cast<std::size_t>(i)].size(), " values, shards have ", size);
+
+  std::vector<int> missing;
+  for (int i = 0; i < k(); ++i) {
+    // Prefer shard i itself (it may already be data_blocks[i]'s buffer), then any replica.
+    int source = (i < n() && arrived[static_cast<std::size_t>(i)] && verbatim_block(i) == i) ? i : -1;
+    for (int j = 0; source < 0 && j < n(); ++j)
+      if (arrived[static_cast<std::size_t>(j)] && verbatim_block(j) == i) source = j;
+    if (source < 0) {
+      missing.push_back(i);
+      continue;
+    }
+    const auto& from = shards[static_cast<std::size_t>(source)];
+    const auto& to = data_blocks[static_cast<std::size_t>(i)];
+    if (from.data() != to.data()) std::memcpy(to.data(), from.data(), size * sizeof(float));
+  }
+  if (!missing.empty()) decode_impl(arrived, missing, shards, data_blocks);
+}
+
+std::vector<Matrix> Code::decode(const std::vector<std::optional<Matrix>>& shards) const {
+  require(static_cast<int>(shards.size()) == n(), describe(*this), ": decode got ", shards.size(),
+          " shard results, expected n=", n());
+  Index rows = -1, cols = -1;
+  std::vector<std::span<const float>> in(shards.size());
+  for (std::size_t j = 0; j < shards.size(); ++j) {
+    if (!shards[j]) continue;
+    if (rows < 0) rows = shards[j]->rows(), cols = shards[j]->cols();
+    require(shards[j]->rows() == rows && shards[j]->cols() == cols, describe(*this), ": shard ", j, " is ",
+            shards[j]->rows(), "x", shards[j]->cols(), ", other shards are ", rows, "x", cols);
+    in[j] = std::span<const float>(shards[j]->data(), static_cast<std::size_t>(shards[j]->size()));
+  }
+  std::vector<Matrix> blocks(static_cast<std::size_t>(k()), Matrix(std::max<Index>(rows, 0), std::max<Index>(cols, 0)));
+  std::vector<std::span<float>> out;
+  for (auto& b : blocks) out.emplace_back(b.data(), static_cast<std::size_t>(b.size()));
+  decode(in, out);
+  return blocks;
+}
+
+std::string format_mask(const ShardMask& mask) {
+  std::string s = "{";
+  for (std::size_t j = 0; j < mask.size(); ++j)
+    if (mask[j]) s += (s.size() > 1 ? "," : "") + std::to_string(j);
+  return s + "}";
+}
+
+}  // namespace cdcnn

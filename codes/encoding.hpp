@@ -1,0 +1,47 @@
+#pragma once
+// Offline encoding of one linear layer (DESIGN §1), pure math, no files.
+//
+// A layer's GEMM view is Y = W·X + b with W m×q. Its m rows are cut into k
+// row blocks of rows_per_block = ceil(m/k) rows; the last block is padded
+// with zero rows (and zero bias) up to padded_rows = k·rows_per_block. Shard
+// j of the code gets W'_j = Σ_i G[j,i]·W_i and b'_j = Σ_i G[j,i]·b_i
+// (accumulated in double, stored as float) and computes
+// Z_j = W'_j·X + b'_j (rows_per_block × P). Code::decode turns the arrived
+// Z_j into the k output blocks Y_i, and assemble_output() stacks them back
+// into Y, dropping the padding rows.
+
+#include <span>
+#include <vector>
+
+#include "codes/code.hpp"
+#include "core/tensor.hpp"
+
+namespace cdcnn {
+
+struct EncodedLayer {
+  Index rows = 0;               ///< m, the layer's output rows
+  Index cols = 0;               ///< q, the layer's inner dimension
+  Index rows_per_block = 0;     ///< ceil(m/k)
+  Index padded_rows = 0;        ///< k·rows_per_block ≥ m
+  std::vector<Matrix> weights;  ///< n shards, each rows_per_block × q
+  std::vector<Vector> biases;   ///< n shards, each rows_per_block
+};
+
+/// ceil(rows/k): the rows of every block when `rows` are split k ways.
+/// Error unless rows ≥ 1 and 1 ≤ k ≤ rows.
+Index rows_per_block(Index rows, int k);
+
+/// Every shard's weights and bias for `code`. Error if bias.size() != m or
+/// code.k() > m. Systematic shards are exact copies of the row blocks.
+EncodedLayer encode_layer(const Code& code, const Eigen::Ref<const Matrix>& weight,
+                          const Eigen::Ref<const Vector>& bias);
+
+/// Stacks k decoded output blocks (each rows_per_block × P, row-major flat
+/// buffers as Code::decode fills them) into `out` (rows × P), dropping the
+/// padding rows. Error if the sizes do not fit.
+void assemble_output(std::span<const std::span<const float>> data_blocks, Index rows_per_block, MatrixMap out);
+
+/// The same for matrices; returns Y (rows × P).
+Matrix assemble_output(std::span<const Matrix> data_blocks, Index rows);
+
+}  // namespace cdcnn

@@ -1,0 +1,66 @@
+#include "codes/parity_groups.hpp"
+
+#include "core/error.hpp"
+
+namespace cdcnn {
+
+namespace {
+
+Eigen::MatrixXd group_generator(int k, const std::vector<std::vector<int>>& groups) {
+  require(k >= 1, "k must be at least 1, got ", k);
+  const auto g = static_cast<Eigen::Index>(groups.size());
+  Eigen::MatrixXd generator = Eigen::MatrixXd::Zero(k + g, k);
+  generator.topRows(k).setIdentity();
+  for (Eigen::Index t = 0; t < g; ++t)
+    for (int i : groups[static_cast<std::size_t>(t)]) generator(k + t, i) = 1.0;
+  return generator;
+}
+
+}  // namespace
+
+ParityGroupCode::ParityGroupCode(int k, std::vector<std::vector<int>> groups)
+    : Code(group_generator(k, groups)), groups_(std::move(groups)), group_of_(static_cast<std::size_t>(k), -1) {
+  for (std::size_t t = 0; t < groups_.size(); ++t)
+    for (int i : groups_[t]) {
+      require(i >= 0 && i < k && group_of_[static_cast<std::size_t>(i)] < 0, "parity groups must partition the k=", k,
+              " blocks");
+      group_of_[static_cast<std::size_t>(i)] = static_cast<int>(t);
+    }
+  for (int t : group_of_) require(t >= 0, "parity groups must cover all k=", k, " blocks");
+}
+
+std::vector<std::vector<int>> ParityGroupCode::contiguous_groups(int k, int group_count) {
+  std::vector<std::vector<int>> groups(static_cast<std::size_t>(group_count));
+  const int size = k / group_count;
+  for (int i = 0; i < k; ++i) groups[static_cast<std::size_t>(i / size)].push_back(i);
+  return groups;
+}
+
+bool ParityGroupCode::decodable(const ShardMask& arrived) const {
+  check_mask(arrived, "arrived");
+  for (std::size_t t = 0; t < groups_.size(); ++t) {
+    int lost = arrived[static_cast<std::size_t>(k()) + t] ? 0 : 1;
+    for (int i : groups_[t]) lost += arrived[static_cast<std::size_t>(i)] ? 0 : 1;
+    // Losing only the parity is harmless; otherwise one loss at most.
+    if (lost > 1) return false;
+  }
+  return true;
+}
+
+void ParityGroupCode::decode_impl(const ShardMask& arrived, const std::vector<int>& missing,
+                                  std::span<const std::span<const float>> shards,
+                                  std::span<const std::span<float>> data_blocks) const {
+  using Array = Eigen::Map<Eigen::ArrayXf>;
+  using ConstArray = Eigen::Map<const Eigen::ArrayXf>;
+  for (int i : missing) {
+    const int t = group_of_[static_cast<std::size_t>(i)];
+    auto out_span = data_blocks[static_cast<std::size_t>(i)];
+    const auto size = static_cast<Eigen::Index>(out_span.size());
+    Array out(out_span.data(), size);
+    out = ConstArray(shards[static_cast<std::size_t>(k() + t)].data(), size);
+    for (int other : groups_[static_cast<std::size_t>(t)])
+      if (other != i) out -= ConstArray(data_blocks[static_cast<std::size_t>(other)].data(), size);
+  }
+}
+
+}  // namespace cdcnn
