@@ -59,13 +59,14 @@ EncodedLayer encode_layer(const Code& code, const Eigen::Ref<const Matrix>& weig
 
 void assemble_output(std::span<const std::span<const float>> data_blocks, Index rows_per_block, MatrixMap out) {
   const Index k = static_cast<Index>(data_blocks.size()), m = out.rows(), p = out.cols();
-  require(k >= 1 && rows_per_block >= 1 && (k - 1) * rows_per_block < m && m <= k * rows_per_block,
+  require(k >= 1 && rows_per_block >= 1 && m >= 1 && m <= k * rows_per_block,
           "assemble: ", k, " blocks of ", rows_per_block, " rows cannot make ", m, " output rows");
   for (Index i = 0; i < k; ++i) {
     const auto& block = data_blocks[static_cast<std::size_t>(i)];
     require(static_cast<Index>(block.size()) == rows_per_block * p, "assemble: block ", i, " has ", block.size(),
             " values, expected ", rows_per_block, "x", p);
-    const Index v = std::min(rows_per_block, m - i * rows_per_block);
+    const Index v = std::max<Index>(0, std::min(rows_per_block, m - i * rows_per_block));
+    if (v == 0) continue;
     std::memcpy(out.data() + i * rows_per_block * p, block.data(), static_cast<std::size_t>(v * p) * sizeof(float));
   }
 }

@@ -2,8 +2,10 @@
 // Offline encoding of one linear layer (DESIGN §1), pure math, no files.
 //
 // A layer's GEMM view is Y = W·X + b with W m×q. Its m rows are cut into k
-// row blocks of rows_per_block = ceil(m/k) rows; the last block is padded
-// with zero rows (and zero bias) up to padded_rows = k·rows_per_block. Shard
+// row blocks of rows_per_block = ceil(m/k) rows; the rows past m are zero
+// padding (zero weights, zero bias) up to padded_rows = k·rows_per_block, so
+// the last block — for some (m, k) the last few, e.g. m=33, k=8 gives
+// 8 blocks of 5 rows, the last one all padding — is padded. Shard
 // j of the code gets W'_j = Σ_i G[j,i]·W_i and b'_j = Σ_i G[j,i]·b_i
 // (accumulated in double, stored as float) and computes
 // Z_j = W'_j·X + b'_j (rows_per_block × P). Code::decode turns the arrived

@@ -59,8 +59,9 @@ std::vector<std::string> load_code_plugin(const std::string& path, CodeRegistry&
   std::vector<std::string> added = scratch.names();
   require(!added.empty(), "code plugin '", path, "': registered no codes");
   for (const auto& name : added)
-    require(!registry.contains(name), "code plugin '", path, "': code '", name, "' is already registered (from ",
-            registry.entry(name).origin, ")");
+    if (registry.contains(name))
+      throw Error(cat("code plugin '", path, "': code '", name, "' is already registered (from ",
+                      registry.entry(name).origin, ")"));
   for (const auto& name : added) {
     CodeEntry e = scratch.entry(name);
     e.origin = path;

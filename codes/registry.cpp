@@ -28,8 +28,9 @@ void CodeRegistry::add(CodeEntry entry) {
   if (entry.default_spec.empty()) entry.default_spec = entry.name;
   std::lock_guard lock(mutex_);
   auto it = entries_.find(entry.name);
-  require(it == entries_.end(), "code registry: code '", entry.name, "' from ", entry.origin,
-          " is already registered (from ", it == entries_.end() ? "" : it->second.origin, ")");
+  if (it != entries_.end())
+    throw Error(cat("code registry: code '", entry.name, "' from ", entry.origin, " is already registered (from ",
+                    it->second.origin, ")"));
   entries_.emplace(entry.name, std::move(entry));
 }
 
