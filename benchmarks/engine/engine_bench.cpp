@@ -28,7 +28,7 @@ namespace {
 /// Eigen can reach on this core.
 void BM_PeakFma(benchmark::State& state) {
   using Packet = Eigen::internal::packet_traits<float>::type;
-  constexpr int lanes = Eigen::internal::unpacket_traits<Packet>::size;
+  constexpr int lanes = Eigen::internal::packet_traits<float>::size;
   Packet acc[8];
   for (auto& a : acc) a = Eigen::internal::pset1<Packet>(0.0f);
   const Packet x = Eigen::internal::pset1<Packet>(0.999f), y = Eigen::internal::pset1<Packet>(1e-4f);

@@ -90,9 +90,10 @@ void check_survives(int signal_number, const std::string& name) {
   EXPECT_GE(t.shards.size(), 3 * t.inferences.size());
   for (std::size_t i = 0; i < t.inferences.size(); ++i) EXPECT_EQ(t.inferences[i].inference, static_cast<std::int64_t>(i));
   // Tools that do not ask for SWMR access open it once its flag is cleared.
-  if (std::system("command -v h5clear >/dev/null && command -v h5dump >/dev/null") == 0)
+  if (std::system("command -v h5clear >/dev/null && command -v h5dump >/dev/null") == 0) {
     EXPECT_EQ(std::system(("h5clear -s " + path + " && h5dump -H " + path + " >/dev/null 2>&1").c_str()), 0)
         << "h5dump cannot open " << path << " after h5clear -s";
+  }
 }
 
 TEST(Trace, SurvivesSigkillWithEveryFlushedInference) { check_survives(SIGKILL, "sigkill"); }
