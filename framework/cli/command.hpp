@@ -21,7 +21,14 @@ using Args = std::vector<std::string>;
 bool parse(const Args& args, const std::string& usage, po::options_description& options,
            po::variables_map& vm, const po::positional_options_description* positional = nullptr);
 
+/// --code-plugin (repeatable), shared by every command that builds codes.
+void add_plugin_option(po::options_description& options);
+/// Loads the plugins named by --code-plugin into the code registry.
+void load_plugins(const po::variables_map& vm);
+
 int infer_command(const Args& args);
 int inspect_command(const Args& args);
+int codes_command(const Args& args);
+int encode_command(const Args& args);
 
 }  // namespace cdcnn::cli

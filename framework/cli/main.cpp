@@ -22,6 +22,8 @@ const std::map<std::string, Subcommand>& subcommands() {
   static const std::map<std::string, Subcommand> table = {
       {"infer", {infer_command, "single-device inference: top-5 classes, time, or dataset accuracy"}},
       {"inspect", {inspect_command, "layers, shapes, parameters and FLOPs of a model"}},
+      {"codes", {codes_command, "registered codes: shards, tolerance, overhead, conditioning"}},
+      {"encode", {encode_command, "offline encoding: a model and a plan to a coded-weight file"}},
   };
   return table;
 }

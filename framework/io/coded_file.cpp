@@ -1,0 +1,138 @@
+#include "io/coded_file.hpp"
+
+#include "core/error.hpp"
+#include "io/hdf5.hpp"
+#include "io/model_file.hpp"
+
+namespace cdcnn {
+
+namespace {
+
+constexpr const char* kCodedFormat = "cdcnn-coded";
+
+std::vector<double> row_major(const Eigen::MatrixXd& m) {
+  std::vector<double> out(static_cast<std::size_t>(m.size()));
+  for (Index r = 0; r < m.rows(); ++r)
+    for (Index c = 0; c < m.cols(); ++c) out[static_cast<std::size_t>(r * m.cols() + c)] = m(r, c);
+  return out;
+}
+
+Index read_scalar(const h5::Location& g, const char* attr) {
+  const auto v = g.read_ints(attr);
+  require(v.size() == 1, g.where(), ": attribute '", attr, "' must be one integer");
+  return v[0];
+}
+
+}  // namespace
+
+std::vector<CodedLayer> write_coded_file(const std::string& path, const Model& model, const Plan& plan,
+                                         const CodeRegistry& registry) {
+  check_plan_against_model(plan, model);
+  std::vector<CodedLayer> layers;
+  for (const auto& split : plan.splits) {
+    CodedLayer c;
+    c.layer_index = model.index_of(split.layer);
+    c.layer = split.layer;
+    std::unique_ptr<Code> code;
+    try {
+      code = registry.make(split.code, split.k);
+    } catch (const Error& e) {
+      throw Error(cat(plan.source, ":", split.line, ": ", e.what()));
+    }
+    if (!split.ranks.empty())
+      require(static_cast<int>(split.ranks.size()) == code->n(), plan.source, ":", split.line, ": ", code->spec(),
+              " with k = ", split.k, " has ", code->n(), " shards, but ", split.ranks.size(), " ranks are listed");
+    const LinearLayer& linear = *model.layer(c.layer_index).as_linear();
+    EncodedLayer e = encode_layer(*code, linear.weight(), linear.bias());
+    c.code_spec = code->spec();
+    c.k = code->k();
+    c.n = code->n();
+    c.rows = e.rows;
+    c.cols = e.cols;
+    c.rows_per_block = e.rows_per_block;
+    c.generator = code->generator();
+    for (int j = 0; j < c.n; ++j) {
+      c.weights.emplace(j, std::move(e.weights[static_cast<std::size_t>(j)]));
+      c.biases.emplace(j, std::move(e.biases[static_cast<std::size_t>(j)]));
+    }
+    layers.push_back(std::move(c));
+  }
+
+  h5::File file(path, h5::File::Mode::truncate);
+  write_model(model, file);
+  const h5::Location coded = file.create_group("coded");
+  coded.write_string("format", kCodedFormat);
+  coded.write_ints("format_version", {1}, true);
+  coded.write_string("plan", format_plan(plan));
+  for (const auto& c : layers) {
+    const h5::Location g = coded.create_group(std::to_string(c.layer_index));
+    g.write_string("layer", c.layer);
+    g.write_string("code", c.code_spec);
+    g.write_ints("k", {c.k}, true);
+    g.write_ints("n", {c.n}, true);
+    g.write_ints("rows", {c.rows}, true);
+    g.write_ints("cols", {c.cols}, true);
+    g.write_ints("rows_per_block", {c.rows_per_block}, true);
+    g.write_doubles("G", row_major(c.generator), {c.n, c.k});
+    for (int j = 0; j < c.n; ++j) {
+      const h5::Location s = g.create_group(std::to_string(j));
+      s.write_tensor("weight", Tensor::from_matrix(c.weights.at(j), {c.rows_per_block, c.cols}));
+      s.write_tensor("bias", Tensor::from_matrix(c.biases.at(j).transpose(), {c.rows_per_block}));
+    }
+  }
+  return layers;
+}
+
+std::vector<CodedLayer> read_coded_layers(const std::string& path,
+                                          const std::map<std::string, std::vector<int>>& shards) {
+  h5::File file(path, h5::File::Mode::read);
+  require(file.has("coded"), path, ": not a coded-weight file (no /coded group; make one with cdcnn encode)");
+  const h5::Location coded = file.group("coded");
+  require(coded.has_attribute("format") && coded.read_string("format") == kCodedFormat, coded.where(),
+          ": attribute 'format' must be \"", kCodedFormat, "\"");
+  std::vector<CodedLayer> out;
+  for (const auto& key : coded.children()) {
+    const h5::Location g = coded.group(key);
+    CodedLayer c;
+    c.layer_index = static_cast<std::size_t>(std::stoul(key));
+    c.layer = g.read_string("layer");
+    c.code_spec = g.read_string("code");
+    c.k = static_cast<int>(read_scalar(g, "k"));
+    c.n = static_cast<int>(read_scalar(g, "n"));
+    c.rows = read_scalar(g, "rows");
+    c.cols = read_scalar(g, "cols");
+    c.rows_per_block = read_scalar(g, "rows_per_block");
+    require(c.k >= 1 && c.n >= c.k && c.n <= Code::kMaxShards, g.where(), ": needs 1 <= k <= n <= ",
+            Code::kMaxShards, ", has k = ", c.k, ", n = ", c.n);
+    require(c.rows >= c.k && c.cols >= 1 && c.rows_per_block == rows_per_block(c.rows, c.k), g.where(),
+            ": rows_per_block must be ceil(rows/k)");
+    Shape g_shape;
+    const auto g_values = g.read_doubles("G", &g_shape);
+    require(g_shape == Shape{c.n, c.k}, g.where(), ": dataset 'G' has shape ", to_string(g_shape), ", expected ",
+            c.n, "x", c.k);
+    c.generator.resize(c.n, c.k);
+    for (int r = 0; r < c.n; ++r)
+      for (int col = 0; col < c.k; ++col) c.generator(r, col) = g_values[static_cast<std::size_t>(r * c.k + col)];
+    std::vector<int> wanted;
+    if (auto it = shards.find(c.layer); it != shards.end()) {
+      wanted = it->second;
+    } else {
+      for (int j = 0; j < c.n; ++j) wanted.push_back(j);
+    }
+    for (int j : wanted) {
+      require(j >= 0 && j < c.n, g.where(), ": no shard ", j, " (the code has ", c.n, ")");
+      const h5::Location s = g.group(std::to_string(j));
+      const Tensor w = s.read_tensor("weight"), b = s.read_tensor("bias");
+      require(w.shape() == Shape{c.rows_per_block, c.cols}, s.where(), ": dataset 'weight' has shape ",
+              to_string(w.shape()), ", expected ", c.rows_per_block, "x", c.cols);
+      require(b.shape() == Shape{c.rows_per_block}, s.where(), ": dataset 'bias' has shape ", to_string(b.shape()),
+              ", expected ", c.rows_per_block);
+      c.weights.emplace(j, w.matrix(c.rows_per_block, c.cols));
+      c.biases.emplace(j, b.flat());
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+}  // namespace cdcnn

@@ -1,0 +1,122 @@
+#include "io/coded_file.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "core/error.hpp"
+#include "core/rng.hpp"
+#include "io/hdf5.hpp"
+#include "io/model_file.hpp"
+#include "layers/zoo.hpp"
+
+namespace cdcnn {
+namespace {
+
+std::string temp_path(const std::string& name) {
+  return (std::filesystem::temp_directory_path() / ("cdcnn_coded_file_test_" + name + ".h5")).string();
+}
+
+Tensor random_input(const Shape& shape, std::uint64_t seed) {
+  Tensor x(shape);
+  Rng rng(seed);
+  for (float& v : x.values()) v = static_cast<float>(rng.normal());
+  return x;
+}
+
+/// Every shard's output from the file, then every single loss decoded and
+/// reassembled, must equal the layer's own output (relative error < 1e-4).
+void expect_every_single_loss_recovers(const Model& model, const CodedLayer& c, const Tensor& layer_input) {
+  const LinearLayer& layer = *model.layer(c.layer_index).as_linear();
+  const Tensor expected = layer.forward(layer_input);
+  std::vector<Matrix> z;
+  for (int j = 0; j < c.n; ++j) z.push_back(layer.multiply(layer_input, c.weights.at(j), c.biases.at(j)));
+  const auto code = code_registry().make(c.code_spec, c.k);
+  for (int lost = -1; lost < c.n; ++lost) {
+    std::vector<std::optional<Matrix>> arrived(static_cast<std::size_t>(c.n));
+    for (int j = 0; j < c.n; ++j)
+      if (j != lost) arrived[static_cast<std::size_t>(j)] = z[static_cast<std::size_t>(j)];
+    const std::vector<Matrix> blocks = code->decode(arrived);
+    const Tensor actual = layer.raise(assemble_output(blocks, c.rows), layer_input.shape());
+    EXPECT_LT(max_relative_error(actual, expected), 1e-4) << c.layer << " " << c.code_spec << " lost " << lost;
+  }
+}
+
+TEST(CodedFile, EncodedShardsDecodeToTheLayerOutputForEverySingleLoss) {
+  const Model model = zoo_model("fmnist-cnn", 4);
+  // conv "3" has 64 rows (k = 3 pads to 66), dense "7" 128 rows, dense "10" 10 rows (k = 4 pads to 12).
+  const Plan plan = parse_plan("3 3 sum 1 2 3 4\n7 4 mds:r=2\n10 4 pairwise\n", "test.plan");
+  const std::string path = temp_path("fmnist");
+  write_coded_file(path, model, plan);
+  const auto layers = read_coded_layers(path);
+  ASSERT_EQ(layers.size(), 3u);
+  const Tensor x = random_input(model.input_shape(), 9);
+  for (const auto& c : layers) {
+    EXPECT_EQ(c.rows_per_block, (c.rows + c.k - 1) / c.k);
+    expect_every_single_loss_recovers(model, c, model.forward_range(x, 0, c.layer_index));
+  }
+  // The file is also a model file: the master loads it as one.
+  EXPECT_EQ(max_relative_error(load_model(path).forward(x), model.forward(x)), 0.0);
+}
+
+TEST(CodedFile, AWorkerReadsOnlyItsOwnShards) {
+  const Model model = zoo_model("mlp", 1);
+  const std::string path = temp_path("mlp");
+  write_coded_file(path, model, parse_plan("fc1 4 sum\nfc2 2 replication:n=2\n"));
+  const auto layers = read_coded_layers(path, {{"fc1", {4}}, {"fc2", {}}});
+  ASSERT_EQ(layers.size(), 2u);
+  const auto& fc1 = layers[0].layer == "fc1" ? layers[0] : layers[1];
+  const auto& fc2 = layers[0].layer == "fc1" ? layers[1] : layers[0];
+  ASSERT_EQ(fc1.weights.size(), 1u);
+  EXPECT_EQ(fc1.weights.count(4), 1u);
+  EXPECT_EQ(fc1.generator.row(4).sum(), 4.0);  // the sum parity
+  EXPECT_TRUE(fc2.weights.empty());
+  EXPECT_EQ(fc2.n, 4);
+}
+
+std::string write_error(const std::string& plan_text) {
+  try {
+    write_coded_file(temp_path("bad"), zoo_model("mlp", 1), parse_plan(plan_text, "p.plan"));
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(CodedFile, BadPlansAreRefusedWithTheirLine) {
+  EXPECT_NE(write_error("fc1 2 turbo\n").find("p.plan:1: "), std::string::npos);
+  EXPECT_NE(write_error("fc1 2 turbo\n").find("unknown code 'turbo'"), std::string::npos);
+  EXPECT_NE(write_error("\nfc1 2 sum 1 2\n").find("p.plan:2: sum with k = 2 has 3 shards, but 2 ranks are listed"),
+            std::string::npos);
+  EXPECT_NE(write_error("relu1 2 sum\n").find("only dense and conv layers can be split"), std::string::npos);
+}
+
+TEST(CodedFile, APlainModelFileIsNotACodedFile) {
+  const std::string path = temp_path("plain");
+  save_model(zoo_model("mlp", 1), path);
+  try {
+    read_coded_layers(path);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("not a coded-weight file"), std::string::npos) << e.what();
+  }
+}
+
+TEST(CodedFile, ADamagedShardIsNamed) {
+  const std::string path = temp_path("damaged");
+  write_coded_file(path, zoo_model("mlp", 1), parse_plan("fc3 2 sum\n"));
+  {
+    hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    H5Ldelete(f, "/coded/5/1/bias", H5P_DEFAULT);
+    H5Fclose(f);
+  }
+  try {
+    read_coded_layers(path);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("/coded/5/1: missing dataset 'bias'"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace cdcnn
