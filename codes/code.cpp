@@ -21,6 +21,13 @@ std::uint64_t mask_bits(const ShardMask& mask) {
 
 std::string describe(const Code& code) { return cat("code '", code.spec(), "' (n=", code.n(), ", k=", code.k(), ")"); }
 
+// `require` evaluates its message eagerly; on the decode path the message is
+// only built when the check fails.
+#define CDCNN_CODE_CHECK(condition, ...) \
+  do {                                   \
+    if (!(condition)) throw Error(cat(describe(*this), __VA_ARGS__)); \
+  } while (false)
+
 }  // namespace
 
 Code::Code(Eigen::MatrixXd generator) : generator_(std::move(generator)) {
@@ -42,12 +49,12 @@ bool Code::systematic() const {
 }
 
 void Code::check_mask(const ShardMask& arrived, const char* what) const {
-  require(static_cast<int>(arrived.size()) == n(), describe(*this), ": ", what, " mask has ", arrived.size(),
+  CDCNN_CODE_CHECK(static_cast<int>(arrived.size()) == n(), ": ", what, " mask has ", arrived.size(),
           " entries, expected n=", n());
 }
 
 int Code::tolerance() const {
-  require(n() <= 24, describe(*this), ": no closed-form tolerance and n > 24 is too many loss sets to try");
+  CDCNN_CODE_CHECK(n() <= 24, ": no closed-form tolerance and n > 24 is too many loss sets to try");
   for (int t = 1; t <= n(); ++t) {
     // Every mask with exactly t shards lost.
     std::vector<int> lost(static_cast<std::size_t>(t));
@@ -108,7 +115,7 @@ ShardMask Code::recoverable_blocks(const ShardMask& arrived) const {
 
 std::optional<std::vector<int>> Code::minimum_to_decode(const ShardMask& wanted, const ShardMask& available) const {
   check_mask(available, "available");
-  require(static_cast<int>(wanted.size()) == k(), describe(*this), ": wanted mask has ", wanted.size(),
+  CDCNN_CODE_CHECK(static_cast<int>(wanted.size()) == k(), ": wanted mask has ", wanted.size(),
           " entries, expected k=", k());
   // The shard holding each block verbatim, preferring the systematic one.
   std::vector<int> direct(static_cast<std::size_t>(k()), -1);
@@ -193,34 +200,52 @@ void Code::decode_impl(const ShardMask& arrived, const std::vector<int>& missing
     if (it == recipes_.end()) it = recipes_.emplace(key, make_recipe(arrived, missing)).first;
     recipe = &it->second;  // entries are never erased; unordered_map keeps references stable
   }
+  std::vector<const float*> sources;
+  std::vector<float> coefficients;
+  for (std::size_t a = 0; a < recipe->missing.size(); ++a) {
+    sources.clear();
+    coefficients.clear();
+    for (const Term& t : recipe->terms[a]) {
+      sources.push_back(t.from_shard ? shards[static_cast<std::size_t>(t.index)].data()
+                                     : data_blocks[static_cast<std::size_t>(t.index)].data());
+      coefficients.push_back(t.coefficient);
+    }
+    combine(data_blocks[static_cast<std::size_t>(recipe->missing[a])], sources, coefficients);
+  }
+}
+
+void Code::combine(std::span<float> out, std::span<const float* const> sources, std::span<const float> coefficients) {
   using Array = Eigen::Map<Eigen::ArrayXf>;
   using ConstArray = Eigen::Map<const Eigen::ArrayXf>;
-  for (std::size_t a = 0; a < recipe->missing.size(); ++a) {
-    auto out_span = data_blocks[static_cast<std::size_t>(recipe->missing[a])];
-    Array out(out_span.data(), static_cast<Eigen::Index>(out_span.size()));
-    bool first = true;
-    for (const Term& t : recipe->terms[a]) {
-      const float* src = t.from_shard ? shards[static_cast<std::size_t>(t.index)].data()
-                                      : data_blocks[static_cast<std::size_t>(t.index)].data();
-      ConstArray in(src, out.size());
-      if (first)
-        out = t.coefficient * in;
-      else if (t.coefficient == 1.0f)
-        out += in;
-      else if (t.coefficient == -1.0f)
-        out -= in;
-      else
-        out += t.coefficient * in;
-      first = false;
+  constexpr std::size_t kChunk = 2048;  // 8 KiB of out per pass: stays in L1
+  for (std::size_t begin = 0; begin < out.size(); begin += kChunk) {
+    const auto len = static_cast<Eigen::Index>(std::min(kChunk, out.size() - begin));
+    Array o(out.data() + begin, len);
+    if (sources.empty()) {
+      o.setZero();
+      continue;
     }
-    if (first) out.setZero();
+    for (std::size_t t = 0; t < sources.size(); ++t) {
+      ConstArray in(sources[t] + begin, len);
+      const float c = coefficients[t];
+      if (t == 0 && c == 1.0f)
+        o = in;
+      else if (t == 0)
+        o = c * in;
+      else if (c == 1.0f)
+        o += in;
+      else if (c == -1.0f)
+        o -= in;
+      else
+        o += c * in;
+    }
   }
 }
 
 void Code::decode(std::span<const std::span<const float>> shards, std::span<const std::span<float>> data_blocks) const {
-  require(static_cast<int>(shards.size()) == n(), describe(*this), ": decode got ", shards.size(),
+  CDCNN_CODE_CHECK(static_cast<int>(shards.size()) == n(), ": decode got ", shards.size(),
           " shard buffers, expected n=", n());
-  require(static_cast<int>(data_blocks.size()) == k(), describe(*this), ": decode got ", data_blocks.size(),
+  CDCNN_CODE_CHECK(static_cast<int>(data_blocks.size()) == k(), ": decode got ", data_blocks.size(),
           " data-block buffers, expected k=", k());
   ShardMask arrived(static_cast<std::size_t>(n()), false);
   std::size_t size = 0;
@@ -229,12 +254,12 @@ void Code::decode(std::span<const std::span<const float>> shards, std::span<cons
     if (s.empty()) continue;
     arrived[static_cast<std::size_t>(j)] = true;
     if (size == 0) size = s.size();
-    require(s.size() == size, describe(*this), ": shard ", j, " has ", s.size(), " values, other shards have ", size);
+    CDCNN_CODE_CHECK(s.size() == size, ": shard ", j, " has ", s.size(), " values, other shards have ", size);
   }
-  require(decodable(arrived), describe(*this), ": shards ", format_mask(arrived),
+  CDCNN_CODE_CHECK(decodable(arrived), ": shards ", format_mask(arrived),
           " arrived, which do not determine all data blocks; refusing to decode");
   for (int i = 0; i < k(); ++i)
-    require(data_blocks[static_cast<std::size_t>(i)].size() == size, describe(*this), ": data block ", i, " has room for ",
+    CDCNN_CODE_CHECK(data_blocks[static_cast<std::size_t>(i)].size() == size, ": data block ", i, " has room for ",
             data_blocks[static_cast<std::size_t>(i)].size(), " values, shards have ", size);
 
   std::vector<int> missing;
@@ -255,14 +280,14 @@ void Code::decode(std::span<const std::span<const float>> shards, std::span<cons
 }
 
 std::vector<Matrix> Code::decode(const std::vector<std::optional<Matrix>>& shards) const {
-  require(static_cast<int>(shards.size()) == n(), describe(*this), ": decode got ", shards.size(),
+  CDCNN_CODE_CHECK(static_cast<int>(shards.size()) == n(), ": decode got ", shards.size(),
           " shard results, expected n=", n());
   Index rows = -1, cols = -1;
   std::vector<std::span<const float>> in(shards.size());
   for (std::size_t j = 0; j < shards.size(); ++j) {
     if (!shards[j]) continue;
     if (rows < 0) rows = shards[j]->rows(), cols = shards[j]->cols();
-    require(shards[j]->rows() == rows && shards[j]->cols() == cols, describe(*this), ": shard ", j, " is ",
+    CDCNN_CODE_CHECK(shards[j]->rows() == rows && shards[j]->cols() == cols, ": shard ", j, " is ",
             shards[j]->rows(), "x", shards[j]->cols(), ", other shards are ", rows, "x", cols);
     in[j] = std::span<const float>(shards[j]->data(), static_cast<std::size_t>(shards[j]->size()));
   }

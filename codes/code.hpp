@@ -122,6 +122,12 @@ class Code {
                            std::span<const std::span<const float>> shards,
                            std::span<const std::span<float>> data_blocks) const;
 
+  /// out = Σ_t coefficients[t]·sources[t] (each source out.size() floats),
+  /// in one cache-blocked pass: chunks of out stay in L1 while every source
+  /// streams through once. The kernel of every decode path.
+  static void combine(std::span<float> out, std::span<const float* const> sources,
+                      std::span<const float> coefficients);
+
   /// The data block that shard j holds verbatim (its row of G is e_i), or -1.
   int verbatim_block(int shard) const { return verbatim_[static_cast<std::size_t>(shard)]; }
 

@@ -50,16 +50,19 @@ bool ParityGroupCode::decodable(const ShardMask& arrived) const {
 void ParityGroupCode::decode_impl(const ShardMask& arrived, const std::vector<int>& missing,
                                   std::span<const std::span<const float>> shards,
                                   std::span<const std::span<float>> data_blocks) const {
-  using Array = Eigen::Map<Eigen::ArrayXf>;
-  using ConstArray = Eigen::Map<const Eigen::ArrayXf>;
+  std::vector<const float*> sources;
+  std::vector<float> coefficients;
   for (int i : missing) {
     const int t = group_of_[static_cast<std::size_t>(i)];
-    auto out_span = data_blocks[static_cast<std::size_t>(i)];
-    const auto size = static_cast<Eigen::Index>(out_span.size());
-    Array out(out_span.data(), size);
-    out = ConstArray(shards[static_cast<std::size_t>(k() + t)].data(), size);
+    // Y_i = parity − Σ (the group's other blocks), in one pass.
+    sources.assign({shards[static_cast<std::size_t>(k() + t)].data()});
+    coefficients.assign({1.0f});
     for (int other : groups_[static_cast<std::size_t>(t)])
-      if (other != i) out -= ConstArray(data_blocks[static_cast<std::size_t>(other)].data(), size);
+      if (other != i) {
+        sources.push_back(data_blocks[static_cast<std::size_t>(other)].data());
+        coefficients.push_back(-1.0f);
+      }
+    combine(data_blocks[static_cast<std::size_t>(i)], sources, coefficients);
   }
 }
 

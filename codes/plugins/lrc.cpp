@@ -54,15 +54,18 @@ class LrcCode final : public Code {
       local = local && (lost_in_group[static_cast<std::size_t>(t)] == 0 ||
                         (lost_in_group[static_cast<std::size_t>(t)] == 1 && arrived[static_cast<std::size_t>(k() + t)]));
     if (!local) return Code::decode_impl(arrived, missing, shards, data_blocks);
-    using Array = Eigen::Map<Eigen::ArrayXf>;
-    using ConstArray = Eigen::Map<const Eigen::ArrayXf>;
+    std::vector<const float*> sources;
+    std::vector<float> coefficients;
     for (int i : missing) {
       const int t = i / s;
-      const auto size = static_cast<Eigen::Index>(data_blocks[static_cast<std::size_t>(i)].size());
-      Array out(data_blocks[static_cast<std::size_t>(i)].data(), size);
-      out = ConstArray(shards[static_cast<std::size_t>(k() + t)].data(), size);
+      sources.assign({shards[static_cast<std::size_t>(k() + t)].data()});  // local parity ...
+      coefficients.assign({1.0f});
       for (int other = t * s; other < (t + 1) * s; ++other)
-        if (other != i) out -= ConstArray(data_blocks[static_cast<std::size_t>(other)].data(), size);
+        if (other != i) {  // ... minus the group's other blocks
+          sources.push_back(data_blocks[static_cast<std::size_t>(other)].data());
+          coefficients.push_back(-1.0f);
+        }
+      combine(data_blocks[static_cast<std::size_t>(i)], sources, coefficients);
     }
   }
 
