@@ -379,6 +379,14 @@ def _check_keys(g, kind, where):
         raise ModelFileError(f"{where}: missing dataset(s) {sorted(required - present)}")
 
 
+def _with_params(m, w, g, where):
+    """Copies weight `w` and the group's optional bias {out} into module `m`."""
+    m.weight.data.copy_(w)
+    if "bias" in g:
+        m.bias.data.copy_(_tensor(g, "bias", where, (w.shape[0],)))
+    return m
+
+
 def _build(g, kind, where, x):
     """torch module for layer group g, whose (batched) input is x."""
     _check_keys(g, kind, where)
@@ -387,11 +395,7 @@ def _build(g, kind, where, x):
         w = _tensor(g, "weight", where)
         if w.dim() != 2:
             raise ModelFileError(f"{where}: weight must be {{out, in}}, has shape {tuple(w.shape)}")
-        m = nn.Linear(w.shape[1], w.shape[0], bias="bias" in g)
-        m.weight.data.copy_(w)
-        if "bias" in g:
-            m.bias.data.copy_(_tensor(g, "bias", where, (w.shape[0],)))
-        return m
+        return _with_params(nn.Linear(w.shape[1], w.shape[0], bias="bias" in g), w, g, where)
     if kind in ("conv2d", "conv3d"):
         nd = int(kind[4])
         ks = _ints_attr(g, "kernel_size", where, nd)
@@ -405,11 +409,8 @@ def _build(g, kind, where, x):
         if w.shape[0] % groups:
             raise ModelFileError(f"{where}: {w.shape[0]} output channels not divisible by groups={groups}")
         cls = nn.Conv2d if nd == 2 else nn.Conv3d
-        m = cls(w.shape[1] * groups, w.shape[0], ks, stride, pad, dil, groups, bias="bias" in g)
-        m.weight.data.copy_(w)
-        if "bias" in g:
-            m.bias.data.copy_(_tensor(g, "bias", where, (w.shape[0],)))
-        return m
+        return _with_params(cls(w.shape[1] * groups, w.shape[0], ks, stride, pad, dil, groups, bias="bias" in g),
+                            w, g, where)
     if kind in ("maxpool2d", "maxpool3d"):
         nd = int(kind[7])
         ks = _ints_attr(g, "kernel_size", where, nd)

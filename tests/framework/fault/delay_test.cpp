@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "core/error.hpp"
+#include "temp_path.hpp"
 
 namespace cdcnn {
 namespace {
@@ -45,7 +46,7 @@ TEST(DelayModel, MeansAreTheAnalyticOnes) {
 }
 
 TEST(DelayModel, EmpiricalResamplesTheFile) {
-  const auto path = (std::filesystem::temp_directory_path() / "cdcnn_delays.txt").string();
+  const auto path = test::temp_path("delays.txt");
   std::ofstream(path) << "# arrival times\n10, 20\n30\n";
   auto m = make_delay_model("empirical:file=" + path);
   Rng rng(3);

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "core/error.hpp"
+#include "temp_path.hpp"
 #include "core/rng.hpp"
 #include "io/hdf5.hpp"
 #include "io/model_file.hpp"
@@ -13,9 +14,7 @@
 namespace cdcnn {
 namespace {
 
-std::string temp_path(const std::string& name) {
-  return (std::filesystem::temp_directory_path() / ("cdcnn_coded_file_test_" + name + ".h5")).string();
-}
+std::string h5_path(const std::string& name) { return test::temp_path(name + ".h5"); }
 
 Tensor random_input(const Shape& shape, std::uint64_t seed) {
   Tensor x(shape);
@@ -46,7 +45,7 @@ TEST(CodedFile, EncodedShardsDecodeToTheLayerOutputForEverySingleLoss) {
   const Model model = zoo_model("fmnist-cnn", 4);
   // conv "3" has 64 rows (k = 3 pads to 66), dense "7" 128 rows, dense "10" 10 rows (k = 4 pads to 12).
   const Plan plan = parse_plan("3 3 sum 1 2 3 4\n7 4 mds:r=2\n10 4 pairwise\n", "test.plan");
-  const std::string path = temp_path("fmnist");
+  const std::string path = h5_path("fmnist");
   write_coded_file(path, model, plan);
   const auto layers = read_coded_layers(path);
   ASSERT_EQ(layers.size(), 3u);
@@ -61,7 +60,7 @@ TEST(CodedFile, EncodedShardsDecodeToTheLayerOutputForEverySingleLoss) {
 
 TEST(CodedFile, AWorkerReadsOnlyItsOwnShards) {
   const Model model = zoo_model("mlp", 1);
-  const std::string path = temp_path("mlp");
+  const std::string path = h5_path("mlp");
   write_coded_file(path, model, parse_plan("fc1 4 sum\nfc2 2 replication:n=2\n"));
   const auto layers = read_coded_layers(path, {{"fc1", {4}}, {"fc2", {}}});
   ASSERT_EQ(layers.size(), 2u);
@@ -76,7 +75,7 @@ TEST(CodedFile, AWorkerReadsOnlyItsOwnShards) {
 
 std::string write_error(const std::string& plan_text) {
   try {
-    write_coded_file(temp_path("bad"), zoo_model("mlp", 1), parse_plan(plan_text, "p.plan"));
+    write_coded_file(h5_path("bad"), zoo_model("mlp", 1), parse_plan(plan_text, "p.plan"));
   } catch (const Error& e) {
     return e.what();
   }
@@ -92,7 +91,7 @@ TEST(CodedFile, BadPlansAreRefusedWithTheirLine) {
 }
 
 TEST(CodedFile, APlainModelFileIsNotACodedFile) {
-  const std::string path = temp_path("plain");
+  const std::string path = h5_path("plain");
   save_model(zoo_model("mlp", 1), path);
   try {
     read_coded_layers(path);
@@ -103,7 +102,7 @@ TEST(CodedFile, APlainModelFileIsNotACodedFile) {
 }
 
 TEST(CodedFile, ADamagedShardIsNamed) {
-  const std::string path = temp_path("damaged");
+  const std::string path = h5_path("damaged");
   write_coded_file(path, zoo_model("mlp", 1), parse_plan("fc3 2 sum\n"));
   {
     hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);

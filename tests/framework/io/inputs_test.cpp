@@ -6,19 +6,16 @@
 #include <fstream>
 
 #include "core/error.hpp"
+#include "temp_path.hpp"
 
 namespace cdcnn {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string temp_path(const std::string& name) {
-  return (fs::temp_directory_path() / ("cdcnn_inputs_test_" + name)).string();
-}
-
 TEST(Npy, RoundTripsAndDropsABatchDimensionOfOne) {
   Tensor t({2, 3}, {1, 2, 3, 4, 5, 6});
-  const std::string path = temp_path("a.npy");
+  const std::string path = test::temp_path("a.npy");
   save_npy(path, t);
   EXPECT_EQ(max_relative_error(load_npy(path, {2, 3}), t), 0.0);
   save_npy(path, t.reshaped({1, 2, 3}));
@@ -26,7 +23,7 @@ TEST(Npy, RoundTripsAndDropsABatchDimensionOfOne) {
 }
 
 TEST(Npy, RefusesAShapeThatDoesNotFitTheModel) {
-  const std::string path = temp_path("b.npy");
+  const std::string path = test::temp_path("b.npy");
   save_npy(path, Tensor({4}));
   try {
     load_npy(path, {2, 3});
@@ -37,7 +34,7 @@ TEST(Npy, RefusesAShapeThatDoesNotFitTheModel) {
 }
 
 TEST(Npy, RefusesGarbageAndTruncation) {
-  const std::string path = temp_path("c.npy");
+  const std::string path = test::temp_path("c.npy");
   std::ofstream(path) << "hello";
   EXPECT_THROW(load_npy(path, {1}), Error);
   save_npy(path, Tensor({100}));
@@ -46,8 +43,8 @@ TEST(Npy, RefusesGarbageAndTruncation) {
 }
 
 TEST(Image, RefusesAMissingOrUnreadableFile) {
-  EXPECT_THROW(load_image(temp_path("none.png"), {3, 8, 8}, {}), Error);
-  const std::string path = temp_path("bad.png");
+  EXPECT_THROW(load_image(test::temp_path("none.png"), {3, 8, 8}, {}), Error);
+  const std::string path = test::temp_path("bad.png");
   std::ofstream(path) << "not a png";
   EXPECT_THROW(load_image(path, {3, 8, 8}, {}), Error);
 }
@@ -55,7 +52,7 @@ TEST(Image, RefusesAMissingOrUnreadableFile) {
 TEST(Image, ReadsABinaryPpmResizedAndCentreCropped) {
   // A 4x2 PPM: left half black, right half white; cropping to 2x2 keeps the
   // centre, so the first column is darker than the last.
-  const std::string path = temp_path("img.ppm");
+  const std::string path = test::temp_path("img.ppm");
   std::ofstream out(path, std::ios::binary);
   out << "P6\n4 2\n255\n";
   for (int y = 0; y < 2; ++y)
@@ -80,7 +77,7 @@ TEST(Idx, ReadsFashionMnistWhenInstalled) {
 
 TEST(Idx, NamesAMissingFile) {
   try {
-    load_idx_dataset(temp_path("nodir"));
+    load_idx_dataset(test::temp_path("nodir"));
     FAIL();
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("t10k-images-idx3-ubyte"), std::string::npos) << e.what();

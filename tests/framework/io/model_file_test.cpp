@@ -7,16 +7,15 @@
 #include <functional>
 
 #include "core/error.hpp"
+#include "temp_path.hpp"
 #include "layers/dense.hpp"
 
 namespace cdcnn {
 namespace {
 
-namespace fs = std::filesystem;
+std::string h5_path(const std::string& name) { return test::temp_path(name + ".h5"); }
 
-std::string temp_path(const std::string& name) {
-  return (fs::temp_directory_path() / ("cdcnn_model_file_test_" + name + ".h5")).string();
-}
+namespace fs = std::filesystem;
 
 /// A two-layer dense model (4 -> 3 -> 2) written through the public writer.
 Model tiny_model() {
@@ -29,7 +28,7 @@ Model tiny_model() {
 /// Writes the tiny model, lets `spoil` damage it through raw HDF5 calls, and
 /// returns the message load_model throws (or "" if it loads).
 std::string load_error_after(const std::string& name, const std::function<void(hid_t file)>& spoil) {
-  const std::string path = temp_path(name);
+  const std::string path = h5_path(name);
   save_model(tiny_model(), path);
   hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
   spoil(f);
@@ -53,7 +52,7 @@ void write_float_dataset(hid_t file, const char* path, std::vector<hsize_t> dims
 
 TEST(ModelFile, RoundTripsAModelExactly) {
   const Model m = tiny_model();
-  const std::string path = temp_path("roundtrip");
+  const std::string path = h5_path("roundtrip");
   save_model(m, path);
   const Model back = load_model(path);
   ASSERT_EQ(back.size(), 2u);
@@ -143,7 +142,7 @@ TEST(ModelFile, RefusesAFileThatIsNotACdcnnModel) {
 }
 
 TEST(ModelFile, RefusesATruncatedFile) {
-  const std::string path = temp_path("truncated");
+  const std::string path = h5_path("truncated");
   save_model(tiny_model(), path);
   fs::resize_file(path, fs::file_size(path) / 2);
   try {
@@ -155,8 +154,8 @@ TEST(ModelFile, RefusesATruncatedFile) {
 }
 
 TEST(ModelFile, RefusesAMissingFileAndANonHdf5File) {
-  EXPECT_THROW(load_model(temp_path("does_not_exist")), Error);
-  const std::string path = temp_path("text");
+  EXPECT_THROW(load_model(h5_path("does_not_exist")), Error);
+  const std::string path = h5_path("text");
   std::ofstream(path) << "not hdf5\n";
   try {
     load_model(path);

@@ -10,13 +10,12 @@
 #include <filesystem>
 
 #include "core/error.hpp"
+#include "temp_path.hpp"
 
 namespace cdcnn {
 namespace {
 
-std::string temp_path(const std::string& name) {
-  return (std::filesystem::temp_directory_path() / ("cdcnn_trace_test_" + name + ".h5")).string();
-}
+std::string h5_path(const std::string& name) { return test::temp_path(name + ".h5"); }
 
 void add_inference(TraceWriter& w, std::int64_t i) {
   for (int s = 0; s < 3; ++s)
@@ -26,7 +25,7 @@ void add_inference(TraceWriter& w, std::int64_t i) {
 }
 
 TEST(Trace, ReadsBackEveryRecordAndAttribute) {
-  const std::string path = temp_path("roundtrip");
+  const std::string path = h5_path("roundtrip");
   {
     TraceWriter w(path, {{"code", "sum"}, {"command_line", "cdcnn run --code sum"}});
     for (int i = 0; i < 5; ++i) add_inference(w, i);
@@ -53,7 +52,7 @@ TEST(Trace, ReadsBackEveryRecordAndAttribute) {
 }
 
 TEST(Trace, RefusesAFileThatIsNotATrace) {
-  const std::string path = temp_path("not_a_trace");
+  const std::string path = h5_path("not_a_trace");
   { h5::File f(path, h5::File::Mode::truncate); }
   EXPECT_THROW(read_trace(path), Error);
 }
@@ -63,7 +62,7 @@ TEST(Trace, RefusesAFileThatIsNotATrace) {
 /// and hold at least every inference reported flushed (the kill lands while
 /// records are being appended and flushed, the worst moment).
 void check_survives(int signal_number, const std::string& name) {
-  const std::string path = temp_path(name);
+  const std::string path = h5_path(name);
   int fds[2];
   ASSERT_EQ(pipe(fds), 0);
   const pid_t child = fork();
