@@ -13,7 +13,7 @@ packages=(
   libhdf5-dev hdf5-tools
   libboost-program-options-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libstb-dev
+  libstb-dev zlib1g-dev
   # Python side: exporter, golden references, training, figures (never on the inference path)
   python3 python3-numpy python3-h5py python3-matplotlib
   python3-torch python3-torchvision
