@@ -30,5 +30,6 @@ int infer_command(const Args& args);
 int inspect_command(const Args& args);
 int codes_command(const Args& args);
 int encode_command(const Args& args);
+int run_command(const Args& args);
 
 }  // namespace cdcnn::cli

@@ -24,6 +24,7 @@ const std::map<std::string, Subcommand>& subcommands() {
       {"inspect", {inspect_command, "layers, shapes, parameters and FLOPs of a model"}},
       {"codes", {codes_command, "registered codes: shards, tolerance, overhead, conditioning"}},
       {"encode", {encode_command, "offline encoding: a model and a plan to a coded-weight file"}},
+      {"run", {run_command, "distributed inference under mpirun: coded shards on worker ranks"}},
   };
   return table;
 }

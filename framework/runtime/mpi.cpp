@@ -15,9 +15,9 @@ void check(int code, const char* call) {
   throw Error(cat(call, " failed: ", std::string(text, static_cast<std::size_t>(length))));
 }
 
-Environment::Environment(int& argc, char**& argv) {
+Environment::Environment() {
   int provided = 0;
-  CDCNN_CHECK_MPI(MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided));
+  CDCNN_CHECK_MPI(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided));
   CDCNN_CHECK_MPI(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN));
   CDCNN_CHECK_MPI(MPI_Comm_rank(MPI_COMM_WORLD, &rank_));
   CDCNN_CHECK_MPI(MPI_Comm_size(MPI_COMM_WORLD, &size_));
@@ -55,7 +55,16 @@ std::optional<MPI_Status> Request::test() {
 void Request::cancel() noexcept {
   if (!pending()) return;
   MPI_Cancel(&request_);
-  MPI_Wait(&request_, MPI_STATUS_IGNORE);
+  // A cancelled receive completes at once. A send to a peer that is gone may
+  // never complete (Open MPI cannot always cancel a started rendezvous), so
+  // the wait is bounded; past it the request is freed and left to MPI.
+  const double give_up = MPI_Wtime() + 0.1;
+  int done = 0;
+  while (!done && MPI_Wtime() < give_up) {
+    MPI_Test(&request_, &done, MPI_STATUS_IGNORE);
+    if (!done) std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+  if (!done) MPI_Request_free(&request_);
   request_ = MPI_REQUEST_NULL;
 }
 

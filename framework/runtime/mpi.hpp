@@ -22,7 +22,9 @@ void check(int code, const char* call);
 /// MPI_Init_thread(FUNNELED) and MPI_Finalize; world gets MPI_ERRORS_RETURN.
 class Environment {
  public:
-  Environment(int& argc, char**& argv);
+  /// MPI_Init_thread without arguments (Open MPI takes its settings from
+  /// mpirun's environment, not from argv).
+  Environment();
   ~Environment();
   Environment(const Environment&) = delete;
   Environment& operator=(const Environment&) = delete;
@@ -45,7 +47,8 @@ class Request {
   Request(const Request&) = delete;
   Request& operator=(const Request&) = delete;
   /// Cancels a pending request, then waits for it to finish (a cancelled
-  /// receive completes at once). Never throws.
+  /// receive completes at once; a send to a vanished peer is waited for
+  /// 100 ms, then freed). Never throws.
   ~Request();
 
   bool pending() const { return request_ != MPI_REQUEST_NULL; }

@@ -1,0 +1,207 @@
+// cdcnn run: distributed inference under mpirun (DESIGN §3). Every rank runs
+// this command with the same arguments; rank 0 becomes the master, the others
+// workers. Set-up errors are agreed on by all ranks (one collective at
+// start-up) so that a bad flag or file ends every rank cleanly, with one line.
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <sstream>
+
+#include "cli/command.hpp"
+#include "core/error.hpp"
+#include "core/rng.hpp"
+#include "fault/injector.hpp"
+#include "io/inputs.hpp"
+#include "io/model_file.hpp"
+#include "runtime/master.hpp"
+#include "runtime/mpi.hpp"
+#include "runtime/worker.hpp"
+
+namespace cdcnn::cli {
+
+namespace {
+
+using namespace runtime;
+
+struct Setup {
+  std::unique_ptr<Model> model;
+  Plan plan;
+  Deployment deployment;
+  std::unique_ptr<FaultInjector> faults;
+  ShardWeights weights;
+  std::vector<std::string> warnings;
+};
+
+/// True on every rank if every rank's `ok` is true.
+bool all_ok(bool ok) {
+  int mine = ok ? 1 : 0, all = 0;
+  CDCNN_CHECK_MPI(MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD));
+  return all == 1;
+}
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return NAN;
+  std::sort(v.begin(), v.end());
+  const auto i = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(v.size()))) - (p > 0 ? 1 : 0);
+  return v[std::min(i, v.size() - 1)];
+}
+
+std::string joined(const std::vector<std::string>& v, const char* sep) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : sep) + s;
+  return out;
+}
+
+}  // namespace
+
+int run_command(const Args& args) {
+  po::options_description options("cdcnn run options");
+  options.add_options()("model", po::value<std::string>()->required(), "model file, coded-weight file or zoo name")(
+      "plan", po::value<std::string>(), "plan file (default: split every large layer with --code)")(
+      "code", po::value<std::string>()->default_value("sum"), "code of the default plan")(
+      "min-mflops", po::value<double>()->default_value(10.0), "default plan: split layers of at least this many MFLOPs")(
+      "weights-from", po::value<std::string>()->default_value("master"),
+      "master: the master encodes and sends each worker its shards; file: each worker reads its own from --coded")(
+      "coded", po::value<std::string>(), "coded-weight file made by cdcnn encode (with --weights-from file)")(
+      "straggler", po::value<std::vector<std::string>>()->composing(),
+      "delay model, e.g. exp:mean=20 or 2,3@pareto:scale=10,shape=1.5 (repeatable)")(
+      "fail", po::value<std::vector<std::string>>()->composing(),
+      "failure, e.g. stop:rank=2,inference=5 or drop:p=0.05 (repeatable)")(
+      "inferences", po::value<std::int64_t>()->default_value(10), "inferences to run")(
+      "deadline-ms", po::value<double>()->default_value(1000.0), "per-layer deadline")(
+      "policy", po::value<std::string>()->default_value("zero-fill"), "undecodable at the deadline: wait, zero-fill, fail")(
+      "trace", po::value<std::string>(), "HDF5 trace file to write")(
+      "seed", po::value<std::uint64_t>()->default_value(0), "seed for weights, inputs and faults")(
+      "input", po::value<std::string>(), "image or .npy input for every inference (default: seeded random inputs)")(
+      "verify", po::bool_switch(), "compare every output with single-process inference");
+  add_plugin_option(options);
+
+  mpi::Environment env;
+  const int rank = env.rank(), world = env.size();
+  po::variables_map vm;
+  Setup s;
+  std::string error;
+  bool help = false;
+  try {
+    help = !parse(args, "usage: mpirun -np N cdcnn run --model NAME|FILE [--plan FILE | --code SPEC] [options]", options,
+                  vm);
+    if (!help) {
+      load_plugins(vm);
+      const auto seed = vm["seed"].as<std::uint64_t>();
+      const std::string weights_from = vm["weights-from"].as<std::string>();
+      require(weights_from == "master" || weights_from == "file", "--weights-from must be master or file, got '",
+              weights_from, "'");
+      require(weights_from == "master" || vm.count("coded"), "--weights-from file needs --coded FILE");
+      require(vm["inferences"].as<std::int64_t>() >= 1, "--inferences must be at least 1");
+      require(vm["deadline-ms"].as<double>() > 0, "--deadline-ms must be positive");
+      parse_policy(vm["policy"].as<std::string>());
+      s.model = std::make_unique<Model>(open_model(vm["model"].as<std::string>(), seed));
+      s.plan = vm.count("plan") ? load_plan(vm["plan"].as<std::string>())
+                                : default_plan(*s.model, vm["code"].as<std::string>(), world - 1,
+                                               static_cast<std::int64_t>(vm["min-mflops"].as<double>() * 1e6));
+      s.deployment = deploy(s.plan, *s.model, world, &s.warnings);
+      const auto strag = vm.count("straggler") ? vm["straggler"].as<std::vector<std::string>>() : std::vector<std::string>{};
+      const auto fails = vm.count("fail") ? vm["fail"].as<std::vector<std::string>>() : std::vector<std::string>{};
+      s.faults = std::make_unique<FaultInjector>(seed, strag, fails, world);
+      if (rank > 0 && weights_from == "file")
+        s.weights = read_shard_weights(vm["coded"].as<std::string>(), rank, *s.model, s.deployment);
+    }
+  } catch (const Error& e) {
+    error = e.what();
+  }
+  if (!all_ok(error.empty())) {
+    // Every rank knows; the lowest rank that failed says why (usually all
+    // failed alike, and then rank 0 speaks), the others leave quietly.
+    int me = error.empty() ? world : rank, lowest = 0;
+    CDCNN_CHECK_MPI(MPI_Allreduce(&me, &lowest, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD));
+    if (rank == lowest) throw Error(rank == 0 ? error : cat("rank ", rank, ": ", error));
+    return 1;
+  }
+  if (help) return 0;
+
+  if (vm["weights-from"].as<std::string>() == "master") {
+    if (rank == 0) send_shard_weights(*s.model, s.deployment);
+    else s.weights = receive_shard_weights(rank, *s.model, s.deployment);
+  }
+  CDCNN_CHECK_MPI(MPI_Barrier(MPI_COMM_WORLD));
+  const double start_wtime = MPI_Wtime();
+
+  if (rank > 0) {
+    run_worker(rank, *s.model, s.deployment, s.weights, *s.faults, start_wtime);
+    return 0;
+  }
+
+  for (const auto& w : s.warnings) std::fprintf(stderr, "cdcnn run: warning: %s\n", w.c_str());
+  std::unique_ptr<TraceWriter> trace;
+  if (vm.count("trace")) {
+    std::ostringstream command;
+    command << "cdcnn run";
+    for (const auto& a : args) command << ' ' << a;
+    std::string codes;
+    for (const auto& l : s.deployment.layers)
+      codes += cat(codes.empty() ? "" : " ", s.model->layer(l.layer_index).name(), "=", l.code->spec());
+    trace = std::make_unique<TraceWriter>(
+        vm["trace"].as<std::string>(),
+        std::map<std::string, std::string>{{"command_line", command.str()},
+                                           {"model", s.model->name()},
+                                           {"plan", format_plan(s.plan)},
+                                           {"codes", codes},
+                                           {"faults", s.faults->describe()},
+                                           {"ranks", std::to_string(world)},
+                                           {"host", env.host()},
+                                           {"deadline_ms", std::to_string(vm["deadline-ms"].as<double>())},
+                                           {"policy", vm["policy"].as<std::string>()},
+                                           {"weights_from", vm["weights-from"].as<std::string>()}});
+  }
+  MasterOptions mo{.deadline_ms = vm["deadline-ms"].as<double>(), .policy = parse_policy(vm["policy"].as<std::string>())};
+  Master master(*s.model, s.deployment, mo, world, trace.get());
+
+  const bool verify = vm["verify"].as<bool>();
+  const auto seed = vm["seed"].as<std::uint64_t>();
+  std::optional<Tensor> fixed_input;
+  if (vm.count("input")) {
+    const std::string path = vm["input"].as<std::string>();
+    fixed_input = path.size() > 4 && path.substr(path.size() - 4) == ".npy"
+                      ? load_npy(path, s.model->input_shape())
+                      : load_image(path, s.model->input_shape(), s.model->normalisation());
+  }
+  std::vector<double> latencies;
+  std::int64_t counts[4] = {0, 0, 0, 0};
+  double worst_error = 0.0;
+  const auto n = vm["inferences"].as<std::int64_t>();
+  for (std::int64_t i = 0; i < n; ++i) {
+    Tensor x = fixed_input ? *fixed_input : Tensor(s.model->input_shape());
+    if (!fixed_input) {
+      Rng rng = Rng(seed).fork(1000003 + static_cast<std::uint64_t>(i));
+      for (float& v : x.values()) v = static_cast<float>(rng.normal());
+    }
+    InferenceResult r = master.infer(x, i);
+    double err = NAN;
+    if (verify && r.output) {
+      err = max_relative_error(*r.output, s.model->forward(x));
+      if (r.outcome <= InferenceOutcome::recovered) worst_error = std::max(worst_error, err);
+    }
+    latencies.push_back(r.latency_ms);
+    ++counts[static_cast<int>(r.outcome)];
+    if (trace) {
+      trace->add(InferenceRecord{i, r.start_ms, r.latency_ms, static_cast<std::int8_t>(r.outcome), r.blocks_decoded, err});
+      trace->flush();
+    }
+  }
+  const int unanswered = master.stop_workers();
+
+  std::printf("%lld inferences on %d ranks: latency p50 %.2f ms, p95 %.2f ms, p99 %.2f ms, max %.2f ms\n",
+              static_cast<long long>(n), world, percentile(latencies, 50), percentile(latencies, 95),
+              percentile(latencies, 99), percentile(latencies, 100));
+  std::printf("exact %lld, recovered by decoding %lld, degraded %lld, failed %lld; late results dropped %lld\n",
+              static_cast<long long>(counts[0]), static_cast<long long>(counts[1]), static_cast<long long>(counts[2]),
+              static_cast<long long>(counts[3]), static_cast<long long>(master.late_results()));
+  if (verify) std::printf("max relative error of exact and recovered outputs vs single-process: %.3g\n", worst_error);
+  if (unanswered > 0) std::printf("%d worker(s) did not acknowledge the stop (dead or unreachable)\n", unanswered);
+  if (trace) std::printf("trace: %s\n", trace->path().c_str());
+  return 0;
+}
+
+}  // namespace cdcnn::cli

@@ -1,0 +1,101 @@
+#include "runtime/deployment.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "codes/encoding.hpp"
+#include "core/error.hpp"
+#include "runtime/protocol.hpp"
+
+namespace cdcnn::runtime {
+
+std::vector<int> SplitLayer::shards_of(int rank) const {
+  std::vector<int> out;
+  for (std::size_t j = 0; j < ranks.size(); ++j)
+    if (ranks[j] == rank) out.push_back(static_cast<int>(j));
+  return out;
+}
+
+std::vector<int> SplitLayer::holders() const {
+  std::set<int> s(ranks.begin(), ranks.end());
+  return {s.begin(), s.end()};
+}
+
+const SplitLayer* Deployment::find(std::size_t index) const {
+  for (const auto& l : layers)
+    if (l.layer_index == index) return &l;
+  return nullptr;
+}
+
+Index Deployment::max_result_floats() const {
+  Index most = 0;
+  for (const auto& l : layers) most = std::max(most, l.rows_per_block * l.positions);
+  return most + kHeaderFloats;
+}
+
+Plan default_plan(const Model& model, const std::string& code_spec, int workers, std::int64_t min_flops,
+                  const CodeRegistry& registry) {
+  require(workers >= 1, "the distributed runtime needs at least one worker rank (run with mpirun -np 2 or more)");
+  Plan plan;
+  plan.source = "default plan";
+  for (std::size_t i = 0; i < model.size(); ++i) {
+    const LinearLayer* linear = model.layer(i).as_linear();
+    if (!linear || model.layer(i).flops(model.shapes()[i]) < min_flops) continue;
+    int chosen = 0;
+    for (int k = static_cast<int>(std::min<Index>(workers, linear->rows())); k >= 1 && chosen == 0; --k) {
+      try {
+        if (registry.make(code_spec, k)->n() <= workers) chosen = k;
+      } catch (const Error&) {
+        // This k does not suit the code (grouped-sum's g must divide it): try a smaller one.
+      }
+    }
+    require(chosen > 0, "--code ", code_spec, " needs more than the ", workers, " worker ranks even with k = 1");
+    const int n = registry.make(code_spec, chosen)->n();
+    LayerSplit split{.layer = model.layer(i).name(), .k = chosen, .code = code_spec, .line = 0};
+    for (int j = 0; j < n; ++j) split.ranks.push_back(1 + j);
+    plan.splits.push_back(std::move(split));
+  }
+  return plan;
+}
+
+Deployment deploy(const Plan& plan, const Model& model, int world_size, std::vector<std::string>* warnings,
+                  const CodeRegistry& registry) {
+  check_plan_against_model(plan, model);
+  require(world_size >= 2 || plan.splits.empty(), plan.source,
+          ": splitting layers needs worker ranks (run with mpirun -np 2 or more)");
+  Deployment d;
+  for (const auto& split : plan.splits) {
+    const std::string where = cat(plan.source, split.line ? cat(":", split.line) : std::string());
+    SplitLayer l;
+    l.layer_index = model.index_of(split.layer);
+    try {
+      l.code = registry.make(split.code, split.k);
+    } catch (const Error& e) {
+      throw Error(cat(where, ": ", e.what()));
+    }
+    const int n = l.code->n();
+    if (split.ranks.empty()) {
+      for (int j = 0; j < n; ++j) l.ranks.push_back(1 + j % (world_size - 1));
+    } else {
+      require(static_cast<int>(split.ranks.size()) == n, where, ": ", l.code->spec(), " with k = ", split.k, " has ",
+              n, " shards, but ", split.ranks.size(), " ranks are listed");
+      for (int r : split.ranks)
+        require(r >= 1 && r < world_size, where, ": rank ", r, " does not exist or is the master (workers are 1..",
+                world_size - 1, ")");
+      l.ranks = split.ranks;
+    }
+    if (warnings && l.holders().size() < l.ranks.size())
+      warnings->push_back(cat(where, ": layer '", split.layer,
+                              "' has two shards on one rank: one failure there costs two shards"));
+    const LinearLayer& linear = *model.layer(l.layer_index).as_linear();
+    l.rows = linear.rows();
+    l.rows_per_block = rows_per_block(l.rows, split.k);
+    l.positions = numel(model.shapes()[l.layer_index + 1]) / l.rows;
+    d.layers.push_back(std::move(l));
+  }
+  std::sort(d.layers.begin(), d.layers.end(),
+            [](const SplitLayer& a, const SplitLayer& b) { return a.layer_index < b.layer_index; });
+  return d;
+}
+
+}  // namespace cdcnn::runtime

@@ -1,0 +1,210 @@
+#include "runtime/master.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <thread>
+
+#include "codes/encoding.hpp"
+#include "core/error.hpp"
+#include "runtime/protocol.hpp"
+
+namespace cdcnn::runtime {
+
+DeadlinePolicy parse_policy(const std::string& text) {
+  if (text == "wait") return DeadlinePolicy::wait;
+  if (text == "zero-fill") return DeadlinePolicy::zero_fill;
+  if (text == "fail") return DeadlinePolicy::fail;
+  throw Error(cat("--policy: '", text, "' is not one of wait, zero-fill, fail"));
+}
+
+Master::Master(const Model& model, const Deployment& deployment, MasterOptions options, int world_size,
+               TraceWriter* trace)
+    : model_(model), deployment_(deployment), options_(options), world_size_(world_size), trace_(trace),
+      start_wtime_(MPI_Wtime()) {
+  const auto floats = static_cast<std::size_t>(deployment.max_result_floats());
+  receive_buffers_.assign(static_cast<std::size_t>(world_size), std::vector<float>(floats));
+  receives_.resize(static_cast<std::size_t>(world_size));
+  for (int r = 1; r < world_size; ++r)
+    receives_[r] = mpi::irecv_bytes(receive_buffers_[r].data(), static_cast<int>(floats * sizeof(float)), r, MPI_ANY_TAG);
+}
+
+Master::~Master() {
+  for (auto& r : receives_) r.cancel();
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (!sends_.empty() && std::chrono::steady_clock::now() < give_up) {
+    reap_sends();
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+}
+
+double Master::now_ms() const { return (MPI_Wtime() - start_wtime_) * 1e3; }
+
+void Master::reap_sends() {
+  std::erase_if(sends_, [](auto& s) { return !s.second.pending() || s.second.test().has_value(); });
+}
+
+Master::SplitOutcome Master::run_split(const SplitLayer& split, const Tensor& x, std::int64_t inference) {
+  const Code& code = *split.code;
+  const int n = code.n(), k = code.k();
+  const Index block = split.rows_per_block * split.positions;
+  const int layer = static_cast<int>(split.layer_index);
+
+  // Dispatch: the layer input once to every holder.
+  auto message = std::make_shared<std::vector<float>>(static_cast<std::size_t>(kHeaderFloats + x.numel()));
+  Header h{.inference = inference, .layer = layer, .floats = x.numel()};
+  std::memcpy(message->data(), &h, sizeof h);
+  std::copy(x.data(), x.data() + x.numel(), message->begin() + kHeaderFloats);
+  const double dispatch_ms = now_ms();
+  for (int r : split.holders())
+    sends_.emplace_back(message, mpi::isend_bytes(message->data(), static_cast<int>(message->size() * sizeof(float)),
+                                                  r, kInput));
+
+  std::vector<std::vector<float>> shards(static_cast<std::size_t>(n));
+  ShardMask arrived(static_cast<std::size_t>(n), false);
+  std::vector<double> arrival_ms(static_cast<std::size_t>(n), NAN), compute_ms(n, NAN), delay_ms(n, NAN);
+  mpi::Backoff backoff(std::chrono::microseconds(5), std::chrono::microseconds(200));
+  bool decodable = false;
+  while (true) {
+    bool got = false;
+    for (int r = 1; r < world_size_; ++r) {
+      auto status = receives_[r].test();
+      if (!status) continue;
+      got = true;
+      Header rh;
+      std::memcpy(&rh, receive_buffers_[r].data(), sizeof rh);
+      const bool current = rh.inference == inference && rh.layer == layer && rh.shard >= 0 && rh.shard < n &&
+                           split.ranks[static_cast<std::size_t>(rh.shard)] == r && rh.floats == block &&
+                           !arrived[static_cast<std::size_t>(rh.shard)];
+      if (current) {
+        const auto j = static_cast<std::size_t>(rh.shard);
+        shards[j].assign(receive_buffers_[r].begin() + kHeaderFloats,
+                         receive_buffers_[r].begin() + kHeaderFloats + block);
+        arrived[j] = true;
+        arrival_ms[j] = now_ms();
+        compute_ms[j] = rh.compute_ms;
+        delay_ms[j] = rh.injected_delay_ms;
+      } else {
+        ++late_;
+        if (trace_) trace_->add(LateRecord{rh.inference, rh.layer, rh.shard, r, now_ms()});
+      }
+      const auto floats = receive_buffers_[r].size();
+      receives_[r] = mpi::irecv_bytes(receive_buffers_[r].data(), static_cast<int>(floats * sizeof(float)), r, MPI_ANY_TAG);
+    }
+    reap_sends();
+    if (got) {
+      backoff.reset();
+      if ((decodable = code.decodable(arrived))) break;
+      continue;
+    }
+    const double waited = now_ms() - dispatch_ms;
+    if (waited >= options_.deadline_ms &&
+        (options_.policy != DeadlinePolicy::wait || waited >= options_.give_up_ms))
+      break;
+    backoff.pause();
+  }
+
+  const double decode_start = now_ms();
+  std::vector<std::vector<float>> data(static_cast<std::size_t>(k), std::vector<float>(static_cast<std::size_t>(block), 0.0f));
+  int decoded = 0;
+  InferenceOutcome outcome = InferenceOutcome::exact;
+  if (decodable) {
+    std::vector<std::span<const float>> in(static_cast<std::size_t>(n));
+    for (int j = 0; j < n; ++j)
+      if (arrived[j]) in[j] = shards[j];
+    std::vector<std::span<float>> out;
+    for (auto& d : data) out.emplace_back(d);
+    code.decode(in, out);
+    for (int i = 0; i < k; ++i) {
+      bool verbatim = false;
+      for (int j = 0; j < n; ++j)
+        verbatim |= arrived[j] && code.generator().row(j).cwiseAbs().sum() == 1.0 && code.generator()(j, i) == 1.0;
+      decoded += !verbatim;
+    }
+    if (decoded > 0) outcome = InferenceOutcome::recovered;
+  } else if (options_.policy == DeadlinePolicy::fail || options_.policy == DeadlinePolicy::wait) {
+    outcome = InferenceOutcome::failed;
+  } else {
+    // Zero-fill: keep every block that arrived verbatim, zeros elsewhere.
+    outcome = InferenceOutcome::degraded;
+    for (int j = 0; j < n; ++j) {
+      if (!arrived[j]) continue;
+      for (int i = 0; i < k; ++i)
+        if (code.generator()(j, i) == 1.0 && code.generator().row(j).cwiseAbs().sum() == 1.0) data[i] = shards[j];
+    }
+  }
+  const double complete_ms = now_ms();
+
+  if (trace_) {
+    int count = 0;
+    for (bool a : arrived) count += a;
+    trace_->add(LayerRecord{inference, layer, dispatch_ms, complete_ms, decodable ? complete_ms - decode_start : 0.0, n,
+                            count, decoded, static_cast<std::int8_t>(outcome)});
+    for (int j = 0; j < n; ++j) {
+      ShardFate fate = arrived[j] ? ShardFate::used : (decodable ? ShardFate::decoded_around : ShardFate::lost);
+      trace_->add(ShardRecord{inference, layer, j, split.ranks[j], dispatch_ms, arrival_ms[j], compute_ms[j],
+                              delay_ms[j], static_cast<std::int8_t>(fate)});
+    }
+  }
+  if (outcome == InferenceOutcome::failed) return {std::nullopt, outcome, decoded};
+  std::vector<std::span<const float>> blocks(data.begin(), data.end());
+  Matrix y(split.rows, split.positions);
+  assemble_output(blocks, split.rows_per_block, MatrixMap(y.data(), y.rows(), y.cols()));
+  return {model_.layer(split.layer_index).as_linear()->raise(std::move(y), x.shape()), outcome, decoded};
+}
+
+InferenceResult Master::infer(const Tensor& x, std::int64_t inference) {
+  InferenceResult result;
+  result.inference = inference;
+  const double start_ms = now_ms();
+  Tensor current = x;
+  std::size_t next = 0;
+  for (const auto& split : deployment_.layers) {
+    current = model_.forward_range(current, next, split.layer_index);
+    SplitOutcome o = run_split(split, current, inference);
+    result.blocks_decoded += o.blocks_decoded;
+    result.outcome = std::max(result.outcome, o.outcome);
+    if (!o.output) break;
+    current = std::move(*o.output);
+    next = split.layer_index + 1;
+  }
+  if (result.outcome != InferenceOutcome::failed) result.output = model_.forward_range(current, next, model_.size());
+  result.start_ms = start_ms;
+  result.latency_ms = now_ms() - start_ms;
+  return result;
+}
+
+int Master::stop_workers(double timeout_ms) {
+  static const Header stop{};
+  for (int r = 1; r < world_size_; ++r)
+    sends_.emplace_back(nullptr, mpi::isend_bytes(&stop, sizeof stop, r, kStop));
+  // Keep receiving (and dropping) results until every worker acknowledges:
+  // a worker's last results can then be delivered and it exits cleanly.
+  std::vector<bool> acknowledged(static_cast<std::size_t>(world_size_), false);
+  int missing = world_size_ - 1;
+  const double give_up = now_ms() + timeout_ms;
+  mpi::Backoff backoff;
+  while (missing > 0 && now_ms() < give_up) {
+    bool got = false;
+    for (int r = 1; r < world_size_; ++r) {
+      if (acknowledged[r]) continue;
+      auto status = receives_[r].test();
+      if (!status) continue;
+      got = true;
+      if (status->MPI_TAG == kStop) {
+        acknowledged[r] = true;
+        --missing;
+        continue;
+      }
+      ++late_;
+      const auto floats = receive_buffers_[r].size();
+      receives_[r] = mpi::irecv_bytes(receive_buffers_[r].data(), static_cast<int>(floats * sizeof(float)), r, MPI_ANY_TAG);
+    }
+    reap_sends();
+    if (got) backoff.reset();
+    else backoff.pause();
+  }
+  return missing;
+}
+
+}  // namespace cdcnn::runtime

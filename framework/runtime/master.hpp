@@ -1,0 +1,82 @@
+#pragma once
+// The master (rank 0), star topology (DESIGN §3). It runs the model layer by
+// layer; at a split layer it sends the layer input to every shard holder
+// (nonblocking), keeps one receive posted per worker, and polls without
+// spinning. The moment the arrived shards are decodable it decodes, assembles
+// the layer output (biases are inside the shards) and moves on: it never
+// waits for a straggler it can decode around. At the per-layer deadline an
+// undecodable layer is handled by the policy; results that arrive after
+// their layer is done are recorded as late and dropped.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "runtime/deployment.hpp"
+#include "runtime/mpi.hpp"
+#include "trace/trace.hpp"
+
+namespace cdcnn::runtime {
+
+enum class DeadlinePolicy {
+  wait,       ///< keep waiting past the deadline (up to give_up_ms)
+  zero_fill,  ///< fill what cannot be decoded with zeros, flag the inference degraded
+  fail,       ///< report the inference failed
+};
+/// "wait", "zero-fill" or "fail"; Error naming --policy otherwise.
+DeadlinePolicy parse_policy(const std::string& text);
+
+struct MasterOptions {
+  double deadline_ms = 1000.0;
+  DeadlinePolicy policy = DeadlinePolicy::zero_fill;
+  double give_up_ms = 30000.0;  ///< with `wait`: fail an inference after this long at one layer
+};
+
+struct InferenceResult {
+  std::int64_t inference = 0;
+  InferenceOutcome outcome = InferenceOutcome::exact;
+  std::optional<Tensor> output;  ///< empty if failed
+  double start_ms = 0.0;  ///< since the master started
+  double latency_ms = 0.0;
+  int blocks_decoded = 0;
+};
+
+class Master {
+ public:
+  /// `trace` may be null. Posts one receive per worker.
+  Master(const Model& model, const Deployment& deployment, MasterOptions options, int world_size,
+         TraceWriter* trace);
+  ~Master();  // cancels pending receives, then waits for its sends briefly
+
+  /// Runs one inference on `x`. Layer and shard rows go to the trace; the
+  /// caller adds the inference row (it may verify the output first) and flushes.
+  InferenceResult infer(const Tensor& x, std::int64_t inference);
+  /// Tells every worker to stop and waits up to `timeout_ms` for their
+  /// acknowledgements; returns how many workers did not answer.
+  int stop_workers(double timeout_ms = 3000.0);
+  std::int64_t late_results() const { return late_; }
+
+ private:
+  struct SplitOutcome {
+    std::optional<Tensor> output;
+    InferenceOutcome outcome;
+    int blocks_decoded;
+  };
+  SplitOutcome run_split(const SplitLayer& split, const Tensor& x, std::int64_t inference);
+  double now_ms() const;
+  void reap_sends();
+
+  const Model& model_;
+  const Deployment& deployment_;
+  MasterOptions options_;
+  int world_size_;
+  TraceWriter* trace_;
+  double start_wtime_;
+  std::vector<std::vector<float>> receive_buffers_;  // per rank
+  std::vector<mpi::Request> receives_;               // per rank (0 unused)
+  std::vector<std::pair<std::shared_ptr<std::vector<float>>, mpi::Request>> sends_;
+  std::int64_t late_ = 0;
+};
+
+}  // namespace cdcnn::runtime

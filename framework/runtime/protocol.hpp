@@ -1,0 +1,32 @@
+#pragma once
+// The wire protocol between the master (rank 0) and the workers. Inference
+// uses point-to-point messages only; every message starts with a Header that
+// names (inference, layer, shard), so a late result is recognised and
+// dropped, never decoded into a newer inference.
+//
+//   master → worker  tag input   Header{inference, layer, shard=-1} + the layer's input tensor
+//   worker → master  tag result  Header{inference, layer, shard}    + Z_j (rows_per_block × P)
+//   master → worker  tag stop    Header only: finish sending, acknowledge, exit
+//   worker → master  tag stop    Header only: the acknowledgement (nothing more will come)
+//   master → worker  tag weights Header{layer, shard} + W'_j then b'_j (start-up, --weights-from master)
+
+#include <cstdint>
+
+namespace cdcnn::runtime {
+
+enum Tag : int { kInput = 11, kResult = 12, kStop = 13, kWeights = 14 };
+
+struct Header {
+  std::int64_t inference = -1;
+  std::int32_t layer = -1;
+  std::int32_t shard = -1;
+  std::int64_t floats = 0;       ///< payload floats after the header
+  double compute_ms = 0.0;       ///< worker: time to compute Z_j
+  double injected_delay_ms = 0;  ///< worker: delay injected before sending
+};
+static_assert(sizeof(Header) % sizeof(float) == 0, "the payload follows the header float-aligned");
+
+/// Payload offset in floats.
+constexpr std::int64_t kHeaderFloats = sizeof(Header) / sizeof(float);
+
+}  // namespace cdcnn::runtime

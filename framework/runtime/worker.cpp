@@ -1,0 +1,193 @@
+#include "runtime/worker.hpp"
+
+#include <chrono>
+#include <deque>
+#include <thread>
+
+#include "codes/encoding.hpp"
+#include "core/error.hpp"
+#include "io/coded_file.hpp"
+#include "runtime/mpi.hpp"
+#include "runtime/protocol.hpp"
+
+namespace cdcnn::runtime {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
+
+/// Waits for a request without spinning a core.
+MPI_Status wait_idle(mpi::Request& r) {
+  mpi::Backoff backoff;
+  while (true) {
+    if (auto s = r.test()) return *s;
+    backoff.pause();
+  }
+}
+
+/// True if the master has sent something newer than what we are working on.
+bool newer_message_waiting() {
+  int flag = 0;
+  MPI_Status status;
+  CDCNN_CHECK_MPI(MPI_Iprobe(0, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &status));
+  return flag != 0;
+}
+
+Index max_input_floats(const Model& model, const Deployment& d) {
+  Index most = 0;
+  for (const auto& l : d.layers) most = std::max(most, numel(model.shapes()[l.layer_index]));
+  return most + kHeaderFloats;
+}
+
+}  // namespace
+
+WorkerStats run_worker(int rank, const Model& model, const Deployment& deployment, const ShardWeights& weights,
+                       const FaultInjector& faults, double start_wtime) {
+  WorkerStats stats;
+  std::vector<float> in(static_cast<std::size_t>(max_input_floats(model, deployment)));
+  std::deque<std::pair<std::vector<float>, mpi::Request>> sends;  // buffers live until their send completes
+  auto reap_sends = [&] {
+    while (!sends.empty() && (!sends.front().second.pending() || sends.front().second.test())) sends.pop_front();
+  };
+  while (true) {
+    mpi::Request recv = mpi::irecv_bytes(in.data(), static_cast<int>(in.size() * sizeof(float)), 0, MPI_ANY_TAG);
+    mpi::Backoff backoff;
+    MPI_Status status;
+    while (true) {
+      reap_sends();
+      if (auto s = recv.test()) {
+        status = *s;
+        break;
+      }
+      backoff.pause();
+    }
+    if (status.MPI_TAG == kStop) break;
+    if (status.MPI_TAG != kInput) continue;
+    Header h;
+    std::memcpy(&h, in.data(), sizeof h);
+    ++stats.inputs;
+    const SplitLayer* split = deployment.find(static_cast<std::size_t>(h.layer));
+    if (!split) continue;
+    const auto& layer = *model.layer(split->layer_index).as_linear();
+    const Shape& in_shape = model.shapes()[split->layer_index];
+    if (h.floats != numel(in_shape)) continue;
+    const Tensor x(in_shape, std::vector<float>(in.begin() + kHeaderFloats, in.begin() + kHeaderFloats + h.floats));
+    for (int shard : split->shards_of(rank)) {
+      const auto& [w, b] = weights.at({split->layer_index, shard});
+      const auto t0 = Clock::now();
+      const Matrix z = layer.multiply(x, w, b);
+      const double compute_ms = ms_since(t0);
+      const double elapsed_ms = (MPI_Wtime() - start_wtime) * 1e3;
+      const ShardFault fault = faults.at(rank, h.inference, static_cast<int>(split->layer_index), elapsed_ms);
+      if (fault.silent) {
+        ++stats.silent;
+        continue;
+      }
+      // Sleep the injected delay in slices, dropping the work if a newer
+      // input arrives meanwhile (the master has moved on).
+      const auto wake = Clock::now() + std::chrono::microseconds(static_cast<std::int64_t>(fault.delay_ms * 1e3));
+      bool superseded = false;
+      while (Clock::now() < wake && !(superseded = newer_message_waiting()))
+        std::this_thread::sleep_for(std::min<Clock::duration>(wake - Clock::now(), std::chrono::milliseconds(1)));
+      if (superseded) {
+        ++stats.superseded;
+        break;
+      }
+      if (fault.dropped) {
+        ++stats.dropped;
+        continue;
+      }
+      Header out{.inference = h.inference, .layer = h.layer, .shard = shard, .floats = z.size(),
+                 .compute_ms = compute_ms, .injected_delay_ms = fault.delay_ms};
+      std::vector<float> buffer(static_cast<std::size_t>(kHeaderFloats + z.size()));
+      std::memcpy(buffer.data(), &out, sizeof out);
+      std::copy(z.data(), z.data() + z.size(), buffer.begin() + kHeaderFloats);
+      mpi::Request send = mpi::isend_bytes(buffer.data(), static_cast<int>(buffer.size() * sizeof(float)), 0, kResult);
+      sends.emplace_back(std::move(buffer), std::move(send));
+      ++stats.results_sent;
+    }
+  }
+  // Let queued results go out (the master keeps receiving until we
+  // acknowledge; bounded, in case it is gone), then acknowledge.
+  const auto give_up = Clock::now() + std::chrono::seconds(2);
+  while (!sends.empty() && Clock::now() < give_up) {
+    reap_sends();
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  static const Header ack{};
+  mpi::Request r = mpi::isend_bytes(&ack, sizeof ack, 0, kStop);
+  while (r.pending() && Clock::now() < give_up + std::chrono::seconds(1)) {
+    if (r.test()) break;
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  return stats;
+}
+
+namespace {
+Index layer_cols(const Model& model, std::size_t index) { return model.layer(index).as_linear()->cols(); }
+}  // namespace
+
+ShardWeights receive_shard_weights(int rank, const Model& model, const Deployment& deployment) {
+  ShardWeights out;
+  for (const auto& l : deployment.layers) {
+    const Index q = layer_cols(model, l.layer_index);
+    for (int shard : l.shards_of(rank)) {
+      std::vector<float> buffer(static_cast<std::size_t>(kHeaderFloats + l.rows_per_block * (q + 1)));
+      mpi::Request r = mpi::irecv_bytes(buffer.data(), static_cast<int>(buffer.size() * sizeof(float)), 0, kWeights);
+      wait_idle(r);
+      Header h;
+      std::memcpy(&h, buffer.data(), sizeof h);
+      require(h.layer == static_cast<std::int32_t>(l.layer_index) && h.shard == shard,
+              "rank ", rank, ": weights arrived out of order (layer ", h.layer, " shard ", h.shard, ")");
+      const float* p = buffer.data() + kHeaderFloats;
+      Matrix w = ConstMatrixMap(p, l.rows_per_block, q);
+      Vector b = Eigen::Map<const Vector>(p + l.rows_per_block * q, l.rows_per_block);
+      out.emplace(std::make_pair(l.layer_index, shard), std::make_pair(std::move(w), std::move(b)));
+    }
+  }
+  return out;
+}
+
+void send_shard_weights(const Model& model, const Deployment& deployment) {
+  for (const auto& l : deployment.layers) {
+    const LinearLayer& linear = *model.layer(l.layer_index).as_linear();
+    const EncodedLayer e = encode_layer(*l.code, linear.weight(), linear.bias());
+    for (std::size_t j = 0; j < l.ranks.size(); ++j) {
+      const Index q = linear.cols();
+      std::vector<float> buffer(static_cast<std::size_t>(kHeaderFloats + l.rows_per_block * (q + 1)));
+      Header h{.layer = static_cast<std::int32_t>(l.layer_index), .shard = static_cast<std::int32_t>(j),
+               .floats = l.rows_per_block * (q + 1)};
+      std::memcpy(buffer.data(), &h, sizeof h);
+      std::copy(e.weights[j].data(), e.weights[j].data() + e.weights[j].size(), buffer.begin() + kHeaderFloats);
+      std::copy(e.biases[j].data(), e.biases[j].data() + e.biases[j].size(),
+                buffer.begin() + kHeaderFloats + l.rows_per_block * q);
+      mpi::Request r =
+          mpi::isend_bytes(buffer.data(), static_cast<int>(buffer.size() * sizeof(float)), l.ranks[j], kWeights);
+      wait_idle(r);
+    }
+  }
+}
+
+ShardWeights read_shard_weights(const std::string& coded_file, int rank, const Model& model,
+                                const Deployment& deployment) {
+  std::map<std::string, std::vector<int>> wanted;
+  for (const auto& l : deployment.layers) wanted[model.layer(l.layer_index).name()] = l.shards_of(rank);
+  ShardWeights out;
+  for (auto& c : read_coded_layers(coded_file, wanted)) {
+    const SplitLayer* l = deployment.find(c.layer_index);
+    if (!l) continue;
+    require(c.code_spec == l->code->spec() && c.k == l->code->k(), coded_file, ": layer '", c.layer,
+            "' was encoded with ", c.code_spec, " k=", c.k, " but the plan says ", l->code->spec(), " k=",
+            l->code->k(), " (re-run cdcnn encode with the same plan)");
+    for (auto& [j, w] : c.weights) out.emplace(std::make_pair(c.layer_index, j), std::make_pair(std::move(w), c.biases.at(j)));
+  }
+  for (const auto& l : deployment.layers)
+    for (int j : l.shards_of(rank))
+      require(out.count({l.layer_index, j}), coded_file, ": no shard ", j, " of layer '",
+              model.layer(l.layer_index).name(), "' (was it encoded with this plan?)");
+  return out;
+}
+
+}  // namespace cdcnn::runtime
