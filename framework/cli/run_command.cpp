@@ -97,11 +97,14 @@ int run_command(const Args& args) {
       require(vm["inferences"].as<std::int64_t>() >= 1, "--inferences must be at least 1");
       require(vm["deadline-ms"].as<double>() > 0, "--deadline-ms must be positive");
       parse_policy(vm["policy"].as<std::string>());
+      code_registry().entry(SpecString::parse(vm["code"].as<std::string>(), "--code").name);  // a known code?
       s.model = std::make_unique<Model>(open_model(vm["model"].as<std::string>(), seed));
       s.plan = vm.count("plan") ? load_plan(vm["plan"].as<std::string>())
                                 : default_plan(*s.model, vm["code"].as<std::string>(), world - 1,
                                                static_cast<std::int64_t>(vm["min-mflops"].as<double>() * 1e6));
       s.deployment = deploy(s.plan, *s.model, world, &s.warnings);
+      if (s.deployment.layers.empty())
+        s.warnings.push_back(cat(s.plan.source, " splits no layer: everything runs on the master"));
       const auto strag = vm.count("straggler") ? vm["straggler"].as<std::vector<std::string>>() : std::vector<std::string>{};
       const auto fails = vm.count("fail") ? vm["fail"].as<std::vector<std::string>>() : std::vector<std::string>{};
       s.faults = std::make_unique<FaultInjector>(seed, strag, fails, world);
