@@ -94,6 +94,8 @@ std::vector<CodedLayer> read_coded_layers(const std::string& path,
   for (const auto& key : coded.children()) {
     const h5::Location g = coded.group(key);
     CodedLayer c;
+    require(!key.empty() && key.size() < 9 && key.find_first_not_of("0123456789") == std::string::npos, g.where(),
+            ": coded layer groups must be named by the layer's index");
     c.layer_index = static_cast<std::size_t>(std::stoul(key));
     c.layer = g.read_string("layer");
     c.code_spec = g.read_string("code");
