@@ -6,12 +6,27 @@
 
 namespace cdcnn {
 
+namespace {
+
+/// Tensors of more than 2^31 elements (8 GiB of floats) are refused: no
+/// device we target holds one, and the size arithmetic stays far from overflow.
+constexpr Index kMaxElements = Index(1) << 31;
+
+}  // namespace
+
+void Model::check_size(const Shape& shape, const std::string& what) const {
+  Index n = 1;
+  for (Index d : shape) {
+    require(d > 0 && d <= kMaxElements && n <= kMaxElements / d, "model '", name_, "': ", what, " would have shape ",
+            to_string(shape), ", more than 2^31 elements (or an empty dimension)");
+    n *= d;
+  }
+}
+
 Model::Model(std::string name, Shape input_shape, std::vector<std::unique_ptr<Layer>> layers,
              InputNormalisation normalisation)
     : name_(std::move(name)), layers_(std::move(layers)), normalisation_(std::move(normalisation)) {
   require(!layers_.empty(), "model '", name_, "' has no layers");
-  for (Index d : input_shape) require(d > 0, "model '", name_, "': input shape ", to_string(input_shape),
-                                      " must have positive dimensions");
   if (!normalisation_.empty()) {
     require(normalisation_.mean.size() == normalisation_.std.size() && !input_shape.empty() &&
                 static_cast<Index>(normalisation_.mean.size()) == input_shape[0],
@@ -19,11 +34,13 @@ Model::Model(std::string name, Shape input_shape, std::vector<std::unique_ptr<La
             input_shape.empty() ? 0 : input_shape[0], ")");
     for (double s : normalisation_.std) require(s > 0, "model '", name_, "': input_std must be positive");
   }
+  check_size(input_shape, "the input");
   shapes_.push_back(std::move(input_shape));
   std::set<std::string> names;
   for (const auto& layer : layers_) {
     require(names.insert(layer->name()).second, "model '", name_, "': two layers are named '", layer->name(), "'");
     shapes_.push_back(layer->output_shape(shapes_.back()));
+    check_size(shapes_.back(), layer->where() + "'s output");
   }
 }
 

@@ -47,6 +47,9 @@ class Model {
   std::int64_t parameter_count() const;
 
  private:
+  /// Error unless every dimension is positive and the element count is sane.
+  void check_size(const Shape& shape, const std::string& what) const;
+
   std::string name_;
   std::vector<std::unique_ptr<Layer>> layers_;
   std::vector<Shape> shapes_;
