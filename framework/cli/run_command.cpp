@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <sstream>
 
@@ -32,6 +33,8 @@ struct Setup {
   std::unique_ptr<FaultInjector> faults;
   ShardWeights weights;
   std::vector<std::string> warnings;
+  std::optional<Tensor> fixed_input;    // rank 0
+  std::unique_ptr<TraceWriter> trace;   // rank 0
 };
 
 /// True on every rank if every rank's `ok` is true.
@@ -41,17 +44,33 @@ bool all_ok(bool ok) {
   return all == 1;
 }
 
+/// The trace of this run, its attributes saying how the run was made.
+std::unique_ptr<TraceWriter> open_trace(const std::string& path, const Args& args, const Setup& s, int world,
+                                        const std::string& host, const po::variables_map& vm) {
+  std::ostringstream command;
+  command << "cdcnn run";
+  for (const auto& a : args) command << ' ' << a;
+  std::string codes;
+  for (const auto& l : s.deployment.layers)
+    codes += cat(codes.empty() ? "" : " ", s.model->layer(l.layer_index).name(), "=", l.code->spec());
+  return std::make_unique<TraceWriter>(
+      path, std::map<std::string, std::string>{{"command_line", command.str()},
+                                               {"model", s.model->name()},
+                                               {"plan", format_plan(s.plan)},
+                                               {"codes", codes},
+                                               {"faults", s.faults->describe()},
+                                               {"ranks", std::to_string(world)},
+                                               {"host", host},
+                                               {"deadline_ms", std::to_string(vm["deadline-ms"].as<double>())},
+                                               {"policy", vm["policy"].as<std::string>()},
+                                               {"weights_from", vm["weights-from"].as<std::string>()}});
+}
+
 double percentile(std::vector<double> v, double p) {
   if (v.empty()) return NAN;
   std::sort(v.begin(), v.end());
   const auto i = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(v.size()))) - (p > 0 ? 1 : 0);
   return v[std::min(i, v.size() - 1)];
-}
-
-std::string joined(const std::vector<std::string>& v, const char* sep) {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : sep) + s;
-  return out;
 }
 
 }  // namespace
@@ -110,17 +129,29 @@ int run_command(const Args& args) {
       s.faults = std::make_unique<FaultInjector>(seed, strag, fails, world);
       if (rank > 0 && weights_from == "file")
         s.weights = read_shard_weights(vm["coded"].as<std::string>(), rank, *s.model, s.deployment);
+      if (rank == 0 && vm.count("input")) {
+        const std::string path = vm["input"].as<std::string>();
+        s.fixed_input = std::filesystem::path(path).extension() == ".npy" ||
+                                std::filesystem::path(path).extension() == ".NPY"
+                            ? load_npy(path, s.model->input_shape())
+                            : load_image(path, s.model->input_shape(), s.model->normalisation());
+      }
+      if (rank == 0 && vm.count("trace")) s.trace = open_trace(vm["trace"].as<std::string>(), args, s, world, env.host(), vm);
     }
-  } catch (const Error& e) {
-    error = e.what();
+  } catch (const std::bad_alloc&) {
+    error = "out of memory while setting up";
+  } catch (const std::exception& e) {
+    error = e.what();  // cdcnn::Error, or anything else: every rank must still reach the vote below
   }
   if (!all_ok(error.empty())) {
     // Every rank knows; the lowest rank that failed says why (usually all
-    // failed alike, and then rank 0 speaks), the others leave quietly.
+    // failed alike, and then rank 0 speaks). The others leave with status 0:
+    // mpirun kills the whole job at the first non-zero exit, which could cut
+    // the speaker off before its line is out; the speaker's 1 is the job's.
     int me = error.empty() ? world : rank, lowest = 0;
     CDCNN_CHECK_MPI(MPI_Allreduce(&me, &lowest, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD));
     if (rank == lowest) throw Error(rank == 0 ? error : cat("rank ", rank, ": ", error));
-    return 1;
+    return 0;
   }
   if (help) return 0;
 
@@ -137,39 +168,13 @@ int run_command(const Args& args) {
   }
 
   for (const auto& w : s.warnings) std::fprintf(stderr, "cdcnn run: warning: %s\n", w.c_str());
-  std::unique_ptr<TraceWriter> trace;
-  if (vm.count("trace")) {
-    std::ostringstream command;
-    command << "cdcnn run";
-    for (const auto& a : args) command << ' ' << a;
-    std::string codes;
-    for (const auto& l : s.deployment.layers)
-      codes += cat(codes.empty() ? "" : " ", s.model->layer(l.layer_index).name(), "=", l.code->spec());
-    trace = std::make_unique<TraceWriter>(
-        vm["trace"].as<std::string>(),
-        std::map<std::string, std::string>{{"command_line", command.str()},
-                                           {"model", s.model->name()},
-                                           {"plan", format_plan(s.plan)},
-                                           {"codes", codes},
-                                           {"faults", s.faults->describe()},
-                                           {"ranks", std::to_string(world)},
-                                           {"host", env.host()},
-                                           {"deadline_ms", std::to_string(vm["deadline-ms"].as<double>())},
-                                           {"policy", vm["policy"].as<std::string>()},
-                                           {"weights_from", vm["weights-from"].as<std::string>()}});
-  }
+  TraceWriter* trace = s.trace.get();
   MasterOptions mo{.deadline_ms = vm["deadline-ms"].as<double>(), .policy = parse_policy(vm["policy"].as<std::string>())};
-  Master master(*s.model, s.deployment, mo, world, trace.get());
+  Master master(*s.model, s.deployment, mo, world, trace);
 
   const bool verify = vm["verify"].as<bool>();
   const auto seed = vm["seed"].as<std::uint64_t>();
-  std::optional<Tensor> fixed_input;
-  if (vm.count("input")) {
-    const std::string path = vm["input"].as<std::string>();
-    fixed_input = path.size() > 4 && path.substr(path.size() - 4) == ".npy"
-                      ? load_npy(path, s.model->input_shape())
-                      : load_image(path, s.model->input_shape(), s.model->normalisation());
-  }
+  const std::optional<Tensor>& fixed_input = s.fixed_input;
   std::vector<double> latencies;
   std::int64_t counts[4] = {0, 0, 0, 0};
   double worst_error = 0.0;
