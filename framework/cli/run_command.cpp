@@ -4,6 +4,8 @@
 // start-up) so that a bad flag or file ends every rank cleanly, with one line.
 
 #include <algorithm>
+#include <array>
+#include <map>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -73,6 +75,21 @@ double percentile(std::vector<double> v, double p) {
   return v[std::min(i, v.size() - 1)];
 }
 
+/// One line per worker that had any health event, and the ranks that never
+/// acknowledged the stop (mpirun does not report a worker's death).
+void print_health(const std::vector<WorkerHealth::Event>& log, const std::vector<int>& unanswered) {
+  std::map<int, std::array<int, 3>> counts;  // rank → suspected, probed, readmitted
+  for (const auto& e : log)
+    if (e.what != HealthEvent::unresponsive) ++counts[e.rank][static_cast<std::size_t>(e.what)];
+  for (const auto& [rank, c] : counts)
+    std::printf("worker health: rank %d suspected %d time(s), probed %d, readmitted %d\n", rank, c[0], c[1], c[2]);
+  if (!unanswered.empty()) {
+    std::string ranks;
+    for (int r : unanswered) ranks += cat(ranks.empty() ? "" : ", ", r);
+    std::printf("rank(s) %s did not acknowledge the stop: dead or unreachable\n", ranks.c_str());
+  }
+}
+
 }  // namespace
 
 int run_command(const Args& args) {
@@ -92,6 +109,9 @@ int run_command(const Args& args) {
       "deadline-ms", po::value<double>()->default_value(1000.0), "per-layer deadline")(
       "policy", po::value<std::string>()->default_value("zero-fill"), "undecodable at the deadline: wait, zero-fill, fail")(
       "trace", po::value<std::string>(), "HDF5 trace file to write")(
+      "suspect-after", po::value<int>()->default_value(2),
+      "suspect a worker after this many misses (a deadline of silence with work outstanding)")(
+      "probe-every", po::value<int>()->default_value(10), "probe a suspected worker every this many inferences")(
       "seed", po::value<std::uint64_t>()->default_value(0), "seed for weights, inputs and faults")(
       "input", po::value<std::string>(), "image or .npy input for every inference (default: seeded random inputs)")(
       "verify", po::bool_switch(), "compare every output with single-process inference");
@@ -115,6 +135,8 @@ int run_command(const Args& args) {
       require(weights_from == "master" || vm.count("coded"), "--weights-from file needs --coded FILE");
       require(vm["inferences"].as<std::int64_t>() >= 1, "--inferences must be at least 1");
       require(vm["deadline-ms"].as<double>() > 0, "--deadline-ms must be positive");
+      require(vm["suspect-after"].as<int>() >= 1, "--suspect-after must be at least 1");
+      require(vm["probe-every"].as<int>() >= 1, "--probe-every must be at least 1");
       parse_policy(vm["policy"].as<std::string>());
       code_registry().entry(SpecString::parse(vm["code"].as<std::string>(), "--code").name);  // a known code?
       s.model = std::make_unique<Model>(open_model(vm["model"].as<std::string>(), seed));
@@ -163,13 +185,17 @@ int run_command(const Args& args) {
   const double start_wtime = MPI_Wtime();
 
   if (rank > 0) {
-    run_worker(rank, *s.model, s.deployment, s.weights, *s.faults, start_wtime);
+    if (!run_worker(rank, *s.model, s.deployment, s.weights, *s.faults, start_wtime).finalize)
+      env.leave_without_finalize();
     return 0;
   }
 
   for (const auto& w : s.warnings) std::fprintf(stderr, "cdcnn run: warning: %s\n", w.c_str());
   TraceWriter* trace = s.trace.get();
-  MasterOptions mo{.deadline_ms = vm["deadline-ms"].as<double>(), .policy = parse_policy(vm["policy"].as<std::string>())};
+  MasterOptions mo{.deadline_ms = vm["deadline-ms"].as<double>(),
+                   .policy = parse_policy(vm["policy"].as<std::string>()),
+                   .suspect_after = vm["suspect-after"].as<int>(),
+                   .probe_every = vm["probe-every"].as<int>()};
   Master master(*s.model, s.deployment, mo, world, trace);
 
   const bool verify = vm["verify"].as<bool>();
@@ -198,7 +224,9 @@ int run_command(const Args& args) {
       trace->flush();
     }
   }
-  const int unanswered = master.stop_workers();
+  const std::vector<int> unanswered = master.stop_workers();
+  if (!unanswered.empty()) env.leave_without_finalize();
+  if (trace) trace->flush();
 
   std::printf("%lld inferences on %d ranks: latency p50 %.2f ms, p95 %.2f ms, p99 %.2f ms, max %.2f ms\n",
               static_cast<long long>(n), world, percentile(latencies, 50), percentile(latencies, 95),
@@ -207,7 +235,7 @@ int run_command(const Args& args) {
               static_cast<long long>(counts[0]), static_cast<long long>(counts[1]), static_cast<long long>(counts[2]),
               static_cast<long long>(counts[3]), static_cast<long long>(master.late_results()));
   if (verify) std::printf("max relative error of exact and recovered outputs vs single-process: %.3g\n", worst_error);
-  if (unanswered > 0) std::printf("%d worker(s) did not acknowledge the stop (dead or unreachable)\n", unanswered);
+  print_health(master.health_log(), unanswered);
   if (trace) std::printf("trace: %s\n", trace->path().c_str());
   return 0;
 }

@@ -66,9 +66,10 @@ FaultInjector::Failure FaultInjector::parse_failure(const std::string& text) con
     require(ranks.size() == 1, "--fail: '", text, "' must name one rank");
     return ranks[0];
   };
-  if (s.name == "stop") {
+  if (s.name == "stop" || s.name == "crash") {
     s.allow_only("rank,inference,at_ms");
     f.rank = rank();
+    f.crash = s.name == "crash";
     require(s.params.count("inference") != s.params.count("at_ms"), "--fail: '", text,
             "' needs exactly one of inference=I or at_ms=T");
     if (s.params.count("inference")) {
@@ -94,7 +95,7 @@ FaultInjector::Failure FaultInjector::parse_failure(const std::string& text) con
     f.p = s.real("p");
     require(f.p >= 0 && f.p <= 1, "--fail: p in '", text, "' must be within [0, 1]");
   } else {
-    throw Error(cat("--fail: unknown failure '", s.name, "' (known: stop, intermittent, drop, none)"));
+    throw Error(cat("--fail: unknown failure '", s.name, "' (known: stop, crash, intermittent, drop, none)"));
   }
   return f;
 }
@@ -111,8 +112,12 @@ ShardFault FaultInjector::at(int rank, std::int64_t inference, int layer, double
   for (const auto& f : failures_) {
     if (f.rank != -1 && f.rank != rank) continue;
     switch (f.kind) {
-      case Failure::Kind::stop_at_inference: fault.silent |= inference >= f.from; break;
-      case Failure::Kind::stop_at_ms: fault.silent |= elapsed_ms >= f.at_ms; break;
+      case Failure::Kind::stop_at_inference:
+        (f.crash ? fault.crash : fault.silent) |= inference >= f.from;
+        break;
+      case Failure::Kind::stop_at_ms:
+        (f.crash ? fault.crash : fault.silent) |= elapsed_ms >= f.at_ms;
+        break;
       case Failure::Kind::intermittent: fault.silent |= inference >= f.from && inference < f.to; break;
       case Failure::Kind::drop: fault.dropped |= drop_draw < f.p; break;
     }

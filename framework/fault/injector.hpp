@@ -9,6 +9,9 @@
 //                             override earlier ones for the ranks they name
 // --fail stop:rank=R,inference=I      fail-stop: silent from inference I on
 // --fail stop:rank=R,at_ms=T          fail-stop: silent from T ms after start on
+// --fail crash:rank=R,inference=I     the worker process really dies (SIGKILL)
+// --fail crash:rank=R,at_ms=T         when it gets that work (run under
+//                                     mpirun --enable-recovery, or the job dies)
 // --fail intermittent:rank=R,from=I,to=J   silent for inferences I ≤ i < J
 // --fail drop:p=P[,rank=R]            each result message lost with probability P
 // --fail none
@@ -27,7 +30,8 @@ struct ShardFault {
   double delay_ms = 0.0;  ///< injected before the result is sent
   bool silent = false;    ///< the worker is down (fail-stop or intermittent): nothing is sent
   bool dropped = false;   ///< computed and "sent", but the message is lost
-  bool arrives() const { return !silent && !dropped; }
+  bool crash = false;     ///< the worker process kills itself (SIGKILL) instead of answering
+  bool arrives() const { return !silent && !dropped && !crash; }
 };
 
 class FaultInjector {
@@ -51,6 +55,7 @@ class FaultInjector {
   struct Failure {
     enum class Kind { stop_at_inference, stop_at_ms, intermittent, drop } kind;
     int rank = -1;  ///< -1: every worker (drop only)
+    bool crash = false;  ///< stop kinds: the process dies instead of falling silent
     std::int64_t from = 0, to = 0;
     double at_ms = 0.0, p = 0.0;
     std::string spec;

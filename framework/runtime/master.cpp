@@ -21,7 +21,10 @@ DeadlinePolicy parse_policy(const std::string& text) {
 Master::Master(const Model& model, const Deployment& deployment, MasterOptions options, int world_size,
                TraceWriter* trace)
     : model_(model), deployment_(deployment), options_(options), world_size_(world_size), trace_(trace),
-      start_wtime_(MPI_Wtime()) {
+      start_wtime_(MPI_Wtime()),
+      health_(world_size, HealthOptions{.silence_ms = options.deadline_ms,
+                                        .suspect_after = options.suspect_after,
+                                        .probe_every = options.probe_every}) {
   const auto floats = static_cast<std::size_t>(deployment.max_result_floats());
   receive_buffers_.assign(static_cast<std::size_t>(world_size), std::vector<float>(floats));
   receives_.resize(static_cast<std::size_t>(world_size));
@@ -31,6 +34,9 @@ Master::Master(const Model& model, const Deployment& deployment, MasterOptions o
 
 Master::~Master() {
   for (auto& r : receives_) r.cancel();
+  // Sends to suspects (likely dead) are abandoned; the others get a moment.
+  for (auto& s : sends_)
+    if (health_.suspected(s.rank)) s.request.abandon();
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(2);
   while (!sends_.empty() && std::chrono::steady_clock::now() < give_up) {
     reap_sends();
@@ -41,7 +47,33 @@ Master::~Master() {
 double Master::now_ms() const { return (MPI_Wtime() - start_wtime_) * 1e3; }
 
 void Master::reap_sends() {
-  std::erase_if(sends_, [](auto& s) { return !s.second.pending() || s.second.test().has_value(); });
+  std::erase_if(sends_, [](Send& s) { return !s.request.pending() || s.request.test().has_value(); });
+}
+
+template <class OnResult>
+bool Master::poll(OnResult&& on_result) {
+  bool got = false;
+  for (int r = 1; r < world_size_; ++r) {
+    const auto status = receives_[r].test();
+    if (!status) continue;
+    got = true;
+    Header rh;
+    std::memcpy(static_cast<void*>(&rh), receive_buffers_[r].data(), sizeof rh);
+    health_.heard(r, rh.inference, now_ms());
+    on_result(r, rh, status->MPI_TAG);
+    const auto floats = receive_buffers_[r].size();
+    receives_[r] = mpi::irecv_bytes(receive_buffers_[r].data(), static_cast<int>(floats * sizeof(float)), r, MPI_ANY_TAG);
+  }
+  health_.tick(now_ms());
+  log_health();
+  return got;
+}
+
+void Master::log_health() {
+  for (const auto& e : health_.take_events()) {
+    health_log_.push_back(e);
+    if (trace_) trace_->add(HealthRecord{e.time_ms, e.rank, e.inference, static_cast<std::int8_t>(e.what)});
+  }
 }
 
 Master::SplitOutcome Master::run_split(const SplitLayer& split, const Tensor& x, std::int64_t inference) {
@@ -55,10 +87,26 @@ Master::SplitOutcome Master::run_split(const SplitLayer& split, const Tensor& x,
   Header h{.inference = inference, .layer = layer, .floats = x.numel()};
   std::memcpy(message->data(), &h, sizeof h);
   std::copy(x.data(), x.data() + x.numel(), message->begin() + kHeaderFloats);
-  const double dispatch_ms = now_ms();
+  // Suspects get no work unless a probe is due, or the others alone could
+  // not decode even if all of them answered.
+  std::vector<int> targets;
+  ShardMask sent(static_cast<std::size_t>(n), false);
   for (int r : split.holders())
-    sends_.emplace_back(message, mpi::isend_bytes(message->data(), static_cast<int>(message->size() * sizeof(float)),
-                                                  r, kInput));
+    if (health_.should_dispatch(r, inference)) {
+      targets.push_back(r);
+      for (int j : split.shards_of(r)) sent[static_cast<std::size_t>(j)] = true;
+    }
+  if (!code.decodable(sent)) {
+    targets = split.holders();
+    sent.assign(sent.size(), true);
+  }
+  const double dispatch_ms = now_ms();
+  for (int r : targets) {
+    health_.dispatched(r, inference, dispatch_ms);
+    sends_.push_back(Send{message, mpi::isend_bytes(message->data(), static_cast<int>(message->size() * sizeof(float)),
+                                                    r, kInput),
+                          r});
+  }
 
   std::vector<std::vector<float>> shards(static_cast<std::size_t>(n));
   ShardMask arrived(static_cast<std::size_t>(n), false);
@@ -66,13 +114,7 @@ Master::SplitOutcome Master::run_split(const SplitLayer& split, const Tensor& x,
   mpi::Backoff backoff(std::chrono::microseconds(5), std::chrono::microseconds(200));
   bool decodable = false;
   while (true) {
-    bool got = false;
-    for (int r = 1; r < world_size_; ++r) {
-      auto status = receives_[r].test();
-      if (!status) continue;
-      got = true;
-      Header rh;
-      std::memcpy(&rh, receive_buffers_[r].data(), sizeof rh);
+    const bool got = poll([&](int r, const Header& rh, int /*tag*/) {
       const bool current = rh.inference == inference && rh.layer == layer && rh.shard >= 0 && rh.shard < n &&
                            split.ranks[static_cast<std::size_t>(rh.shard)] == r && rh.floats == block &&
                            !arrived[static_cast<std::size_t>(rh.shard)];
@@ -88,9 +130,7 @@ Master::SplitOutcome Master::run_split(const SplitLayer& split, const Tensor& x,
         ++late_;
         if (trace_) trace_->add(LateRecord{rh.inference, rh.layer, rh.shard, r, now_ms()});
       }
-      const auto floats = receive_buffers_[r].size();
-      receives_[r] = mpi::irecv_bytes(receive_buffers_[r].data(), static_cast<int>(floats * sizeof(float)), r, MPI_ANY_TAG);
-    }
+    });
     reap_sends();
     if (got) {
       backoff.reset();
@@ -141,7 +181,10 @@ Master::SplitOutcome Master::run_split(const SplitLayer& split, const Tensor& x,
     trace_->add(LayerRecord{inference, layer, dispatch_ms, complete_ms, decodable ? complete_ms - decode_start : 0.0, n,
                             count, decoded, static_cast<std::int8_t>(outcome)});
     for (int j = 0; j < n; ++j) {
-      ShardFate fate = arrived[j] ? ShardFate::used : (decodable ? ShardFate::decoded_around : ShardFate::lost);
+      const ShardFate fate = arrived[j] ? ShardFate::used
+                             : !sent[j] ? ShardFate::skipped
+                             : decodable ? ShardFate::decoded_around
+                                         : ShardFate::lost;
       trace_->add(ShardRecord{inference, layer, j, split.ranks[j], dispatch_ms, arrival_ms[j], compute_ms[j],
                               delay_ms[j], static_cast<std::int8_t>(fate)});
     }
@@ -174,37 +217,52 @@ InferenceResult Master::infer(const Tensor& x, std::int64_t inference) {
   return result;
 }
 
-int Master::stop_workers(double timeout_ms) {
+std::vector<int> Master::stop_workers(double timeout_ms) {
   static const Header stop{};
   for (int r = 1; r < world_size_; ++r)
-    sends_.emplace_back(nullptr, mpi::isend_bytes(&stop, sizeof stop, r, kStop));
+    sends_.push_back(Send{nullptr, mpi::isend_bytes(&stop, sizeof stop, r, kStop), r});
   // Keep receiving (and dropping) results until every worker acknowledges:
   // a worker's last results can then be delivered and it exits cleanly.
+  // Suspects get a shorter wait: most likely they are dead.
   std::vector<bool> acknowledged(static_cast<std::size_t>(world_size_), false);
-  int missing = world_size_ - 1;
-  const double give_up = now_ms() + timeout_ms;
+  acknowledged[0] = true;
+  auto missing = [&](bool suspects_too) {
+    int count = 0;
+    for (int r = 1; r < world_size_; ++r) count += !acknowledged[r] && (suspects_too || !health_.suspected(r));
+    return count;
+  };
+  const double start = now_ms(), give_up = start + timeout_ms,
+               give_up_on_suspects = start + std::min(timeout_ms, std::max(200.0, options_.deadline_ms));
   mpi::Backoff backoff;
-  while (missing > 0 && now_ms() < give_up) {
-    bool got = false;
-    for (int r = 1; r < world_size_; ++r) {
-      if (acknowledged[r]) continue;
-      auto status = receives_[r].test();
-      if (!status) continue;
-      got = true;
-      if (status->MPI_TAG == kStop) {
-        acknowledged[r] = true;
-        --missing;
-        continue;
-      }
-      ++late_;
-      const auto floats = receive_buffers_[r].size();
-      receives_[r] = mpi::irecv_bytes(receive_buffers_[r].data(), static_cast<int>(floats * sizeof(float)), r, MPI_ANY_TAG);
-    }
+  while (missing(true) > 0 && now_ms() < give_up && (missing(false) > 0 || now_ms() < give_up_on_suspects)) {
+    const bool got = poll([&](int r, const Header&, int tag) {
+      if (tag == kStop) acknowledged[r] = true;
+      else ++late_;
+    });
     reap_sends();
     if (got) backoff.reset();
     else backoff.pause();
   }
-  return missing;
+  std::vector<int> unanswered;
+  for (int r = 1; r < world_size_; ++r)
+    if (!acknowledged[r]) {
+      unanswered.push_back(r);
+      health_.unresponsive(r, now_ms());
+    }
+  log_health();
+  // Goodbyes, and a moment for them to go out (they are tiny: eager sends).
+  static const Header finalize{.shard = kByeFinalize}, leave{.shard = kByeExit};
+  for (int r = 1; r < world_size_; ++r)
+    if (acknowledged[r])
+      sends_.push_back(Send{nullptr, mpi::isend_bytes(unanswered.empty() ? &finalize : &leave, sizeof(Header), r, kStop), r});
+  const double bye_deadline = now_ms() + 1000.0;
+  while (!sends_.empty() && now_ms() < bye_deadline) {
+    for (auto& s : sends_)
+      if (!acknowledged[s.rank]) s.request.abandon();
+    reap_sends();
+    backoff.pause();
+  }
+  return unanswered;
 }
 
 }  // namespace cdcnn::runtime

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "runtime/deployment.hpp"
+#include "runtime/health.hpp"
 #include "runtime/mpi.hpp"
 #include "trace/trace.hpp"
 
@@ -31,6 +32,8 @@ struct MasterOptions {
   double deadline_ms = 1000.0;
   DeadlinePolicy policy = DeadlinePolicy::zero_fill;
   double give_up_ms = 30000.0;  ///< with `wait`: fail an inference after this long at one layer
+  int suspect_after = 2;         ///< misses (deadline_ms of silence with work outstanding) before suspicion
+  int probe_every = 10;          ///< inferences between probes of a suspected worker
 };
 
 struct InferenceResult {
@@ -53,9 +56,16 @@ class Master {
   /// caller adds the inference row (it may verify the output first) and flushes.
   InferenceResult infer(const Tensor& x, std::int64_t inference);
   /// Tells every worker to stop and waits up to `timeout_ms` for their
-  /// acknowledgements; returns how many workers did not answer.
-  int stop_workers(double timeout_ms = 3000.0);
+  /// acknowledgements (suspects get less); returns the ranks that did not
+  /// answer: dead, or unreachable. mpirun does not tell: its exit code stays
+  /// 0 when a worker is killed under --enable-recovery. Then says goodbye to
+  /// the others; if any rank did not answer, no process may call
+  /// MPI_Finalize (mpi::Environment::leave_without_finalize).
+  std::vector<int> stop_workers(double timeout_ms = 3000.0);
   std::int64_t late_results() const { return late_; }
+  const WorkerHealth& health() const { return health_; }
+  /// Every health event of the run so far, oldest first.
+  const std::vector<WorkerHealth::Event>& health_log() const { return health_log_; }
 
  private:
   struct SplitOutcome {
@@ -66,6 +76,11 @@ class Master {
   SplitOutcome run_split(const SplitLayer& split, const Tensor& x, std::int64_t inference);
   double now_ms() const;
   void reap_sends();
+  /// Tests every worker's receive once; hands each message to
+  /// `on_result(rank, header, tag)`, keeps the health books. True if anything came.
+  template <class OnResult>
+  bool poll(OnResult&& on_result);
+  void log_health();
 
   const Model& model_;
   const Deployment& deployment_;
@@ -75,8 +90,15 @@ class Master {
   double start_wtime_;
   std::vector<std::vector<float>> receive_buffers_;  // per rank
   std::vector<mpi::Request> receives_;               // per rank (0 unused)
-  std::vector<std::pair<std::shared_ptr<std::vector<float>>, mpi::Request>> sends_;
+  struct Send {
+    std::shared_ptr<std::vector<float>> message;  // shared by the sends of one dispatch
+    mpi::Request request;
+    int rank;
+  };
+  std::vector<Send> sends_;
   std::int64_t late_ = 0;
+  WorkerHealth health_;
+  std::vector<WorkerHealth::Event> health_log_;
 };
 
 }  // namespace cdcnn::runtime

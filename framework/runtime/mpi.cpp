@@ -23,7 +23,13 @@ Environment::Environment() {
   CDCNN_CHECK_MPI(MPI_Comm_size(MPI_COMM_WORLD, &size_));
 }
 
-Environment::~Environment() { MPI_Finalize(); }
+Environment::~Environment() {
+  if (leave_code_) {
+    std::fflush(nullptr);
+    std::_Exit(*leave_code_);
+  }
+  MPI_Finalize();
+}
 
 std::string Environment::host() const {
   char name[MPI_MAX_PROCESSOR_NAME] = {};
@@ -65,6 +71,13 @@ void Request::cancel() noexcept {
     if (!done) std::this_thread::sleep_for(std::chrono::microseconds(100));
   }
   if (!done) MPI_Request_free(&request_);
+  request_ = MPI_REQUEST_NULL;
+}
+
+void Request::abandon() noexcept {
+  if (!pending()) return;
+  MPI_Cancel(&request_);
+  MPI_Request_free(&request_);
   request_ = MPI_REQUEST_NULL;
 }
 

@@ -32,9 +32,15 @@ class Environment {
   int size() const { return size_; }
   /// This process's host name (MPI_Get_processor_name).
   std::string host() const;
+  /// When a process of the job has died, MPI_Finalize's fence may wait for it
+  /// forever (Open MPI 4.1 without ULFM): the destructor then flushes stdio
+  /// and ends the process with `exit_code` instead of finalizing. Needs
+  /// mpirun --enable-recovery, which also keeps such an exit from killing the job.
+  void leave_without_finalize(int exit_code = 0) { leave_code_ = exit_code; }
 
  private:
   int rank_ = 0, size_ = 1;
+  std::optional<int> leave_code_;
 };
 
 /// A nonblocking operation in flight.
@@ -56,6 +62,9 @@ class Request {
   std::optional<MPI_Status> test();
   /// Cancels and completes (see the destructor).
   void cancel() noexcept;
+  /// Cancels and frees at once, without waiting: for sends to a peer known to
+  /// be gone, whose buffer MPI will never touch again.
+  void abandon() noexcept;
   MPI_Request* handle() { return &request_; }
 
  private:

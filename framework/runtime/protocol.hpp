@@ -8,6 +8,8 @@
 //   worker → master  tag result  Header{inference, layer, shard}    + Z_j (rows_per_block × P)
 //   master → worker  tag stop    Header only: finish sending, acknowledge, exit
 //   worker → master  tag stop    Header only: the acknowledgement (nothing more will come)
+//   master → worker  tag stop    Header{shard = kByeFinalize or kByeExit}: goodbye, after the
+//                                acknowledgements; kByeExit when some worker never answered
 //   master → worker  tag weights Header{layer, shard} + W'_j then b'_j (start-up, --weights-from master)
 
 #include <cstdint>
@@ -15,6 +17,10 @@
 namespace cdcnn::runtime {
 
 enum Tag : int { kInput = 11, kResult = 12, kStop = 13, kWeights = 14 };
+
+/// The goodbye's verdict: call MPI_Finalize, or leave without it because a
+/// process is dead and the finalize fence could wait for it forever.
+constexpr std::int32_t kByeFinalize = 1, kByeExit = 0;
 
 struct Header {
   std::int64_t inference = -1;

@@ -1,6 +1,7 @@
 #include "runtime/worker.hpp"
 
 #include <chrono>
+#include <csignal>
 #include <deque>
 #include <thread>
 
@@ -66,7 +67,7 @@ WorkerStats run_worker(int rank, const Model& model, const Deployment& deploymen
     if (status.MPI_TAG == kStop) break;
     if (status.MPI_TAG != kInput) continue;
     Header h;
-    std::memcpy(&h, in.data(), sizeof h);
+    std::memcpy(static_cast<void*>(&h), in.data(), sizeof h);
     ++stats.inputs;
     const SplitLayer* split = deployment.find(static_cast<std::size_t>(h.layer));
     if (!split) continue;
@@ -81,6 +82,7 @@ WorkerStats run_worker(int rank, const Model& model, const Deployment& deploymen
       const double compute_ms = ms_since(t0);
       const double elapsed_ms = (MPI_Wtime() - start_wtime) * 1e3;
       const ShardFault fault = faults.at(rank, h.inference, static_cast<int>(split->layer_index), elapsed_ms);
+      if (fault.crash) std::raise(SIGKILL);  // a real death: no goodbye, no flush, no MPI_Finalize
       if (fault.silent) {
         ++stats.silent;
         continue;
@@ -122,6 +124,21 @@ WorkerStats run_worker(int rank, const Model& model, const Deployment& deploymen
     if (r.test()) break;
     std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
+  // The master's goodbye says whether every worker answered; if one did not,
+  // MPI_Finalize (a fence over every process, the dead one included) could
+  // hang, so nobody calls it. No goodbye at all means the master is gone.
+  Header bye;
+  mpi::Request b = mpi::irecv_bytes(&bye, sizeof bye, 0, kStop);
+  const auto bye_deadline = Clock::now() + std::chrono::seconds(10);
+  mpi::Backoff backoff;
+  while (b.pending() && Clock::now() < bye_deadline) {
+    if (b.test()) {
+      stats.finalize = bye.shard == kByeFinalize;
+      return stats;
+    }
+    backoff.pause();
+  }
+  stats.finalize = false;
   return stats;
 }
 
@@ -138,7 +155,7 @@ ShardWeights receive_shard_weights(int rank, const Model& model, const Deploymen
       mpi::Request r = mpi::irecv_bytes(buffer.data(), static_cast<int>(buffer.size() * sizeof(float)), 0, kWeights);
       wait_idle(r);
       Header h;
-      std::memcpy(&h, buffer.data(), sizeof h);
+      std::memcpy(static_cast<void*>(&h), buffer.data(), sizeof h);
       require(h.layer == static_cast<std::int32_t>(l.layer_index) && h.shard == shard,
               "rank ", rank, ": weights arrived out of order (layer ", h.layer, " shard ", h.shard, ")");
       const float* p = buffer.data() + kHeaderFloats;

@@ -18,6 +18,7 @@ using ShardWeights = std::map<std::pair<std::size_t, int>, std::pair<Matrix, Vec
 
 struct WorkerStats {
   std::int64_t inputs = 0, results_sent = 0, silent = 0, dropped = 0, superseded = 0;
+  bool finalize = true;  ///< false: leave without MPI_Finalize (a peer died, or the master is gone)
 };
 
 /// Runs until the master says stop. `start_wtime` is MPI_Wtime() at the

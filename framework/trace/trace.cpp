@@ -53,6 +53,13 @@ const std::vector<h5::Column>& late_columns() {
   return c;
 }
 
+const std::vector<h5::Column>& health_columns() {
+  static const std::vector<h5::Column> c = {
+      CDCNN_COLUMN(HealthRecord, time_ms, H5T_NATIVE_DOUBLE), CDCNN_COLUMN(HealthRecord, rank, H5T_NATIVE_INT32),
+      CDCNN_COLUMN(HealthRecord, inference, H5T_NATIVE_INT64), CDCNN_COLUMN(HealthRecord, event, H5T_NATIVE_INT8)};
+  return c;
+}
+
 #undef CDCNN_COLUMN
 
 template <class Record>
@@ -82,6 +89,7 @@ TraceWriter::TraceWriter(const std::string& path, const std::map<std::string, st
   layer_table_ = std::make_unique<h5::AppendableTable>(*file_, "layers", sizeof(LayerRecord), layer_columns());
   shard_table_ = std::make_unique<h5::AppendableTable>(*file_, "shards", sizeof(ShardRecord), shard_columns(), 1024);
   late_table_ = std::make_unique<h5::AppendableTable>(*file_, "late", sizeof(LateRecord), late_columns());
+  health_table_ = std::make_unique<h5::AppendableTable>(*file_, "health", sizeof(HealthRecord), health_columns());
   file_->start_streaming();
 }
 
@@ -90,6 +98,7 @@ void TraceWriter::flush() {
   // whose details are not on disk yet.
   append_and_clear(*shard_table_, shards_);
   append_and_clear(*late_table_, late_);
+  append_and_clear(*health_table_, health_);
   append_and_clear(*layer_table_, layers_);
   append_and_clear(*inference_table_, inferences_);
 }
@@ -105,6 +114,8 @@ Trace read_trace(const std::string& path) {
   t.layers = read_table<LayerRecord>(file, "layers", layer_columns());
   t.shards = read_table<ShardRecord>(file, "shards", shard_columns());
   t.late = read_table<LateRecord>(file, "late", late_columns());
+  // Traces written before the health table existed have none.
+  if (file.has("health")) t.health = read_table<HealthRecord>(file, "health", health_columns());
   return t;
 }
 

@@ -5,6 +5,8 @@
 //   /layers       one row per (inference, split layer): dispatch, decodable, decode time
 //   /shards       one row per shard dispatched: rank, times, injected delay, fate
 //   /late         one row per result that arrived after its layer was done
+//   /health       one row per worker health event: suspected, probed, readmitted,
+//                 unresponsive at the stop (runtime/health.hpp)
 // The file is written in HDF5's SWMR mode and flushed after every inference,
 // so a run killed at any point (SIGTERM, SIGKILL, power loss) leaves a valid
 // file holding every inference flushed before the kill; h5py and h5dump open it.
@@ -33,6 +35,7 @@ enum class ShardFate : std::int8_t {
   unneeded = 1,        ///< arrived in time, but the layer was complete without it
   decoded_around = 2,  ///< had not arrived when the layer completed by decoding
   lost = 3,            ///< had not arrived and the layer could not be completed
+  skipped = 4,         ///< not sent: its rank was suspected and the layer decodable without it
 };
 
 struct InferenceRecord {
@@ -76,6 +79,13 @@ struct LateRecord {
   double arrival_ms;
 };
 
+struct HealthRecord {
+  double time_ms;
+  std::int32_t rank;
+  std::int64_t inference;  ///< the newest inference the rank had been sent
+  std::int8_t event;       ///< runtime::HealthEvent: 0 suspected, 1 probed, 2 readmitted, 3 unresponsive
+};
+
 class TraceWriter {
  public:
   /// Creates `path` (truncating it) with the given attributes — the whole
@@ -86,6 +96,7 @@ class TraceWriter {
   void add(const LayerRecord& r) { layers_.push_back(r); }
   void add(const ShardRecord& r) { shards_.push_back(r); }
   void add(const LateRecord& r) { late_.push_back(r); }
+  void add(const HealthRecord& r) { health_.push_back(r); }
   /// Appends everything added since the last flush and pushes it to disk.
   void flush();
   const std::string& path() const { return path_; }
@@ -93,11 +104,12 @@ class TraceWriter {
  private:
   std::string path_;
   std::unique_ptr<h5::File> file_;
-  std::unique_ptr<h5::AppendableTable> inference_table_, layer_table_, shard_table_, late_table_;
+  std::unique_ptr<h5::AppendableTable> inference_table_, layer_table_, shard_table_, late_table_, health_table_;
   std::vector<InferenceRecord> inferences_;
   std::vector<LayerRecord> layers_;
   std::vector<ShardRecord> shards_;
   std::vector<LateRecord> late_;
+  std::vector<HealthRecord> health_;
 };
 
 /// A trace read back whole (tests, analyses in C++).
@@ -107,6 +119,7 @@ struct Trace {
   std::vector<LayerRecord> layers;
   std::vector<ShardRecord> shards;
   std::vector<LateRecord> late;
+  std::vector<HealthRecord> health;
 };
 Trace read_trace(const std::string& path);
 
