@@ -1,26 +1,18 @@
 #include "layers/model.hpp"
 
+#include <algorithm>
+#include <limits>
 #include <set>
 
 #include "core/error.hpp"
 
 namespace cdcnn {
 
-namespace {
-
-/// Tensors of more than 2^31 elements (8 GiB of floats) are refused: no
-/// device we target holds one, and the size arithmetic stays far from overflow.
-constexpr Index kMaxElements = Index(1) << 31;
-
-}  // namespace
-
 void Model::check_size(const Shape& shape, const std::string& what) const {
-  Index n = 1;
-  for (Index d : shape) {
-    require(d > 0 && d <= kMaxElements && n <= kMaxElements / d, "model '", name_, "': ", what, " would have shape ",
-            to_string(shape), ", more than 2^31 elements (or an empty dimension)");
-    n *= d;
-  }
+  // kMaxElements (2^31): no device we target holds a larger tensor.
+  const bool positive = std::all_of(shape.begin(), shape.end(), [](Index d) { return d > 0; });
+  require(positive && checked_numel(shape).has_value(), "model '", name_, "': ", what, " would have shape ",
+          to_string(shape), ", more than 2^31 elements (or an empty dimension)");
 }
 
 Model::Model(std::string name, Shape input_shape, std::vector<std::unique_ptr<Layer>> layers,
@@ -69,7 +61,12 @@ Tensor Model::forward_range(const Tensor& x, std::size_t first, std::size_t last
 
 std::int64_t Model::flops() const {
   std::int64_t total = 0;
-  for (std::size_t i = 0; i < layers_.size(); ++i) total += layers_[i]->flops(shapes_[i]);
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    const std::int64_t f = layers_[i]->flops(shapes_[i]);
+    require(f <= std::numeric_limits<std::int64_t>::max() - total, "model '", name_,
+            "': more than 2^63 floating-point operations");
+    total += f;
+  }
   return total;
 }
 

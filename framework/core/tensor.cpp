@@ -7,10 +7,35 @@
 
 namespace cdcnn {
 
-Index numel(const Shape& shape) {
+namespace {
+
+template <class It>
+std::optional<Index> product_of(It first, It last, Index limit) {
+  if (limit < 0 || std::any_of(first, last, [](Index d) { return d < 0; })) return std::nullopt;
+  if (std::any_of(first, last, [](Index d) { return d == 0; })) return 0;
   Index n = 1;
-  for (Index d : shape) n *= d;
+  for (; first != last; ++first) {
+    if (n > limit / *first) return std::nullopt;  // n·d > limit, tested without forming n·d
+    n *= *first;
+  }
+  if (n > limit) return std::nullopt;  // only for an empty product over a limit below 1
   return n;
+}
+
+}  // namespace
+
+std::optional<Index> checked_product(std::initializer_list<Index> factors, Index limit) {
+  return product_of(factors.begin(), factors.end(), limit);
+}
+
+std::optional<Index> checked_numel(const Shape& shape, Index limit) {
+  return product_of(shape.begin(), shape.end(), limit);
+}
+
+Index numel(const Shape& shape) {
+  const auto n = checked_numel(shape, std::numeric_limits<Index>::max());
+  require(n.has_value(), "shape ", to_string(shape), " has a negative dimension or too many elements to count");
+  return *n;
 }
 
 std::string to_string(const Shape& shape) {
@@ -26,6 +51,7 @@ std::string to_string(const Shape& shape) {
 namespace {
 void check_dims(const Shape& shape) {
   for (Index d : shape) require(d >= 0, "tensor shape ", to_string(shape), " has a negative dimension");
+  require(checked_numel(shape).has_value(), "tensor shape ", to_string(shape), " has more than 2^31 elements");
 }
 }  // namespace
 
@@ -41,14 +67,14 @@ Tensor::Tensor(Shape shape, std::vector<float> values) : shape_(std::move(shape)
 }
 
 MatrixMap Tensor::matrix(Index rows, Index cols) {
-  require(rows * cols == numel(), "cannot view a tensor of shape ", to_string(shape_), " as a ", rows, "x", cols,
-          " matrix");
+  require(checked_product({rows, cols}) == numel(), "cannot view a tensor of shape ", to_string(shape_), " as a ",
+          rows, "x", cols, " matrix");
   return MatrixMap(values_.data(), rows, cols);
 }
 
 ConstMatrixMap Tensor::matrix(Index rows, Index cols) const {
-  require(rows * cols == numel(), "cannot view a tensor of shape ", to_string(shape_), " as a ", rows, "x", cols,
-          " matrix");
+  require(checked_product({rows, cols}) == numel(), "cannot view a tensor of shape ", to_string(shape_), " as a ",
+          rows, "x", cols, " matrix");
   return ConstMatrixMap(values_.data(), rows, cols);
 }
 

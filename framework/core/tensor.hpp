@@ -7,6 +7,9 @@
 
 #include <Eigen/Core>
 #include <cstdint>
+#include <initializer_list>
+#include <limits>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -25,7 +28,22 @@ using MatrixMap = Eigen::Map<Matrix>;
 using ConstMatrixMap = Eigen::Map<const Matrix>;
 static_assert(Matrix::IsRowMajor, "cdcnn assumes row-major matrices throughout");
 
-/// Number of elements of a shape (1 for the empty shape).
+/// The most elements cdcnn accepts in one tensor, or in one dataset or array
+/// read from a file: 2^31 (8 GiB of floats). No device we target holds more,
+/// and sizes derived from dimensions within it (offsets, window arithmetic,
+/// FLOPs) stay far from int64 overflow.
+inline constexpr Index kMaxElements = Index{1} << 31;
+
+/// The product of `factors` if every factor is non-negative and the product is
+/// at most `limit`; nullopt otherwise. Never overflows: the one place sizes
+/// that come from files (dimensions, kernels, counts) are multiplied.
+std::optional<Index> checked_product(std::initializer_list<Index> factors,
+                                     Index limit = std::numeric_limits<Index>::max());
+/// checked_product over the dimensions of `shape`, by default capped at kMaxElements.
+std::optional<Index> checked_numel(const Shape& shape, Index limit = kMaxElements);
+
+/// Number of elements of a shape (1 for the empty shape). Throws Error if a
+/// dimension is negative or the count does not fit in an Index.
 Index numel(const Shape& shape);
 /// "3x224x224" style rendering for messages.
 std::string to_string(const Shape& shape);
@@ -33,7 +51,8 @@ std::string to_string(const Shape& shape);
 class Tensor {
  public:
   Tensor() = default;
-  /// A zero-filled tensor. Throws Error on a negative dimension.
+  /// A zero-filled tensor. Throws Error on a negative dimension or more than
+  /// kMaxElements elements.
   explicit Tensor(Shape shape);
   /// Takes `values` as the contents; throws Error if the count does not match.
   Tensor(Shape shape, std::vector<float> values);

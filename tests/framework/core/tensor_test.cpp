@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+#include <utility>
+
 #include "core/error.hpp"
 
 namespace cdcnn {
@@ -38,6 +41,47 @@ TEST(Tensor, MaxRelativeErrorIsScaledByTheReference) {
 TEST(Shape, RendersForMessages) {
   EXPECT_EQ(to_string(Shape{3, 224, 224}), "3x224x224");
   EXPECT_EQ(numel(Shape{3, 224, 224}), 3 * 224 * 224);
+}
+
+constexpr Index k2To32 = Index{1} << 32;
+
+TEST(Shape, CheckedProductsStopAtTheLimitInsteadOfOverflowing) {
+  EXPECT_EQ(checked_product({3, 224, 224}), 3 * 224 * 224);
+  EXPECT_EQ(checked_product({}), 1);
+  EXPECT_EQ(checked_product({k2To32, 0, k2To32}), 0);
+  EXPECT_EQ(checked_product({k2To32, k2To32}), std::nullopt);  // 2^64 wraps to 0 unchecked
+  EXPECT_EQ(checked_product({std::numeric_limits<Index>::max(), 2}), std::nullopt);
+  EXPECT_EQ(checked_product({4, -1}), std::nullopt);
+  EXPECT_EQ(checked_product({0, -1}), std::nullopt);
+  EXPECT_EQ(checked_product({6, 7}, 42), 42);
+  EXPECT_EQ(checked_product({6, 7}, 41), std::nullopt);
+  EXPECT_EQ(checked_numel({kMaxElements}), kMaxElements);
+  EXPECT_EQ(checked_numel({kMaxElements, 2}), std::nullopt);
+  EXPECT_EQ(checked_numel({kMaxElements, 2}, std::numeric_limits<Index>::max()), 2 * kMaxElements);
+}
+
+TEST(Shape, NumelRefusesACountThatOverflows) {
+  EXPECT_THROW(numel(Shape{k2To32, k2To32}), Error);
+  EXPECT_THROW(numel(Shape{2, -3}), Error);
+  EXPECT_EQ(numel(Shape{k2To32, k2To32 / 4}), k2To32 * (k2To32 / 4));  // large but countable
+}
+
+TEST(Tensor, RefusesMoreThan2To31Elements) {
+  // 2^32 x 2^32 wraps to 0 elements unchecked and used to make an empty tensor of that shape.
+  EXPECT_THROW(Tensor({k2To32, k2To32}), Error);
+  EXPECT_THROW(Tensor({k2To32, k2To32}, {}), Error);
+  try {
+    Tensor({kMaxElements, 2, 0, k2To32, k2To32});
+  } catch (const Error& e) {
+    FAIL() << "an empty tensor is fine whatever its other dimensions: " << e.what();
+  }
+}
+
+TEST(Tensor, RefusesAMatrixViewWhoseSizeOverflows) {
+  Tensor t({0});
+  EXPECT_THROW(t.matrix(k2To32, k2To32), Error);
+  EXPECT_THROW(std::as_const(t).matrix(k2To32, k2To32), Error);
+  EXPECT_EQ(t.matrix(0, 5).cols(), 5);
 }
 
 }  // namespace
