@@ -1,7 +1,9 @@
 #include "io/hdf5.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <new>
 
 #include "core/error.hpp"
 
@@ -50,10 +52,26 @@ std::vector<hsize_t> extent(hid_t space) {
   return dims;
 }
 
-std::size_t count_of(const std::vector<hsize_t>& dims) {
-  std::size_t n = 1;
-  for (auto d : dims) n *= d;
-  return n;
+/// The element count of an extent if it is at most kMaxElements: what a
+/// file says about sizes is never multiplied unchecked.
+std::optional<std::size_t> count_of(const std::vector<hsize_t>& dims) {
+  if (std::find(dims.begin(), dims.end(), hsize_t{0}) != dims.end()) return 0;
+  Shape shape;
+  for (auto d : dims) {
+    if (d > static_cast<hsize_t>(kMaxElements)) return std::nullopt;
+    shape.push_back(static_cast<Index>(d));
+  }
+  const auto n = checked_numel(shape);
+  if (!n) return std::nullopt;
+  return static_cast<std::size_t>(*n);
+}
+
+/// "2x3" rendering of an extent (whose dimensions may not fit an Index).
+std::string extent_string(const std::vector<hsize_t>& dims) {
+  if (dims.empty()) return "scalar";
+  std::string s;
+  for (std::size_t i = 0; i < dims.size(); ++i) s += (i ? "x" : "") + std::to_string(dims[i]);
+  return s;
 }
 
 template <class T>
@@ -65,7 +83,11 @@ std::vector<T> read_attribute_numbers(const Location& loc, const std::string& at
   const bool ok = cls == want || (want == H5T_FLOAT && cls == H5T_INTEGER);
   require(ok, loc.where(), ": attribute '", attr, "' must be ", what);
   Handle space(H5Aget_space(a.get()), H5Sclose);
-  std::vector<T> out(count_of(extent(space.get())));
+  const auto dims = extent(space.get());
+  const auto count = count_of(dims);
+  require(count.has_value(), loc.where(), ": attribute '", attr, "' has shape ", extent_string(dims),
+          ", more than 2^31 values");
+  std::vector<T> out(*count);
   if (!out.empty())
     check(H5Aread(a.get(), mem_type, out.data()), cat(loc.where(), ": cannot read attribute '", attr, "'"));
   return out;
@@ -104,7 +126,15 @@ std::vector<T> read_float_dataset(const Location& loc, const std::string& name, 
           "' must hold floating-point numbers");
   Handle space(H5Dget_space(d.get()), H5Sclose);
   const auto dims = extent(space.get());
-  std::vector<T> out(count_of(dims));
+  const auto count = count_of(dims);
+  require(count.has_value(), loc.where(), ": dataset '", name, "' has shape ", extent_string(dims),
+          ", more than 2^31 elements");
+  std::vector<T> out;
+  try {
+    out.resize(*count);
+  } catch (const std::bad_alloc&) {
+    throw Error(cat(loc.where(), ": dataset '", name, "' of shape ", extent_string(dims), " does not fit in memory"));
+  }
   if (!out.empty())
     check(H5Dread(d.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()),
           cat(loc.where(), ": cannot read dataset '", name, "' (truncated or corrupt file?)"));
@@ -168,7 +198,7 @@ std::string Location::read_string(const std::string& attr) const {
   Handle type(H5Aget_type(a.get()), H5Tclose);
   require(H5Tget_class(type.get()) == H5T_STRING, where(), ": attribute '", attr, "' must be a string");
   Handle space(H5Aget_space(a.get()), H5Sclose);
-  require(count_of(extent(space.get())) == 1, where(), ": attribute '", attr, "' must be a single string");
+  require(count_of(extent(space.get())) == std::size_t{1}, where(), ": attribute '", attr, "' must be a single string");
   if (H5Tis_variable_str(type.get()) > 0) {
     Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
     H5Tset_size(mem.get(), H5T_VARIABLE);

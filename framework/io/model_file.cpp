@@ -1,5 +1,6 @@
 #include "io/model_file.hpp"
 
+#include <new>
 #include <set>
 
 #include "core/error.hpp"
@@ -73,6 +74,8 @@ Model read_model(const h5::Location& root, const LayerRegistry& registry) {
       built.push_back(registry.make(spec));
     } catch (const Error& e) {
       throw Error(cat(root.file(), ": ", e.what()));
+    } catch (const std::bad_alloc&) {  // datasets within the 2^31 cap may still not fit twice
+      throw Error(cat(root.file(), ": ", spec.where(), ": out of memory building the layer"));
     }
   }
   try {

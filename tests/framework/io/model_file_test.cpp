@@ -111,6 +111,28 @@ TEST(ModelFile, RefusesNaNAndInf) {
   }
 }
 
+TEST(ModelFile, NamesADatasetOfMoreThan2To31Elements) {
+  // Chunked and never written, so the file stays small. 2^32 x 2^32 used to
+  // wrap to 0 elements and hang; 2^20 x 2^20 ended in a bare "out of memory".
+  for (hsize_t side : {hsize_t{1} << 32, hsize_t{1} << 20}) {
+    auto msg = load_error_after("huge", [side](hid_t f) {
+      H5Ldelete(f, "/layers/1/weight", H5P_DEFAULT);
+      hsize_t dims[2] = {side, side}, chunk[2] = {1, 1};
+      hid_t space = H5Screate_simple(2, dims, nullptr);
+      hid_t plist = H5Pcreate(H5P_DATASET_CREATE);
+      H5Pset_chunk(plist, 2, chunk);
+      H5Dclose(H5Dcreate2(f, "/layers/1/weight", H5T_IEEE_F32LE, space, H5P_DEFAULT, plist, H5P_DEFAULT));
+      H5Pclose(plist);
+      H5Sclose(space);
+    });
+    const std::string shape = std::to_string(side) + "x" + std::to_string(side);
+    const std::string expected =
+        h5_path("huge") + ":/layers/1: dataset 'weight' has shape " + shape + ", more than 2^31 elements";
+    EXPECT_NE(msg.find(expected), std::string::npos) << msg;
+    EXPECT_NE(msg.find("fc2"), std::string::npos) << msg;
+  }
+}
+
 TEST(ModelFile, ListsTheKnownKindsForAnUnknownKind) {
   auto msg = load_error_after("kind", [](hid_t f) {
     hid_t g = H5Gopen2(f, "/layers/1", H5P_DEFAULT);
