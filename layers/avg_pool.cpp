@@ -19,6 +19,7 @@ Index flag(const LayerSpec& spec, const std::string& key, Index fallback) {
 AvgPool::AvgPool(std::string name, Window window, bool ceil_mode, bool count_include_pad)
     : Layer(std::move(name)), window_(std::move(window)), ceil_mode_(ceil_mode), count_include_pad_(count_include_pad) {
   require(window_.rank() == 2, where(), ": needs 2 spatial axes, got ", window_.rank());
+  window_.check(where());
 }
 
 std::unique_ptr<Layer> AvgPool::from_spec(const LayerSpec& spec) {
@@ -36,7 +37,9 @@ Shape AvgPool::output_shape(const Shape& in) const {
   return {in[0], out[0], out[1]};
 }
 
-std::int64_t AvgPool::flops(const Shape& in) const { return numel(output_shape(in)) * (window_.volume() + 1); }
+std::int64_t AvgPool::flops(const Shape& in) const {
+  return flop_product({numel(output_shape(in)), window_.volume() + 1});
+}
 
 LayerSpec AvgPool::spec() const {
   LayerSpec s{.kind = "avgpool2d", .name = name()};

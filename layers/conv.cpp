@@ -42,7 +42,7 @@ Conv::Conv(std::string name, const Tensor& weight, Vector bias, Window window, I
       window_(std::move(window)),
       groups_(groups),
       in_channels_(weight.dim(1) * groups),
-      kernel_volume_(window_.volume()) {
+      kernel_volume_(window_.check(where()).volume()) {
   const Shape kernel(weight.shape().begin() + 2, weight.shape().end());
   require(kernel == window_.kernel && window_.stride.size() == kernel.size() &&
               window_.padding.size() == kernel.size() && window_.dilation.size() == kernel.size(),
@@ -86,7 +86,7 @@ Shape Conv::output_shape(const Shape& in) const {
 
 std::int64_t Conv::flops(const Shape& in) const {
   const Shape out = output_shape(in);
-  return 2 * numel(out) * (in_channels_ / groups_) * kernel_volume_;
+  return flop_product({2, numel(out), in_channels_ / groups_, kernel_volume_});
 }
 
 std::int64_t Conv::parameter_count() const { return rows() * (in_channels_ / groups_) * kernel_volume_ + rows(); }

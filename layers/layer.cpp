@@ -6,6 +6,12 @@ namespace cdcnn {
 
 std::string Layer::where() const { return cat("layer '", name_, "' (", kind(), ")"); }
 
+std::int64_t Layer::flop_product(std::initializer_list<Index> factors) const {
+  const auto n = checked_product(factors);
+  require(n.has_value(), where(), ": more than 2^63 floating-point operations");
+  return *n;
+}
+
 Tensor Layer::forward(const Tensor& x) const {
   Shape out = output_shape(x.shape());
   Tensor y = forward_impl(x, out);

@@ -51,6 +51,9 @@ class Layer {
  protected:
   /// `out_shape` is output_shape(x.shape()), already computed by forward().
   virtual Tensor forward_impl(const Tensor& x, const Shape& out_shape) const = 0;
+  /// The product of `factors` for flops(); throws Error naming the layer if it
+  /// does not fit an int64 (an absurd window or size in a model file).
+  std::int64_t flop_product(std::initializer_list<Index> factors) const;
 
  private:
   std::string name_;

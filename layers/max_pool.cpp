@@ -35,6 +35,7 @@ MaxPool::MaxPool(std::string name, Window window, bool ceil_mode)
     : Layer(std::move(name)), window_(std::move(window)), ceil_mode_(ceil_mode) {
   require(window_.rank() == 2 || window_.rank() == 3, "layer '", this->name(),
           "' (maxpool): pooling needs 2 or 3 spatial axes, got ", window_.rank());
+  window_.check(where());
 }
 
 std::unique_ptr<Layer> MaxPool::from_spec(const LayerSpec& spec) {
@@ -56,7 +57,7 @@ Shape MaxPool::output_shape(const Shape& in) const {
   return out;
 }
 
-std::int64_t MaxPool::flops(const Shape& in) const { return numel(output_shape(in)) * window_.volume(); }
+std::int64_t MaxPool::flops(const Shape& in) const { return flop_product({numel(output_shape(in)), window_.volume()}); }
 
 LayerSpec MaxPool::spec() const {
   LayerSpec s{.kind = std::string(kind()), .name = name()};

@@ -6,13 +6,16 @@ namespace cdcnn {
 
 namespace {
 
-std::vector<Index> read_list(const LayerSpec& spec, const std::string& key, std::size_t rank, Index fallback,
-                             Index min_value) {
-  std::vector<Index> v = spec.int_list_or(key, rank, fallback);
+/// Kernel, stride, padding and dilation entries are at most this: no axis of a
+/// tensor is longer, and products of two such values fit an Index.
+constexpr Index kMaxWindowValue = kMaxElements;
+
+void check_list(const std::string& where, const std::string& key, const std::vector<Index>& v, std::size_t rank,
+                Index min_value) {
+  require(v.size() == rank, where, ": attribute '", key, "' must hold ", rank, " integers, has ", v.size());
   for (Index x : v)
-    require(x >= min_value, spec.where(), ": attribute '", key, "' must be ", min_value == 0 ? "non-negative" : "positive",
-            ", got ", to_string_list(v));
-  return v;
+    require(x >= min_value && x <= kMaxWindowValue, where, ": attribute '", key, "' must be ",
+            min_value == 0 ? "non-negative" : "positive", " and at most 2^31, got ", to_string_list(v));
 }
 
 // Floor division for a positive divisor (PyTorch's div_rtn).
@@ -29,25 +32,35 @@ std::string to_string_list(const std::vector<Index>& values) {
   return s;
 }
 
+const Window& Window::check(const std::string& where) const {
+  const std::size_t r = rank();
+  check_list(where, "kernel_size", kernel, r, 1);
+  check_list(where, "stride", stride, r, 1);
+  check_list(where, "padding", padding, r, 0);
+  check_list(where, "dilation", dilation, r, 1);
+  require(checked_numel(kernel).has_value(), where, ": attribute 'kernel_size' ", to_string_list(kernel),
+          " covers more than 2^31 elements");
+  return *this;
+}
+
 Window Window::from_spec(const LayerSpec& spec, std::size_t rank, Attributes attributes) {
   Window w;
   w.kernel = spec.int_list_broadcast("kernel_size", rank);
-  for (Index k : w.kernel)
-    require(k >= 1, spec.where(), ": attribute 'kernel_size' must be positive, got ", to_string_list(w.kernel));
   if (attributes.stride_defaults_to_kernel && !spec.ints.count("stride")) {
     w.stride = w.kernel;
   } else if (attributes.stride_defaults_to_kernel && spec.ints.at("stride").empty()) {
     w.stride = w.kernel;  // PyTorch's stride=None, exported as an empty list
   } else {
-    w.stride = read_list(spec, "stride", rank, 1, 1);
+    w.stride = spec.int_list_or("stride", rank, 1);
   }
-  w.padding = read_list(spec, "padding", rank, 0, 0);
+  w.padding = spec.int_list_or("padding", rank, 0);
   if (attributes.has_dilation) {
-    w.dilation = read_list(spec, "dilation", rank, 1, 1);
+    w.dilation = spec.int_list_or("dilation", rank, 1);
   } else {
     require(!spec.ints.count("dilation"), spec.where(), ": has no attribute 'dilation'");
     w.dilation.assign(rank, 1);
   }
+  w.check(spec.where());
   if (attributes.padding_at_most_half_kernel) {
     for (std::size_t a = 0; a < rank; ++a)
       require(w.padding[a] <= w.kernel[a] / 2, spec.where(), ": attribute 'padding' ", to_string_list(w.padding),
@@ -64,9 +77,9 @@ void Window::write(LayerSpec& spec, bool with_dilation) const {
 }
 
 Index Window::volume() const {
-  Index v = 1;
-  for (Index k : kernel) v *= k;
-  return v;
+  const auto v = checked_numel(kernel);
+  require(v.has_value(), "window kernel ", to_string_list(kernel), " covers more than 2^31 elements");
+  return *v;
 }
 
 Index Window::output_length(std::size_t axis, Index in, bool ceil_mode) const {
@@ -78,8 +91,10 @@ Index Window::output_length(std::size_t axis, Index in, bool ceil_mode) const {
 
 Shape Window::output_spatial(const std::string& where, const Shape& in, bool ceil_mode) const {
   Shape out(rank());
+  require(in.size() == rank(), where, ": a ", rank(), "-D window cannot slide over the spatial shape ", to_string(in));
   for (std::size_t a = 0; a < rank(); ++a) {
-    out[a] = output_length(a, in[a], ceil_mode);
+    require(in[a] <= kMaxElements, where, ": spatial input ", to_string(in), " has an axis longer than 2^31");
+    out[a] = in[a] >= 1 ? output_length(a, in[a], ceil_mode) : 0;
     require(out[a] >= 1 && in[a] >= 1, where, ": window (kernel ", to_string_list(kernel), ", dilation ",
             to_string_list(dilation), ") does not fit the input ", to_string(in), " with padding ",
             to_string_list(padding));

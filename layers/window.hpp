@@ -23,18 +23,25 @@ struct Window {
 
   /// Reads kernel_size (required), stride, padding and dilation for `rank`
   /// spatial axes. Throws Error naming the layer and the attribute if a value
-  /// is out of range (kernel, stride, dilation ≥ 1; padding ≥ 0).
+  /// is out of range (see check()).
   static Window from_spec(const LayerSpec& spec, std::size_t rank, Attributes attributes);
+  /// Throws Error starting with `where` and naming the attribute unless every
+  /// list has rank() entries; kernel, stride and dilation are in [1, 2^31],
+  /// padding in [0, 2^31]; and the kernel covers at most kMaxElements
+  /// elements; returns *this. Within these bounds no window arithmetic
+  /// overflows.
+  const Window& check(const std::string& where) const;
   /// Writes every attribute explicitly (dilation only if `with_dilation`).
   void write(LayerSpec& spec, bool with_dilation = true) const;
 
   std::size_t rank() const { return kernel.size(); }
-  /// Number of input elements one window touches.
+  /// Number of input elements one window touches (≤ kMaxElements once check() passed).
   Index volume() const;
 
   /// PyTorch's output length along `axis` for an input of length `in`
   /// (floor, or ceil with its rule that the last window must start inside the
   /// input or the left padding). May be ≤ 0: output_spatial() reports that.
+  /// Exact, without overflow, for a checked window and 0 ≤ in ≤ 2^31.
   Index output_length(std::size_t axis, Index in, bool ceil_mode) const;
   /// The spatial output shape for the spatial input shape `in` (rank() axes).
   /// Throws Error starting with `where` if the window does not fit any axis.

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 
 #include "layer_test_util.hpp"
@@ -61,9 +62,36 @@ TEST(AdaptiveAvgPool2d, SpecRoundTripsThroughTheRegistry) {
   testing::expect_spec_round_trip(*pool, random_tensor({2, 9, 10}, 1));
 }
 
+TEST(AdaptiveAvgPool2d, CountsFlopsCellByCell) {
+  // Each cell adds its window and divides once; windows overlap when the
+  // sizes do not divide. Checked against the cell-by-cell sum.
+  for (auto [in_h, in_w, out_h, out_w] :
+       {std::array<Index, 4>{13, 11, 6, 4}, {5, 3, 7, 8}, {6, 6, 6, 6}, {1, 9, 4, 2}}) {
+    Index expected = 0;
+    for (Index i = 0; i < out_h; ++i)
+      for (Index j = 0; j < out_w; ++j) {
+        const Index h = (((i + 1) * in_h + out_h - 1) / out_h) - (i * in_h) / out_h;
+        const Index w = (((j + 1) * in_w + out_w - 1) / out_w) - (j * in_w) / out_w;
+        expected += h * w + 1;
+      }
+    EXPECT_EQ(AdaptiveAvgPool("a", out_h, out_w).flops({3, in_h, in_w}), 3 * expected)
+        << in_h << "x" << in_w << " -> " << out_h << "x" << out_w;
+  }
+}
+
+TEST(AdaptiveAvgPool2d, CountsFlopsOfAHugeOutputWithoutALoopPerCell) {
+  // 2^61 cells of one input each: the cell-by-cell loop never finished.
+  EXPECT_EQ(AdaptiveAvgPool("a", Index{1} << 31, Index{1} << 30).flops({1, 1, 1}), Index{1} << 62);
+  expect_error([] { AdaptiveAvgPool("a", Index{1} << 31, Index{1} << 31).flops({1, 1, 1}); },
+               "layer 'a' (adaptiveavgpool2d): more than 2^63 floating-point operations");
+}
+
 TEST(AdaptiveAvgPool2d, RefusesBadOutputSizesAndInputs) {
   const std::string where = "layer 'avgpool' (adaptiveavgpool2d): ";
   expect_error([] { layer_registry().make(adaptive_spec({0, 3})); }, where, "'output_size' must be positive");
+  expect_error([] { layer_registry().make(adaptive_spec({Index{1} << 40})); }, where,
+               "'output_size' must be positive and at most 2^31, got 1099511627776x1099511627776");
+  expect_error([] { AdaptiveAvgPool("avgpool", 3, (Index{1} << 31) + 1); }, where, "at most 2^31");
   expect_error([] { layer_registry().make(adaptive_spec({1, 2, 3})); }, where, "'output_size' must hold 2");
   expect_error([] { layer_registry().make(LayerSpec{.kind = "adaptiveavgpool2d", .name = "avgpool"}); }, where,
                "missing attribute 'output_size'");

@@ -75,6 +75,16 @@ TEST(AvgPool2d, DividesCornerWindowsAsPyTorch) {
   EXPECT_FLOAT_EQ(layer_registry().make(avg_spec({2, 2}, {}, {1, 1}, 0, 0))->forward(ones)[0], 1.0f);
 }
 
+TEST(AvgPool2d, DividesAWindowFarWiderThanTheInputByItsPaddedSize) {
+  // Kernel 2^15 with padding 2^14 over one input: one window of 2^15 x 2^15
+  // padded taps (2^30, counted with count_include_pad), one of them the input.
+  constexpr Index k = Index{1} << 15;
+  const Tensor x({1, 1, 1}, {3.0f});
+  EXPECT_FLOAT_EQ(layer_registry().make(avg_spec({k, k}, {}, {k / 2, k / 2}, 0, 1))->forward(x)[0],
+                  3.0f / static_cast<float>(Index{1} << 30));
+  EXPECT_FLOAT_EQ(layer_registry().make(avg_spec({k, k}, {}, {k / 2, k / 2}, 0, 0))->forward(x)[0], 3.0f);
+}
+
 TEST(AvgPool2d, SpecRoundTripsThroughTheRegistry) {
   LayerSpec s{.kind = "avgpool2d", .name = "avg"};
   s.ints["kernel_size"] = {2};
@@ -97,6 +107,11 @@ TEST(AvgPool2d, RefusesBadAttributesAndInputs) {
   expect_error(make(with_int(good, "count_include_pad", {3})), where, "'count_include_pad' must be 0 or 1");
   expect_error(make(with_int(good, "ceil_mode", {-1})), where, "'ceil_mode' must be 0 or 1");
   expect_error(make(with_int(good, "dilation", {2})), where, "has no attribute 'dilation'");
+  // Kernel 2^40: the padded count overflowed and the output was inf.
+  constexpr Index kHuge = Index{1} << 40;
+  expect_error(make(with_int(with_int(good, "kernel_size", {kHuge}), "padding", {kHuge / 2})), where,
+               "'kernel_size' must be positive and at most 2^31");
+  expect_error(make(with_int(good, "padding", {-1, kHuge})), where, "'padding' must be non-negative and at most 2^31");
   std::unique_ptr<Layer> pool = layer_registry().make(good);
   expect_error([&] { pool->forward(Tensor({2, 3, 3, 3})); }, where + "expects a CxHxW input");
   expect_error([&] { pool->forward(Tensor({2, 0, 3})); }, where + "window");

@@ -247,6 +247,13 @@ TEST(Conv2d, RefusesBadAttributesAndDatasets) {
   expect_error(make(with_int(conv2d_spec(), "stride", {1, 0})), where, "'stride' must be positive");
   expect_error(make(with_int(conv2d_spec(), "padding", {-1})), where, "'padding' must be non-negative");
   expect_error(make(with_int(conv2d_spec(), "dilation", {0, 1})), where, "'dilation' must be positive");
+  // Dilation 2^62 overflowed the output-size arithmetic; stride and padding likewise.
+  expect_error(make(with_int(conv2d_spec(), "dilation", {Index{1} << 62})), where,
+               "'dilation' must be positive and at most 2^31, got 4611686018427387904x4611686018427387904");
+  expect_error(make(with_int(conv2d_spec(), "stride", {1, Index{1} << 32})), where,
+               "'stride' must be positive and at most 2^31");
+  expect_error(make(with_int(conv2d_spec(), "padding", {Index{1} << 31, (Index{1} << 31) + 1})), where,
+               "'padding' must be non-negative and at most 2^31");
   expect_error(make(with_int(conv2d_spec(), "groups", {0})), where, "'groups' must be positive");
   expect_error(make(with_int(conv2d_spec(), "groups", {3})), where, "'groups' (3) must divide the 4 output");
   expect_error(make(with_int(conv2d_spec(), "groups", {1, 2})), where, "'groups' must hold 1");

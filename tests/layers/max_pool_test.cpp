@@ -127,6 +127,15 @@ TEST(MaxPool2d, RefusesBadAttributes) {
   expect_error(make(with_int(good, "dilation", {0, 1})), where, "'dilation' must be positive");
   expect_error(make(with_int(good, "ceil_mode", {2})), where, "'ceil_mode' must be 0 or 1");
   expect_error(make(with_int(good, "stride", {1, 2, 3})), where, "'stride' must hold 2");
+  // Sizes that used to overflow the window arithmetic (or hang) are refused by name.
+  constexpr Index kHuge = Index{1} << 40;
+  expect_error(make(with_int(with_int(good, "kernel_size", {kHuge}), "padding", {0})), where,
+               "'kernel_size' must be positive and at most 2^31, got 1099511627776x1099511627776");
+  expect_error(make(with_int(good, "stride", {kHuge, 1})), where, "'stride' must be positive and at most 2^31");
+  expect_error(make(with_int(good, "dilation", {1, Index{1} << 62})), where,
+               "'dilation' must be positive and at most 2^31");
+  expect_error(make(with_int(good, "kernel_size", {std::numeric_limits<Index>::max()})), where,
+               "'kernel_size' must be positive and at most 2^31");
 }
 
 TEST(MaxPool2d, RefusesInputsItCannotPool) {
@@ -144,6 +153,14 @@ TEST(MaxPool3d, MatchesDirectLoopsInCeilMode) {
   // C3D's pool5: kernel 2, stride 2, padding (0, 1, 1) on 2x7x7.
   expect_matches_direct_loops(pool_spec("maxpool3d", {2, 2, 2}, {2, 2, 2}, {0, 1, 1}, {1, 1, 1}, 0), {3, 2, 7, 7});
   expect_matches_direct_loops(pool_spec("maxpool3d", {2, 3, 3}, {2, 2, 2}, {0, 1, 0}, {1, 1, 1}, 1), {2, 5, 6, 7});
+}
+
+TEST(MaxPool3d, RefusesAKernelOfMoreThan2To31Elements) {
+  constexpr Index k = Index{1} << 11;  // 2^33 taps: each axis is fine, the volume is not
+  expect_error([] { layer_registry().make(pool_spec("maxpool3d", {k, k, k}, {}, {0, 0, 0}, {1, 1, 1}, 0)); },
+               "layer 'pool' (maxpool3d): ", "'kernel_size' 2048x2048x2048 covers more than 2^31 elements");
+  Window w{.kernel = {k, k, k}, .stride = {1, 1, 1}, .padding = {0, 0, 0}, .dilation = {1, 1, 1}};
+  expect_error([&] { MaxPool("direct", w, false); }, "layer 'direct' (maxpool3d): ", "covers more than 2^31");
 }
 
 TEST(MaxPool3d, SpecRoundTripsAndRefusesAnImage) {
