@@ -16,17 +16,50 @@ struct Taps {
   Index start, first, last;
 };
 
+// Floor and ceiling division for a positive divisor.
+Index floor_div(Index a, Index b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+Index ceil_div(Index a, Index b) { return -floor_div(-a, b); }
+
+// In closed form: a window may be far longer than the input (kernel 2^20,
+// padding 2^19 over 7 columns is a valid pool), so no loop over the kernel.
+// A checked window keeps every product here below 2^62.
 std::vector<Taps> taps(Index in, Index out, Index k, Index s, Index p, Index d) {
   std::vector<Taps> t(static_cast<std::size_t>(out));
   for (Index o = 0; o < out; ++o) {
     const Index start = o * s - p;
-    Index first = 0;
-    while (first < k && start + first * d < 0) ++first;
-    Index last = k;
-    while (last > first && start + (last - 1) * d >= in) --last;
+    const Index first = std::clamp<Index>(ceil_div(-start, d), 0, k);  // first tap with start + tap·d ≥ 0
+    const Index last = std::clamp<Index>(floor_div(in - 1 - start, d) + 1, first, k);  // past the last < in
     t[static_cast<std::size_t>(o)] = {start, first, last};
   }
   return t;
+}
+
+// A kernel column kw, as the input column `off` = kw·dilation − padding it
+// reads for output column 0, and the output columns [lo, hi) for which it
+// lands inside the input row.
+struct Column {
+  Index off, lo, hi;
+};
+
+// The kernel columns that land inside the input for at least one output
+// column: the union of the output columns' taps. Only these are visited, so
+// the work is bounded by the input, not by the kernel width.
+std::vector<Column> columns(const std::vector<Taps>& tw, Index W, Index s, Index p, Index d) {
+  const Index OW = static_cast<Index>(tw.size());
+  std::vector<Column> cols;
+  // Windows move right as ow grows, so their taps move left: walking ow
+  // downwards visits tap ranges with non-decreasing ends, merged on the fly.
+  Index next = 0;
+  for (auto t = tw.rbegin(); t != tw.rend(); ++t) {
+    for (Index kw = std::max(t->first, next); kw < t->last; ++kw) {
+      const Index off = kw * d - p;
+      const Index lo = std::min(OW, off >= 0 ? 0 : ceil_div(-off, s));
+      const Index hi = W - 1 - off >= 0 ? (W - 1 - off) / s + 1 : 0;
+      cols.push_back({off, lo, std::clamp(hi, lo, OW)});
+    }
+    next = std::max(next, t->last);
+  }
+  return cols;
 }
 
 }  // namespace
@@ -69,8 +102,8 @@ LayerSpec MaxPool::spec() const {
 Tensor MaxPool::forward_impl(const Tensor& x, const Shape& out_shape) const {
   // Three spatial axes; a 2-D pool gets a unit leading axis. Depth and height
   // taps are resolved per output row; along the row, each kernel column kw
-  // sweeps the output columns whose input lies inside [ow_lo, ow_hi), so the
-  // inner loop has no bounds checks and vectorises.
+  // that reaches the input sweeps the output columns [lo, hi) for which it
+  // does, so the inner loop has no bounds checks and vectorises.
   const std::size_t lead = 3 - window_.rank();
   std::array<Index, 3> in{1, 1, 1}, out{1, 1, 1}, k{1, 1, 1}, s{1, 1, 1}, p{0, 0, 0}, d{1, 1, 1};
   for (std::size_t a = lead; a < 3; ++a) {
@@ -82,14 +115,7 @@ Tensor MaxPool::forward_impl(const Tensor& x, const Shape& out_shape) const {
   const std::vector<Taps> td = taps(in[0], out[0], k[0], s[0], p[0], d[0]);
   const std::vector<Taps> th = taps(in[1], out[1], k[1], s[1], p[1], d[1]);
   const Index OW = out[2], W = in[2], sw = s[2];
-  std::vector<Index> ow_lo(static_cast<std::size_t>(k[2])), ow_hi(static_cast<std::size_t>(k[2]));
-  for (Index kw = 0; kw < k[2]; ++kw) {
-    const Index off = kw * d[2] - p[2];
-    const Index lo = std::min(OW, off >= 0 ? 0 : (-off + sw - 1) / sw);
-    const Index hi = W - 1 - off >= 0 ? (W - 1 - off) / sw + 1 : 0;
-    ow_lo[static_cast<std::size_t>(kw)] = lo;
-    ow_hi[static_cast<std::size_t>(kw)] = std::clamp(hi, lo, OW);
-  }
+  const std::vector<Column> cols = columns(taps(in[2], out[2], k[2], s[2], p[2], d[2]), W, sw, p[2], d[2]);
 
   Tensor y(out_shape);
   float* dst = y.data();
@@ -102,10 +128,9 @@ Tensor MaxPool::forward_impl(const Tensor& x, const Shape& out_shape) const {
         for (Index kz = tz.first; kz < tz.last; ++kz)
           for (Index ky = ty.first; ky < ty.last; ++ky) {
             const float* row = xc + ((tz.start + kz * d[0]) * in[1] + ty.start + ky * d[1]) * W;
-            for (Index kw = 0; kw < k[2]; ++kw) {
-              const float* src = row + kw * d[2] - p[2];
-              for (Index ow = ow_lo[static_cast<std::size_t>(kw)]; ow < ow_hi[static_cast<std::size_t>(kw)]; ++ow) {
-                const float v = src[ow * sw];
+            for (const Column& col : cols) {
+              for (Index ow = col.lo; ow < col.hi; ++ow) {
+                const float v = row[col.off + ow * sw];
                 dst[ow] = (v > dst[ow] || v != v) ? v : dst[ow];  // NaN propagates, as in PyTorch
               }
             }

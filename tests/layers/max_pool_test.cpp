@@ -71,6 +71,26 @@ TEST(MaxPool2d, MatchesDirectLoopsWithStridePaddingAndDilation) {
   expect_matches_direct_loops(pool_spec("maxpool2d", {3, 3}, {}, {1, 0}, {2, 1}, 0), {2, 11, 10});
 }
 
+TEST(MaxPool2d, MatchesDirectLoopsWithStridesLongerThanTheKernel) {
+  // Windows skip input columns and dilated taps straddle the row ends.
+  expect_matches_direct_loops(pool_spec("maxpool2d", {2, 4}, {3, 5}, {1, 2}, {2, 3}, 1), {2, 10, 17});
+  expect_matches_direct_loops(pool_spec("maxpool2d", {3, 5}, {4, 7}, {1, 2}, {1, 2}, 0), {1, 9, 23});
+}
+
+TEST(MaxPool2d, PoolsAWindowFarWiderThanTheInputWithoutVisitingEveryTap) {
+  // Kernel 2^30 with padding 2^29 over 3 columns: one window across, valid
+  // in PyTorch. Looping over (or allocating for) every kernel column hung.
+  constexpr Index kWide = Index{1} << 30;
+  std::unique_ptr<Layer> pool =
+      layer_registry().make(pool_spec("maxpool2d", {2, kWide}, {}, {1, kWide / 2}, {1, 1}, 0));
+  const Tensor x({1, 3, 3}, {1, 7, 2, 3, 4, 5, 9, 8, 6});
+  const Tensor y = pool->forward(x);
+  ASSERT_EQ(y.shape(), (Shape{1, 2, 1}));
+  EXPECT_EQ(y[0], 7.0f);  // rows -1 (padding) and 0, every column
+  EXPECT_EQ(y[1], 9.0f);  // rows 1 and 2
+  EXPECT_EQ(pool->flops({1, 3, 3}), 2 * 2 * kWide);
+}
+
 TEST(MaxPool2d, MatchesDirectLoopsInCeilMode) {
   expect_matches_direct_loops(pool_spec("maxpool2d", {3, 3}, {2, 2}, {0, 0}, {1, 1}, 1), {3, 13, 12});
   expect_matches_direct_loops(pool_spec("maxpool2d", {3, 2}, {3, 2}, {1, 1}, {1, 1}, 1), {2, 5, 7});
