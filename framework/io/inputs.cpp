@@ -87,9 +87,11 @@ NpyHeader parse_npy_header(const std::string& path, const std::string& h) {
   auto q1 = h.find('\'', d), q2 = q1 == std::string::npos ? q1 : h.find('\'', q1 + 1);
   require(q2 != std::string::npos, path, ": malformed .npy header (descr)");
   out.descr = h.substr(q1 + 1, q2 - q1 - 1);
-  out.fortran = h.compare(h.find_first_not_of(' ', value_of("fortran_order")), 4, "True") == 0;
+  const auto fortran = h.find_first_not_of(' ', value_of("fortran_order"));
+  require(fortran != std::string::npos, path, ": malformed .npy header (fortran_order has no value)");
+  out.fortran = h.compare(fortran, 4, "True") == 0;
   auto s = value_of("shape");
-  auto open = h.find('(', s), close = h.find(')', s);
+  auto open = h.find('(', s), close = open == std::string::npos ? open : h.find(')', open);
   require(open != std::string::npos && close != std::string::npos, path, ": malformed .npy header (shape)");
   std::string dims = h.substr(open + 1, close - open - 1);
   std::size_t pos = 0;
@@ -98,11 +100,10 @@ NpyHeader parse_npy_header(const std::string& path, const std::string& h) {
     std::string tok = dims.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
     tok.erase(std::remove(tok.begin(), tok.end(), ' '), tok.end());
     if (!tok.empty()) {
-      try {
-        out.shape.push_back(std::stoll(tok));
-      } catch (const std::exception&) {
-        throw Error(cat(path, ": malformed .npy shape '", dims, "'"));
-      }
+      // A dimension is all digits: std::stoll alone would read "2x" as 2 or "-1" as -1.
+      require(tok.size() <= 18 && tok.find_first_not_of("0123456789") == std::string::npos, path,
+              ": malformed .npy shape '", dims, "' (each dimension must be a non-negative integer below 10^18)");
+      out.shape.push_back(std::stoll(tok));
     }
     if (comma == std::string::npos) break;
     pos = comma + 1;
@@ -182,17 +183,22 @@ std::vector<std::uint8_t> read_idx(const std::string& path, std::uint8_t rank, s
   require(magic[0] == 0 && magic[1] == 0 && magic[2] == 0x08 && magic[3] == rank, path,
           ": not an unsigned-byte IDX file of rank ", int(rank));
   dims.assign(rank, 0);
-  Index total = 1;
   for (auto& d : dims) {
     unsigned char b[4];
     require(gzread(f.get(), b, 4) == 4, path, ": truncated IDX header");
-    d = (Index(b[0]) << 24) | (b[1] << 16) | (b[2] << 8) | b[3];
-    total *= d;
+    d = (Index(b[0]) << 24) | (Index(b[1]) << 16) | (Index(b[2]) << 8) | Index(b[3]);
   }
-  require(total > 0 && total < (Index(1) << 32), path, ": implausible IDX dimensions");
-  std::vector<std::uint8_t> data(static_cast<std::size_t>(total));
-  require(gzread(f.get(), data.data(), static_cast<unsigned>(total)) == static_cast<int>(total), path,
-          ": truncated IDX data");
+  const auto total = checked_numel(dims);
+  require(total.has_value() && *total > 0, path, ": implausible IDX dimensions ", to_string(dims),
+          " (must be positive, at most 2^31 bytes in all)");
+  std::vector<std::uint8_t> data(static_cast<std::size_t>(*total));
+  // gzread takes an unsigned count and returns an int: read in pieces below 2^31.
+  constexpr Index kPiece = Index{1} << 30;
+  for (Index done = 0; done < *total;) {
+    const auto want = static_cast<unsigned>(std::min(kPiece, *total - done));
+    require(gzread(f.get(), data.data() + done, want) == static_cast<int>(want), path, ": truncated IDX data");
+    done += want;
+  }
   return data;
 }
 

@@ -42,6 +42,45 @@ TEST(Npy, RefusesGarbageAndTruncation) {
   EXPECT_THROW(load_npy(path, {100}), Error);
 }
 
+/// Writes a version-1 .npy file with `header` (unpadded) and `data_bytes` zero bytes.
+void write_npy(const std::string& path, const std::string& header, std::size_t data_bytes = 0) {
+  std::ofstream out(path, std::ios::binary);
+  out.write("\x93NUMPY\x01\x00", 8);
+  out.put(static_cast<char>(header.size() & 0xff)).put(static_cast<char>(header.size() >> 8));
+  out << header << std::string(data_bytes, '\0');
+}
+
+std::string npy_error(const std::string& header, const Shape& expected, std::size_t data_bytes = 0) {
+  const std::string path = test::temp_path("h.npy");
+  write_npy(path, header, data_bytes);
+  try {
+    load_npy(path, expected);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Npy, RefusesAHeaderEndingAfterFortranOrder) {
+  // Nothing after the colon: used to escape as std::out_of_range.
+  const std::string msg = npy_error("{'descr': '<f4', 'shape': (1, 28, 28), 'fortran_order':", {1, 28, 28});
+  EXPECT_NE(msg.find("h.npy: malformed .npy header (fortran_order has no value)"), std::string::npos) << msg;
+  EXPECT_NE(npy_error("{'descr': '<f4', 'fortran_order':      ", {1}).find("fortran_order has no value"),
+            std::string::npos);
+}
+
+TEST(Npy, RefusesShapeTokensThatAreNotWholeIntegers) {
+  // std::stoll read "2x" as 2 and "3.5" as 3: these loaded as 2x3 arrays.
+  for (const std::string dims : {"2x, 3", "2, 3.5", "2, -3", "2, 3e0", "99999999999999999999999, 3"}) {
+    const std::string msg =
+        npy_error("{'descr': '<f4', 'fortran_order': False, 'shape': (" + dims + "), }", {2, 3}, 24);
+    EXPECT_NE(msg.find("malformed .npy shape '" + dims + "'"), std::string::npos) << dims << ": " << msg;
+  }
+  EXPECT_EQ(npy_error("{'descr': '<f4', 'fortran_order': False, 'shape': ( 2 ,3 ), }", {2, 3}, 24), "");
+  const std::string msg = npy_error("{'descr': '<f4', 'fortran_order': False, 'shape': ) 2, 3}", {2, 3}, 24);
+  EXPECT_NE(msg.find("malformed .npy header (shape)"), std::string::npos) << msg;
+}
+
 TEST(Image, RefusesAMissingOrUnreadableFile) {
   EXPECT_THROW(load_image(test::temp_path("none.png"), {3, 8, 8}, {}), Error);
   const std::string path = test::temp_path("bad.png");
@@ -73,6 +112,41 @@ TEST(Idx, ReadsFashionMnistWhenInstalled) {
   EXPECT_EQ(set.rows, 28);
   EXPECT_EQ(set.labels.size(), 10000u);
   EXPECT_EQ(set.image(0, {}).shape(), (Shape{1, 28, 28}));
+}
+
+/// Writes an uncompressed IDX header (unsigned bytes, rank dims.size()) and `data`.
+void write_idx(const std::string& path, const std::vector<std::uint32_t>& dims, const std::string& data) {
+  std::ofstream out(path, std::ios::binary);
+  out.put(0).put(0).put(8).put(static_cast<char>(dims.size()));
+  for (std::uint32_t d : dims)
+    for (int shift = 24; shift >= 0; shift -= 8) out.put(static_cast<char>((d >> shift) & 0xff));
+  out << data;
+}
+
+TEST(Idx, RefusesDimensionsWhoseProductOverflows) {
+  // 769546 x 494770 x 48448661 wraps to 4 in int64: four bytes of pixels
+  // passed for 769546 images of 494770x48448661 and image() read far outside.
+  const std::string dir = test::temp_path("idx_ovf");
+  fs::create_directories(dir);
+  write_idx(dir + "/t10k-images-idx3-ubyte", {769546, 494770, 48448661}, "\x01\x02\x03\x04");
+  write_idx(dir + "/t10k-labels-idx1-ubyte", {769546}, std::string(769546, '\0'));
+  try {
+    load_idx_dataset(dir);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("t10k-images-idx3-ubyte: implausible IDX dimensions 769546x494770x48448661"),
+              std::string::npos)
+        << e.what();
+  }
+  write_idx(dir + "/t10k-images-idx3-ubyte", {2, 0x10000, 0x10000}, "");  // 2^33 bytes: over the cap
+  EXPECT_THROW(load_idx_dataset(dir), Error);
+  write_idx(dir + "/t10k-images-idx3-ubyte", {2, 2, 2}, "\x01\x02\x03\x04\x05\x06\x07\x08");
+  write_idx(dir + "/t10k-labels-idx1-ubyte", {2}, "\x03\x07");
+  const LabelledImages set = load_idx_dataset(dir);
+  EXPECT_EQ(set.count, 2);
+  EXPECT_EQ(set.labels[1], 7);
+  EXPECT_FLOAT_EQ(set.image(1, {})[3], 8.0f / 255.0f);
+  fs::remove_all(dir);
 }
 
 TEST(Idx, NamesAMissingFile) {
