@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
 #include <new>
 
 #include "core/error.hpp"
+#include "io/files.hpp"
 
 namespace cdcnn::h5 {
 
@@ -274,7 +274,7 @@ namespace {
 Handle open_file(const std::string& path, File::Mode mode) {
   silence_errors();
   if (mode == File::Mode::read) {
-    require(std::filesystem::exists(path), path, ": no such file");
+    require_exists(path);
     require(H5Fis_hdf5(path.c_str()) > 0, path, ": not an HDF5 file");
     hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
     // A file whose SWMR writer was killed still carries its "open for write"

@@ -6,11 +6,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <memory>
 
 #include "core/error.hpp"
+#include "io/files.hpp"
 
 namespace cdcnn {
 
@@ -43,7 +43,7 @@ float bilinear(const unsigned char* img, int w, int h, int channels, int ch, dou
 Tensor load_image(const std::string& path, const Shape& shape, const InputNormalisation& norm) {
   require(shape.size() == 3 && (shape[0] == 1 || shape[0] == 3), path,
           ": images can only feed a model whose input is {1 or 3, H, W}, this one takes ", to_string(shape));
-  require(std::filesystem::exists(path), path, ": no such file");
+  require_exists(path);
   const int channels = static_cast<int>(shape[0]);
   int w = 0, h = 0, file_channels = 0;
   std::unique_ptr<unsigned char, void (*)(void*)> img(stbi_load(path.c_str(), &w, &h, &file_channels, channels),
@@ -175,7 +175,7 @@ namespace {
 
 /// Reads a whole IDX file (gzip-compressed or not: gzread handles both).
 std::vector<std::uint8_t> read_idx(const std::string& path, std::uint8_t rank, std::vector<Index>& dims) {
-  require(std::filesystem::exists(path), path, ": no such file");
+  require_exists(path);
   std::unique_ptr<gzFile_s, int (*)(gzFile)> f(gzopen(path.c_str(), "rb"), gzclose);
   require(f != nullptr, path, ": cannot open");
   unsigned char magic[4];
@@ -204,7 +204,7 @@ std::vector<std::uint8_t> read_idx(const std::string& path, std::uint8_t rank, s
 
 std::string find_idx(const std::string& dir, const std::string& stem) {
   for (const auto& candidate : {dir + "/" + stem + ".gz", dir + "/" + stem})
-    if (std::filesystem::exists(candidate)) return candidate;
+    if (is_regular_file(candidate)) return candidate;
   throw Error(cat(dir, ": no ", stem, " (or ", stem, ".gz) in this dataset directory"));
 }
 

@@ -120,8 +120,8 @@ void save_model(const Model& model, const std::string& path) {
 }  // namespace cdcnn
 
 #include <cstdlib>
-#include <filesystem>
 
+#include "io/files.hpp"
 #include "layers/zoo.hpp"
 
 namespace cdcnn {
@@ -132,10 +132,10 @@ std::string zoo_directory() {
 }
 
 Model open_model(const std::string& name_or_path, std::uint64_t seed) {
-  if (std::filesystem::is_regular_file(name_or_path)) return load_model(name_or_path);
+  if (is_regular_file(name_or_path)) return load_model(name_or_path);
   if (is_zoo_name(name_or_path)) {
     const std::string file = zoo_directory() + "/" + name_or_path + ".h5";
-    if (std::filesystem::is_regular_file(file)) return load_model(file);
+    if (is_regular_file(file)) return load_model(file);
     return zoo_model(name_or_path, seed);
   }
   std::string zoo;

@@ -60,5 +60,17 @@ TEST(Hdf5, ReadsAnUnwrittenDatasetOfAFewElementsAsZeros) {
   for (float v : t.values()) EXPECT_EQ(v, 0.0f);
 }
 
+TEST(Hdf5, NamesAPathTooLongToExamine) {
+  // std::filesystem::exists threw filesystem_error ("File name too long").
+  const std::string path = test::temp_path(std::string(5000, 'x') + ".h5");
+  try {
+    h5::File(path, h5::File::Mode::read);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), path + ": cannot access (File name too long)");
+  }
+  EXPECT_THROW(h5::File(test::temp_path("missing.h5"), h5::File::Mode::read), Error);
+}
+
 }  // namespace
 }  // namespace cdcnn

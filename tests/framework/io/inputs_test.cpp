@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
 #include "core/error.hpp"
 #include "temp_path.hpp"
@@ -79,6 +80,22 @@ TEST(Npy, RefusesShapeTokensThatAreNotWholeIntegers) {
   EXPECT_EQ(npy_error("{'descr': '<f4', 'fortran_order': False, 'shape': ( 2 ,3 ), }", {2, 3}, 24), "");
   const std::string msg = npy_error("{'descr': '<f4', 'fortran_order': False, 'shape': ) 2, 3}", {2, 3}, 24);
   EXPECT_NE(msg.find("malformed .npy header (shape)"), std::string::npos) << msg;
+}
+
+TEST(Inputs, NameAPathTooLongToExamine) {
+  // std::filesystem::exists throws filesystem_error for this (ENAMETOOLONG).
+  const std::string path = test::temp_path(std::string(5000, 'a') + ".png");
+  for (const auto& load : std::vector<std::function<void()>>{[&] { load_image(path, {3, 8, 8}, {}); },
+                                                             [&] { load_idx_dataset(path); },
+                                                             [&] { load_npy(path, {1}); }}) {
+    try {
+      load();
+      FAIL();
+    } catch (const Error& e) {
+      EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos);
+      EXPECT_NE(std::string(e.what()).find(std::string(100, 'a')), std::string::npos) << e.what();
+    }
+  }
 }
 
 TEST(Image, RefusesAMissingOrUnreadableFile) {

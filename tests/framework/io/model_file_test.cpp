@@ -133,6 +133,23 @@ TEST(ModelFile, NamesADatasetOfMoreThan2To31Elements) {
   }
 }
 
+TEST(ModelFile, OpenModelNamesAPathTooLongToExamine) {
+  // std::filesystem::is_regular_file threw filesystem_error for this name.
+  const std::string path = h5_path(std::string(5000, 'm'));
+  try {
+    open_model(path, 0);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("is neither a model file nor a zoo model"), std::string::npos) << e.what();
+  }
+  try {
+    load_model(path);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot access (File name too long)"), std::string::npos) << e.what();
+  }
+}
+
 TEST(ModelFile, ListsTheKnownKindsForAnUnknownKind) {
   auto msg = load_error_after("kind", [](hid_t f) {
     hid_t g = H5Gopen2(f, "/layers/1", H5P_DEFAULT);
