@@ -99,15 +99,18 @@ std::vector<CodedLayer> read_coded_layers(const std::string& path,
     c.layer_index = static_cast<std::size_t>(std::stoul(key));
     c.layer = g.read_string("layer");
     c.code_spec = g.read_string("code");
-    c.k = static_cast<int>(read_scalar(g, "k"));
-    c.n = static_cast<int>(read_scalar(g, "n"));
+    // Checked as read (int64), before narrowing k and n to int.
+    const Index k = read_scalar(g, "k"), n = read_scalar(g, "n");
+    require(k >= 1 && n >= k && n <= Code::kMaxShards, g.where(), ": needs 1 <= k <= n <= ", Code::kMaxShards,
+            ", has k = ", k, ", n = ", n);
+    c.k = static_cast<int>(k);
+    c.n = static_cast<int>(n);
     c.rows = read_scalar(g, "rows");
     c.cols = read_scalar(g, "cols");
     c.rows_per_block = read_scalar(g, "rows_per_block");
-    require(c.k >= 1 && c.n >= c.k && c.n <= Code::kMaxShards, g.where(), ": needs 1 <= k <= n <= ",
-            Code::kMaxShards, ", has k = ", c.k, ", n = ", c.n);
-    require(c.rows >= c.k && c.cols >= 1 && c.rows_per_block == rows_per_block(c.rows, c.k), g.where(),
-            ": rows_per_block must be ceil(rows/k)");
+    require(c.rows >= c.k && c.cols >= 1 && checked_product({c.rows, c.cols}, kMaxElements).has_value(), g.where(),
+            ": needs k <= rows, 1 <= cols and rows x cols at most 2^31, has rows = ", c.rows, ", cols = ", c.cols);
+    require(c.rows_per_block == rows_per_block(c.rows, c.k), g.where(), ": rows_per_block must be ceil(rows/k)");
     Shape g_shape;
     const auto g_values = g.read_doubles("G", &g_shape);
     require(g_shape == Shape{c.n, c.k}, g.where(), ": dataset 'G' has shape ", to_string(g_shape), ", expected ",

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <limits>
 
 #include "core/error.hpp"
 #include "temp_path.hpp"
@@ -115,6 +116,41 @@ TEST(CodedFile, ADamagedShardIsNamed) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("/coded/5/1: missing dataset 'bias'"), std::string::npos) << e.what();
   }
+}
+
+/// Encodes mlp's fc3 (10 rows, layer 5) with sum k=2, sets integer attribute
+/// `attr` of /coded/5 to `value`, and returns what read_coded_layers throws.
+std::string read_error_with(const std::string& attr, Index value) {
+  const std::string path = h5_path("attr");
+  write_coded_file(path, zoo_model("mlp", 1), parse_plan("fc3 2 sum\n"));
+  {
+    hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    const h5::Location g(h5::Handle(H5Gopen2(f, "/coded/5", H5P_DEFAULT), H5Gclose), path, "/coded/5");
+    g.write_ints(attr, {value}, true);
+    H5Fclose(f);
+  }
+  try {
+    read_coded_layers(path);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(CodedFile, ChecksKAndNBeforeNarrowingThemToInt) {
+  // 2^32 + 2 narrowed to the int 2 and passed every check.
+  std::string msg = read_error_with("k", (Index{1} << 32) + 2);
+  EXPECT_NE(msg.find("/coded/5: needs 1 <= k <= n <= 64, has k = 4294967298, n = 3"), std::string::npos) << msg;
+  msg = read_error_with("n", (Index{1} << 32) + 3);
+  EXPECT_NE(msg.find("has k = 2, n = 4294967299"), std::string::npos) << msg;
+  EXPECT_EQ(read_error_with("k", 2), "");
+}
+
+TEST(CodedFile, RefusesRowsAndColumnsBeyond2To31Elements) {
+  std::string msg = read_error_with("cols", Index{1} << 40);
+  EXPECT_NE(msg.find("/coded/5: needs k <= rows, 1 <= cols and rows x cols at most 2^31"), std::string::npos) << msg;
+  msg = read_error_with("rows", std::numeric_limits<Index>::max());  // rows + k - 1 overflowed
+  EXPECT_NE(msg.find("rows x cols at most 2^31"), std::string::npos) << msg;
 }
 
 }  // namespace
