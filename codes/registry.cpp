@@ -38,6 +38,9 @@ std::unique_ptr<Code> CodeRegistry::make(const std::string& spec, int k) const {
   const SpecString parsed = SpecString::parse(spec, "code");
   const CodeEntry& e = entry(parsed.name);
   require(k >= 1, "code '", spec, "': k must be at least 1, got ", k);
+  // Before the factory builds an n×k generator: k > n is never a code.
+  require(k <= Code::kMaxShards, "code '", spec, "': k must be at most ", Code::kMaxShards,
+          " (the most shards a code may have), got ", k);
   std::unique_ptr<Code> code;
   try {
     code = e.factory(k, parsed);

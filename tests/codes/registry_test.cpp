@@ -45,6 +45,11 @@ TEST(CodeRegistry, UnknownNameListsTheValidNames) {
 TEST(CodeRegistry, BadSpecsGiveOneLineErrorsNamingTheProblem) {
   const auto& r = code_registry();
   EXPECT_EQ(error_of([&] { r.make("sum", 0); }), "code 'sum': k must be at least 1, got 0");
+  // Refused before a (k+1)×k or k×k generator is allocated (8 EiB here).
+  for (const char* spec : {"sum", "uncoded", "mds", "pairwise", "replication"})
+    EXPECT_EQ(error_of([&] { r.make(spec, 1 << 30); }),
+              std::string("code '") + spec +
+                  "': k must be at most 64 (the most shards a code may have), got 1073741824");
   EXPECT_EQ(error_of([&] { r.make("mds:q=2", 4); }), "code: unknown parameter 'q' for 'mds' (known: r)");
   EXPECT_EQ(error_of([&] { r.make("mds:r", 4); }), "code: 'r' in 'mds:r' is not key=value");
   EXPECT_EQ(error_of([&] { r.make("mds:r=x", 4); }), "code: r in 'mds:r=x' must be a number, got 'x'");
