@@ -31,5 +31,6 @@ int inspect_command(const Args& args);
 int codes_command(const Args& args);
 int encode_command(const Args& args);
 int run_command(const Args& args);
+int report_command(const Args& args);
 
 }  // namespace cdcnn::cli

@@ -25,6 +25,7 @@ const std::map<std::string, Subcommand>& subcommands() {
       {"codes", {codes_command, "registered codes: shards, tolerance, overhead, conditioning"}},
       {"encode", {encode_command, "offline encoding: a model and a plan to a coded-weight file"}},
       {"run", {run_command, "distributed inference under mpirun: coded shards on worker ranks"}},
+      {"report", {report_command, "run traces side by side: latency percentiles, outcomes, overhead"}},
   };
   return table;
 }

@@ -21,6 +21,7 @@
 #include "runtime/master.hpp"
 #include "runtime/mpi.hpp"
 #include "runtime/worker.hpp"
+#include "trace/summary.hpp"
 
 namespace cdcnn::cli {
 
@@ -41,9 +42,7 @@ struct Setup {
 
 /// True on every rank if every rank's `ok` is true.
 bool all_ok(bool ok) {
-  int mine = ok ? 1 : 0, all = 0;
-  CDCNN_CHECK_MPI(MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD));
-  return all == 1;
+  return mpi::min_over_ranks(ok ? 1 : 0) == 1;
 }
 
 /// The trace of this run, its attributes saying how the run was made.
@@ -66,13 +65,6 @@ std::unique_ptr<TraceWriter> open_trace(const std::string& path, const Args& arg
                                                {"deadline_ms", std::to_string(vm["deadline-ms"].as<double>())},
                                                {"policy", vm["policy"].as<std::string>()},
                                                {"weights_from", vm["weights-from"].as<std::string>()}});
-}
-
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return NAN;
-  std::sort(v.begin(), v.end());
-  const auto i = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(v.size()))) - (p > 0 ? 1 : 0);
-  return v[std::min(i, v.size() - 1)];
 }
 
 /// One line per worker that had any health event, and the ranks that never
@@ -170,8 +162,7 @@ int run_command(const Args& args) {
     // failed alike, and then rank 0 speaks). The others leave with status 0:
     // mpirun kills the whole job at the first non-zero exit, which could cut
     // the speaker off before its line is out; the speaker's 1 is the job's.
-    int me = error.empty() ? world : rank, lowest = 0;
-    CDCNN_CHECK_MPI(MPI_Allreduce(&me, &lowest, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD));
+    const int lowest = mpi::min_over_ranks(error.empty() ? world : rank);
     if (rank == lowest) throw Error(rank == 0 ? error : cat("rank ", rank, ": ", error));
     return 0;
   }
@@ -181,7 +172,7 @@ int run_command(const Args& args) {
     if (rank == 0) send_shard_weights(*s.model, s.deployment);
     else s.weights = receive_shard_weights(rank, *s.model, s.deployment);
   }
-  CDCNN_CHECK_MPI(MPI_Barrier(MPI_COMM_WORLD));
+  mpi::barrier();
   const double start_wtime = MPI_Wtime();
 
   if (rank > 0) {

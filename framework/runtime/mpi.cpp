@@ -81,6 +81,28 @@ void Request::abandon() noexcept {
   request_ = MPI_REQUEST_NULL;
 }
 
+namespace {
+void wait_sleeping(MPI_Request& r) {
+  Request request(r);
+  Backoff backoff(std::chrono::microseconds(50), std::chrono::microseconds(2000));
+  while (!request.test()) backoff.pause();
+}
+}  // namespace
+
+int min_over_ranks(int value, MPI_Comm comm) {
+  int result = 0;
+  MPI_Request r;
+  CDCNN_CHECK_MPI(MPI_Iallreduce(&value, &result, 1, MPI_INT, MPI_MIN, comm, &r));
+  wait_sleeping(r);
+  return result;
+}
+
+void barrier(MPI_Comm comm) {
+  MPI_Request r;
+  CDCNN_CHECK_MPI(MPI_Ibarrier(comm, &r));
+  wait_sleeping(r);
+}
+
 Request isend_bytes(const void* data, int bytes, int dest, int tag, MPI_Comm comm) {
   MPI_Request r;
   CDCNN_CHECK_MPI(MPI_Isend(data, bytes, MPI_BYTE, dest, tag, comm, &r));

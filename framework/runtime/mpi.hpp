@@ -71,6 +71,13 @@ class Request {
   MPI_Request request_ = MPI_REQUEST_NULL;
 };
 
+/// MPI_Allreduce(MPI_MIN) of one int, and MPI_Barrier, that wait without
+/// spinning: ranks that arrive early sleep (Backoff) instead of busy-polling
+/// in a blocking collective, which on an oversubscribed host would steal the
+/// cores the late ranks need to finish their set-up.
+int min_over_ranks(int value, MPI_Comm comm = MPI_COMM_WORLD);
+void barrier(MPI_Comm comm = MPI_COMM_WORLD);
+
 Request isend_bytes(const void* data, int bytes, int dest, int tag, MPI_Comm comm = MPI_COMM_WORLD);
 Request irecv_bytes(void* data, int bytes, int source, int tag, MPI_Comm comm = MPI_COMM_WORLD);
 

@@ -1,0 +1,39 @@
+// cdcnn report: run traces side by side — one row per trace (DESIGN §5).
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "cli/command.hpp"
+#include "core/error.hpp"
+#include "trace/summary.hpp"
+
+namespace cdcnn::cli {
+
+int report_command(const Args& args) {
+  po::options_description options("cdcnn report options");
+  options.add_options()("trace", po::value<std::vector<std::string>>()->required(), "trace files of cdcnn run")(
+      "csv", po::value<std::string>(), "also write the table as CSV to this file ('-': print CSV instead)");
+  po::positional_options_description positional;
+  positional.add("trace", -1);
+  po::variables_map vm;
+  if (!parse(args, "usage: cdcnn report TRACE.h5... [--csv FILE|-]", options, vm, &positional)) return 0;
+
+  std::vector<TraceSummary> rows;
+  for (const auto& path : vm["trace"].as<std::vector<std::string>>())
+    rows.push_back(summarize(read_trace(path), std::filesystem::path(path).stem().string()));
+  const std::string csv = vm.count("csv") ? vm["csv"].as<std::string>() : "";
+  if (csv == "-") {
+    std::fputs(format_csv(rows).c_str(), stdout);
+    return 0;
+  }
+  std::fputs(format_table(rows).c_str(), stdout);
+  if (!csv.empty()) {
+    std::ofstream out(csv);
+    out << format_csv(rows);
+    require(out.good(), "--csv: cannot write '", csv, "'");
+  }
+  return 0;
+}
+
+}  // namespace cdcnn::cli
