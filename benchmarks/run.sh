@@ -2,7 +2,11 @@
 # Runs the benchmarks and prints ratios measured in one run:
 #   engine: AlexNet/VGG16 batch-1 latency vs PyTorch (one thread), conv GEMM
 #           GFLOP/s vs this core's peak, dense GB/s vs read bandwidth;
-#   codes:  decode time vs the layer block's compute time, per code.
+#   codes:  decode time vs the layer block's compute time, per code;
+#   runtime: p50/p99 of uncoded, replication, sum and mds on identical
+#           stragglers vs each other and vs the ideal, and the overhead per
+#           layer, on 7 ranks (light tail, then the seed's Figure 1 spread)
+#           and on 9 ranks (2 cores: idle ranks must not spin).
 # Usage: benchmarks/run.sh [BUILD_DIR]   (make bench runs it)
 set -euo pipefail
 build=${1:-build}
@@ -17,3 +21,12 @@ for m in alexnet vgg16; do
 done
 "$build/benchmarks/engine_bench" "--pytorch_ms=$(IFS=,; echo "${pt[*]}")"
 if [[ -x "$build/benchmarks/decode_bench" ]]; then "$build/benchmarks/decode_bench"; fi
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+bench_dir=$(mktemp -d)
+bench_bin=$(cd "$build" && pwd)/benchmarks/latency_bench
+(cd "$bench_dir" && mpirun -q --oversubscribe -np 7 "$bench_bin" --inferences 200)
+(cd "$bench_dir" && mpirun -q --oversubscribe -np 7 "$bench_bin" --inferences 100 \
+   --straggler lognormal:mu=3.1,sigma=1.93)
+TIMEFORMAT="9 ranks on this host: %R s wall, %U s user + %S s system CPU"
+time (cd "$bench_dir" && mpirun -q --oversubscribe -np 9 "$bench_bin" --inferences 100)
+rm -rf "$bench_dir"
