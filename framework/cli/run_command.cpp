@@ -104,6 +104,8 @@ int run_command(const Args& args) {
       "suspect-after", po::value<int>()->default_value(2),
       "suspect a worker after this many misses (a deadline of silence with work outstanding)")(
       "probe-every", po::value<int>()->default_value(10), "probe a suspected worker every this many inferences")(
+      "master-timeout-s", po::value<double>()->default_value(60.0),
+      "a worker that hears nothing from the master for this long presumes it dead and exits")(
       "seed", po::value<std::uint64_t>()->default_value(0), "seed for weights, inputs and faults")(
       "input", po::value<std::string>(), "image or .npy input for every inference (default: seeded random inputs)")(
       "verify", po::bool_switch(), "compare every output with single-process inference");
@@ -129,6 +131,7 @@ int run_command(const Args& args) {
       require(vm["deadline-ms"].as<double>() > 0, "--deadline-ms must be positive");
       require(vm["suspect-after"].as<int>() >= 1, "--suspect-after must be at least 1");
       require(vm["probe-every"].as<int>() >= 1, "--probe-every must be at least 1");
+      require(vm["master-timeout-s"].as<double>() > 0, "--master-timeout-s must be positive");
       parse_policy(vm["policy"].as<std::string>());
       code_registry().entry(SpecString::parse(vm["code"].as<std::string>(), "--code").name);  // a known code?
       s.model = std::make_unique<Model>(open_model(vm["model"].as<std::string>(), seed));
@@ -176,8 +179,12 @@ int run_command(const Args& args) {
   const double start_wtime = MPI_Wtime();
 
   if (rank > 0) {
-    if (!run_worker(rank, *s.model, s.deployment, s.weights, *s.faults, start_wtime).finalize)
-      env.leave_without_finalize();
+    const WorkerStats stats = run_worker(rank, *s.model, s.deployment, s.weights, *s.faults, start_wtime,
+                                         vm["master-timeout-s"].as<double>() * 1e3);
+    if (stats.master_lost)
+      std::fprintf(stderr, "cdcnn run: rank %d: nothing from the master for %g s: it is presumed dead, leaving\n", rank,
+                   vm["master-timeout-s"].as<double>());
+    if (!stats.finalize) env.leave_without_finalize(stats.master_lost ? 1 : 0);
     return 0;
   }
 

@@ -45,8 +45,9 @@ Index max_input_floats(const Model& model, const Deployment& d) {
 }  // namespace
 
 WorkerStats run_worker(int rank, const Model& model, const Deployment& deployment, const ShardWeights& weights,
-                       const FaultInjector& faults, double start_wtime) {
+                       const FaultInjector& faults, double start_wtime, double master_timeout_ms) {
   WorkerStats stats;
+  auto last_heard = Clock::now();
   std::vector<float> in(static_cast<std::size_t>(max_input_floats(model, deployment)));
   std::deque<std::pair<std::vector<float>, mpi::Request>> sends;  // buffers live until their send completes
   auto reap_sends = [&] {
@@ -62,8 +63,17 @@ WorkerStats run_worker(int rank, const Model& model, const Deployment& deploymen
         status = *s;
         break;
       }
+      if (ms_since(last_heard) > master_timeout_ms) {
+        // The master is the single point of failure: when it is gone (and
+        // mpirun --enable-recovery kept us alive) leave instead of waiting
+        // forever — without MPI_Finalize, whose fence would wait for it.
+        stats.master_lost = true;
+        stats.finalize = false;
+        return stats;
+      }
       backoff.pause();
     }
+    last_heard = Clock::now();
     if (status.MPI_TAG == kStop) break;
     if (status.MPI_TAG != kInput) continue;
     Header h;

@@ -19,12 +19,14 @@ using ShardWeights = std::map<std::pair<std::size_t, int>, std::pair<Matrix, Vec
 struct WorkerStats {
   std::int64_t inputs = 0, results_sent = 0, silent = 0, dropped = 0, superseded = 0;
   bool finalize = true;  ///< false: leave without MPI_Finalize (a peer died, or the master is gone)
+  bool master_lost = false;  ///< nothing came from the master for master_timeout_ms
 };
 
-/// Runs until the master says stop. `start_wtime` is MPI_Wtime() at the
-/// common start (for time-based fail-stops).
+/// Runs until the master says stop, or until nothing has come from the master
+/// for `master_timeout_ms` (it is presumed dead). `start_wtime` is
+/// MPI_Wtime() at the common start (for time-based fail-stops).
 WorkerStats run_worker(int rank, const Model& model, const Deployment& deployment, const ShardWeights& weights,
-                       const FaultInjector& faults, double start_wtime);
+                       const FaultInjector& faults, double start_wtime, double master_timeout_ms = 60000.0);
 
 /// --weights-from master, worker side: receives this rank's shards.
 ShardWeights receive_shard_weights(int rank, const Model& model, const Deployment& deployment);
