@@ -19,6 +19,9 @@ packages=(
   python3-torch python3-torchvision
   # data
   dataset-fashion-mnist
+  # the virtual WiFi cluster (hpc/netns-cluster.sh, the netns test): namespaces,
+  # qdiscs, and the NFQUEUE rule of its user-space link emulator
+  iproute2 iptables
 )
 
 missing=()
