@@ -1,0 +1,54 @@
+#!/usr/bin/python3
+"""Per worker rank of a cdcnn trace: what became of its shards, and how long
+their round trips took (dispatch to arrival, on the master's clock).
+
+  fates-by-rank.py TRACE [--cut REPORT]
+
+With --cut (the report of cut-mid-run.py) the table is split: before the cut,
+while the device was cut off, after the restore.
+"""
+import argparse
+import json
+
+import h5py
+import numpy as np
+
+FATES = ["used", "unneeded", "decoded_around", "lost"]
+
+
+def table(shards, title):
+    print(title)
+    print(f"  {'rank':>4} {'device':>6} {'shards':>6} " + " ".join(f"{f:>14}" for f in FATES) + "  round trip p50/p95/max ms")
+    for rank in sorted(set(shards["rank"].tolist())):
+        s = shards[shards["rank"] == rank]
+        counts = np.bincount(s["fate"], minlength=4)
+        rtt = (s["arrival_ms"] - s["dispatch_ms"])[np.isfinite(s["arrival_ms"])]
+        times = (f"{np.percentile(rtt, 50):.1f} / {np.percentile(rtt, 95):.1f} / {rtt.max():.1f}" if len(rtt) else "-")
+        print(f"  {rank:>4} {rank + 1:>6} {len(s):>6} " + " ".join(f"{c:>14}" for c in counts) + f"  {times}")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("trace")
+    p.add_argument("--cut", help="report written by cut-mid-run.py")
+    a = p.parse_args()
+    with h5py.File(a.trace, "r", swmr=True) as f:
+        shards = f["shards"][:]
+        n = len(f["inferences"])
+    if not a.cut:
+        table(shards, f"{n} inferences")
+        return
+    r = json.load(open(a.cut))
+    cut, restore = r.get("cut_after"), r.get("restore_after") or n
+    if cut is None:
+        table(shards, f"{n} inferences (the link was never cut)")
+        return
+    i = shards["inference"]
+    table(shards[i < cut], f"inferences 0..{cut - 1}, before device {r['device']}'s link was cut")
+    table(shards[(i > cut) & (i < restore)], f"inferences {cut + 1}..{restore - 1}, while it was cut off")
+    if restore < n:
+        table(shards[i >= restore], f"inferences {restore}..{n - 1}, after it came back")
+
+
+if __name__ == "__main__":
+    main()
