@@ -27,8 +27,9 @@
 # (some container and cloud kernels, this project's CI machine) each device
 # gets hpc/linkem.py, a user-space netem: iptables hands the packets arriving
 # at the device to it through NFQUEUE and it holds or drops them (needs the
-# iptables package; --rate then uses tbf). `up` says which one is in use. Traffic never leaves the bridge:
-# the namespaces have no default route, only their own /24.
+# iptables package; --rate then uses tbf). `up` says which one is in use.
+# Traffic never leaves the bridge: the namespaces have no default route,
+# only their own /24.
 set -euo pipefail
 
 HPC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
