@@ -13,7 +13,7 @@ import json
 import h5py
 import numpy as np
 
-FATES = ["used", "unneeded", "decoded_around", "lost"]
+FATES = ["used", "unneeded", "decoded_around", "lost", "skipped"]  # trace.hpp ShardFate
 
 
 def table(shards, title):
@@ -21,7 +21,7 @@ def table(shards, title):
     print(f"  {'rank':>4} {'device':>6} {'shards':>6} " + " ".join(f"{f:>14}" for f in FATES) + "  round trip p50/p95/max ms")
     for rank in sorted(set(shards["rank"].tolist())):
         s = shards[shards["rank"] == rank]
-        counts = np.bincount(s["fate"], minlength=4)
+        counts = np.bincount(s["fate"], minlength=len(FATES))[:len(FATES)]
         rtt = (s["arrival_ms"] - s["dispatch_ms"])[np.isfinite(s["arrival_ms"])]
         times = (f"{np.percentile(rtt, 50):.1f} / {np.percentile(rtt, 95):.1f} / {rtt.max():.1f}" if len(rtt) else "-")
         print(f"  {rank:>4} {rank + 1:>6} {len(s):>6} " + " ".join(f"{c:>14}" for c in counts) + f"  {times}")

@@ -33,7 +33,8 @@ watcher=$!
 echo
 echo "+ cdcnn run across devices 1-5 (rank r on device r+1); device $device is cut after $cut_after inferences"
 "$hpc/netns-cluster.sh" run "$cdcnn" run --model fmnist-cnn --code "${DEMO_CODE:-mds:r=2}" --min-mflops 0.1 \
-  --deadline-ms "${DEMO_DEADLINE_MS:-300}" --inferences "$inferences" --verify --trace "$work/trace.h5"
+  --deadline-ms "${DEMO_DEADLINE_MS:-300}" --inferences "$inferences" --verify --trace "$work/trace.h5" \
+  --master-timeout-s 5  # the cut worker gives up 5 s after it last heard from the master (default 60)
 wait "$watcher" || true
 watcher=""
 echo

@@ -9,9 +9,11 @@ the first failure.
     verified output is within 1e-4 relative error of single-process inference;
   * the cut device contributed before the cut (some shard used or unneeded);
   * in every inference that started after the cut and ended before the
-    restore, each of the cut device's shards that the master dispatched is
-    `decoded_around` or `lost` (none used): the master decoded around the
-    device, it never waited for it; and at least one is decoded_around.
+    restore, each of the cut device's shards is `decoded_around`, `lost` or
+    `skipped` (none used): the master decoded around the device and, once it
+    suspected it, stopped sending it work; at least one is decoded_around;
+  * the health table (when the trace has one) shows the device suspected
+    during the cut.
 """
 
 import argparse
@@ -23,7 +25,8 @@ import sys
 import h5py
 import numpy as np
 
-FATES = ["used", "unneeded", "decoded_around", "lost"]
+FATES = ["used", "unneeded", "decoded_around", "lost", "skipped"]
+HEALTH = ["suspected", "probed", "readmitted", "unresponsive"]
 OUTCOMES = ["exact", "recovered", "degraded", "failed"]
 
 
@@ -54,7 +57,7 @@ def main():
 
     with h5py.File(a.trace, "r", swmr=True) as f:
         TRACE.update(inferences=f["inferences"][:], shards=f["shards"][:], layers=f["layers"][:],
-                     deadline=float(f.attrs["deadline_ms"]))
+                     deadline=float(f.attrs["deadline_ms"]), health=f["health"][:] if "health" in f else None)
     out = open(a.output).read()
     m = re.search(r"exact (\d+), recovered by decoding (\d+), degraded (\d+), failed (\d+)", out)
     if not m:
@@ -96,14 +99,24 @@ def main():
     if not np.any(before["fate"] <= 1):
         fail(f"rank {rank} never contributed before the cut (fates {np.bincount(before['fate'], minlength=4)})")
     during = mine[(mine["inference"] >= first) & (mine["inference"] <= last)]
-    counts = {FATES[i]: int(c) for i, c in enumerate(np.bincount(during["fate"], minlength=4))}
-    print(f"rank {rank}'s shards during the cut: {counts} "
-          f"(of {len(during)} dispatched; a suspected worker is not sent work)")
+    counts = {FATES[i] if i < len(FATES) else f"fate {i}": int(c)
+              for i, c in enumerate(np.bincount(during["fate"], minlength=len(FATES)))}
+    print(f"rank {rank}'s shards during the cut: {counts}")
     if np.any(during["fate"] <= 1):
         fail(f"rank {rank} delivered shards while its link was cut: inferences "
              f"{sorted(set(during[during['fate'] <= 1]['inference'].tolist()))}")
     if counts["decoded_around"] == 0:
         fail(f"no shard of rank {rank} was decoded around during the cut")
+    unknown = sorted(set(during["fate"].tolist()) - {2, 3, 4})
+    if unknown:
+        fail(f"unknown shard fates {unknown} for rank {rank} during the cut")
+    health = TRACE["health"]
+    if health is not None:
+        events = [(int(h["inference"]), HEALTH[h["event"]] if h["event"] < len(HEALTH) else int(h["event"]))
+                  for h in health if h["rank"] == rank]
+        print(f"rank {rank}'s health events (inference, event): {events}")
+        if not any(e == "suspected" and cut_after <= i <= last for i, e in events):
+            fail(f"rank {rank} was never suspected while its link was cut")
     latency = inf["latency_ms"][first:last + 1]
     print(f"latency during the cut: median {np.median(latency):.1f} ms, max {latency.max():.1f} ms "
           f"(before: median {np.median(inf['latency_ms'][:cut_after]):.1f} ms)")
