@@ -291,6 +291,7 @@ cmd_down() {
     ip link del "$v" 2>/dev/null || true
   done
   rm -rf "$STATE" /tmp/cdcnn-netns/"$P"[0-9]*  # and the devices' temporary directories (netns-agent.sh)
+  rmdir /tmp/cdcnn-netns 2>/dev/null || true
   say "down: cluster '$P' removed"
 }
 
