@@ -32,5 +32,6 @@ int codes_command(const Args& args);
 int encode_command(const Args& args);
 int run_command(const Args& args);
 int report_command(const Args& args);
+int sweep_command(const Args& args);
 
 }  // namespace cdcnn::cli

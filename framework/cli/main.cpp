@@ -26,6 +26,7 @@ const std::map<std::string, Subcommand>& subcommands() {
       {"encode", {encode_command, "offline encoding: a model and a plan to a coded-weight file"}},
       {"run", {run_command, "distributed inference under mpirun: coded shards on worker ranks"}},
       {"report", {report_command, "run traces side by side: latency percentiles, outcomes, overhead"}},
+      {"sweep", {sweep_command, "a suite of runs: one mpirun each, resumable, traces and a summary CSV"}},
   };
   return table;
 }

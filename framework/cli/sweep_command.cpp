@@ -1,0 +1,184 @@
+// cdcnn sweep: a suite of cdcnn runs (experiments/sweep/suite.hpp), one
+// mpirun per run, resumable, with a summary CSV (experiments/README.md).
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <set>
+#include <sstream>
+
+#include "cli/command.hpp"
+#include "codes/registry.hpp"
+#include "core/error.hpp"
+#include "core/spec_string.hpp"
+#include "fault/injector.hpp"
+#include "sweep/process.hpp"
+#include "sweep/runner.hpp"
+#include "sweep/suite.hpp"
+
+namespace cdcnn::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace sweep;
+
+const char* const default_launcher = "mpirun -q --oversubscribe --enable-recovery";
+
+std::vector<std::string> split_words(const std::string& text) {
+  std::istringstream in(text);
+  std::vector<std::string> words;
+  for (std::string w; in >> w;) words.push_back(w);
+  return words;
+}
+
+/// This executable: the cdcnn every run starts.
+std::string own_executable() {
+  std::error_code ec;
+  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  require(!ec, "cannot find this executable's path (/proc/self/exe): ", ec.message());
+  const std::string path = self.string();
+  require(path.find(" (deleted)") == std::string::npos && fs::exists(self), "this cdcnn (", path,
+          ") was deleted or replaced since it started: start the sweep again");
+  return path;
+}
+
+/// cdcnn run's flags from its --help (an MPI singleton: no mpirun needed).
+/// Empty, with a warning, if that does not work here.
+RunFlags probe_run_flags(const std::string& cdcnn, const std::vector<std::string>& env) {
+  char log[] = "/tmp/cdcnn_sweep_help_XXXXXX";
+  const int fd = mkstemp(log);
+  if (fd < 0) return {};
+  close(fd);
+  RunFlags flags;
+  try {
+    const ProcessResult r = run_process(ProcessSpec{.argv = {cdcnn, "run", "--help"}, .env = env,
+                                                    .log_path = log, .timeout_s = 60, .grace_s = 2});
+    std::ifstream in(log);
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (r.error.empty()) flags = parse_run_flags(text.str());
+  } catch (const Error&) {
+  }
+  fs::remove(log);
+  if (flags.empty())
+    std::fprintf(stderr, "cdcnn sweep: warning: could not list cdcnn run's flags (cdcnn run --help failed): "
+                         "suite keys are not checked\n");
+  return flags;
+}
+
+/// Codes and fault specs are checked here, before any run starts, so that a
+/// typo is a one-line error naming the suite line, not a sweep of failures.
+void check_values(const Suite& suite) {
+  const SuiteKey* code = suite.find("code");
+  if (code && !suite.find("code_plugin"))  // plugin codes are known only once cdcnn run loads them
+    for (const auto& v : code->values) {
+      try {
+        code_registry().entry(SpecString::parse(v, "code").name);
+      } catch (const Error& e) {
+        const std::string what = e.what();  // "code: unknown code ...": the key is named once
+        throw Error(suite.where(*code) + (what.rfind("code: ", 0) == 0 ? what.substr(6) : what));
+      }
+    }
+  const SuiteKey* ranks = suite.find("ranks");
+  for (const char* name : {"straggler", "fail"}) {
+    const SuiteKey* key = suite.find(name);
+    if (!key) continue;
+    for (const auto& value : key->values) {
+      std::vector<std::string> specs;
+      std::istringstream pieces(value);
+      for (std::string piece; std::getline(pieces, piece, ';');)
+        if (piece.find_first_not_of(" \t") != std::string::npos)
+          specs.push_back(piece.substr(piece.find_first_not_of(" \t"), piece.find_last_not_of(" \t") + 1 -
+                                                                           piece.find_first_not_of(" \t")));
+      for (const auto& r : ranks->values) {
+        try {
+          const bool straggler = std::string(name) == "straggler";
+          FaultInjector(0, straggler ? specs : std::vector<std::string>{},
+                        straggler ? std::vector<std::string>{} : specs, std::atoi(r.c_str()));
+        } catch (const Error& e) {
+          throw Error(cat(suite.where(*key), e.what(), " (with ranks = ", r, ")"));
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+int sweep_command(const Args& args) {
+  po::options_description options("cdcnn sweep options");
+  options.add_options()("suite", po::value<std::string>()->required(), "suite file (experiments/README.md)")(
+      "out", po::value<std::string>()->required(), "directory for traces, logs, results and summary.csv")(
+      "hostfile", po::value<std::string>(), "passed to mpirun (--hostfile FILE)")(
+      "dry-run", po::bool_switch(), "list the runs and their commands (done or to run); run nothing")(
+      "mpirun", po::value<std::string>()->default_value(default_launcher),
+      "launcher and its flags; the runner adds [--hostfile F] -np RANKS cdcnn run ...")(
+      "timeout-s", po::value<double>(), "per-run limit, then the run is killed (default: the suite's timeout_s, else 900)");
+  po::variables_map vm;
+  if (!parse(args, "usage: cdcnn sweep --suite FILE --out DIR [--hostfile FILE] [--dry-run] [--mpirun CMD]", options,
+             vm))
+    return 0;
+
+  const Suite suite = load_suite(vm["suite"].as<std::string>());
+  const std::vector<Run> runs = expand(suite, file_plan_reader(suite));
+
+  SweepOptions o;
+  o.out_dir = fs::absolute(vm["out"].as<std::string>()).lexically_normal().string();
+  o.launcher = split_words(vm["mpirun"].as<std::string>());
+  require(!o.launcher.empty(), "--mpirun: empty");
+  const std::string launcher = find_program(o.launcher[0]);
+  require(!launcher.empty(), "--mpirun: '", o.launcher[0], "' not found (not in PATH, or not executable)");
+  if (vm.count("hostfile")) {
+    o.hostfile = fs::absolute(vm["hostfile"].as<std::string>()).string();
+    require(fs::is_regular_file(o.hostfile), "--hostfile: cannot read '", vm["hostfile"].as<std::string>(), "'");
+  }
+  o.timeout_s = vm.count("timeout-s") ? vm["timeout-s"].as<double>() : suite.timeout_s.value_or(900.0);
+  require(o.timeout_s > 0, "--timeout-s must be positive");
+  // With --enable-recovery, mpirun hangs on an executable that does not exist.
+  o.cdcnn = own_executable();
+  // Open MPI refuses root unless told; the runs of a sweep as root are meant.
+  o.env = environment_with(geteuid() == 0 ? std::vector<std::string>{"OMPI_ALLOW_RUN_AS_ROOT=1",
+                                                                      "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1"}
+                                          : std::vector<std::string>{});
+  o.provenance = current_provenance();
+  o.run_flags = probe_run_flags(o.cdcnn, o.env);
+  if (!o.run_flags.empty()) check_keys_against_flags(suite, o.run_flags);
+  check_values(suite);
+
+  if (vm["dry-run"].as<bool>()) {
+    std::size_t done = 0;
+    for (const auto& run : runs) {
+      const bool finished = is_finished(o.out_dir, run.id);
+      done += finished;
+      std::printf("%s  %s  %s\n", run.id.c_str(), finished ? "done  " : "to-run", shell_quote(run_command_line(run, o)).c_str());
+    }
+    std::fprintf(stderr, "cdcnn sweep: %zu run(s), %zu done, %zu to run (dry run: nothing started)\n", runs.size(),
+                 done, runs.size() - done);
+    return 0;
+  }
+
+  fs::create_directories(o.out_dir);
+  // The suite as it was run, beside its results.
+  const fs::path suite_copy = fs::path(o.out_dir) / fs::path(suite.source).filename();
+  std::error_code same;
+  if (!fs::equivalent(suite.source, suite_copy, same))
+    fs::copy_file(suite.source, suite_copy, fs::copy_options::overwrite_existing);
+  install_interrupt_handlers();
+  const SweepReport report = run_sweep(suite, runs, o, std::cerr);
+  const std::string summary = (fs::path(o.out_dir) / "summary.csv").string();
+  if (report.interrupted) {
+    std::fprintf(stderr, "cdcnn sweep: interrupted: %zu of %zu runs done; the same command resumes (summary: %s)\n",
+                 report.ok, report.runs, summary.c_str());
+    return 130;
+  }
+  std::fprintf(stderr, "cdcnn sweep: %zu run(s): %zu ok (%zu skipped, done before), %zu failed; summary: %s\n",
+               report.runs, report.ok, report.skipped, report.failed, summary.c_str());
+  return report.failed ? 1 : 0;
+}
+
+}  // namespace cdcnn::cli
