@@ -19,5 +19,12 @@ TEST(BuiltinLayers, RefuseAnUnknownKindListingTheKnownOnes) {
                         "layer 'x': unknown layer kind 'conv4d'", "conv2d, conv3d");
 }
 
+// Found by fuzz_model_layers: a kind read from a file may hold a newline,
+// which the message quoted verbatim over two lines.
+TEST(BuiltinLayers, AnUnknownKindWithANewlineIsNamedOnOneLine) {
+  testing::expect_error([] { layer_registry().make(LayerSpec{.kind = "-\n-", .name = ""}); },
+                        "layer '': unknown layer kind '-\\n-'");
+}
+
 }  // namespace
 }  // namespace cdcnn
