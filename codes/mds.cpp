@@ -25,6 +25,11 @@ constexpr StoredParity kTable[] = {
 };
 
 constexpr std::int64_t kMaxCertifiedSystems = 20000;
+// Certifying costs 8 draws x systems x one k-by-k SVD (~k^3): at most this
+// many systems x k^3, about 1 s on one core (k=16 with r=3 fits, k=12 with
+// r=5 does not). Without it k=12, r=5 took 1.8 s, k=40, r=2 6 s and k=22,
+// r=4 23 s before a run could start (found by fuzz_spec).
+constexpr long double kMaxCertifiedWork = 1e7;
 
 bool count_decodable(const ShardMask& m, int k) {
   int arrived = 0;
@@ -57,8 +62,9 @@ std::pair<Eigen::MatrixXd, double> construct(int k, int r) {
       // Every k-subset of the n distinct rows is a decoding system: C(k+r, r).
       long double systems = 1;
       for (int i = 1; i <= r; ++i) systems = systems * (k + i) / i;
-      require(systems <= kMaxCertifiedSystems, "mds: r=", r, " is too large for a well-conditioned real code with k=",
-              k, " (", static_cast<double>(systems), " decoding systems, too many to certify; use r <= 4 for k <= 12)");
+      require(systems <= kMaxCertifiedSystems && systems * k * k * k <= kMaxCertifiedWork, "mds: r=", r,
+              " is too large for a well-conditioned real code with k=", k, " (", static_cast<double>(systems),
+              " decoding systems of ", k, "x", k, ", too many to certify; use r <= 4 for k <= 12)");
       Rng rng(static_cast<std::uint64_t>(k) * 1000 + static_cast<std::uint64_t>(r));
       made.second = INFINITY;
       for (int attempt = 0; attempt < 8; ++attempt) {

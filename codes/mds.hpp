@@ -12,7 +12,8 @@
 // condition number is stored with each block and re-verified by the tests.
 // For k <= 12, R <= 4 these tables are used; beyond them P is the best of 8
 // seeded Gaussian draws, certified at construction by examining every
-// decodable system (only when there are at most 20000 of them).
+// decodable system (only when there are at most 20000 of them and their
+// count times k^3 is at most 1e7, so that this takes at most about 1 s).
 //
 // A code whose worst condition number exceeds kMaxWorstCondition (1000:
 // float32 rounding of ~6e-8 could then grow to ~1e-4, the project's
