@@ -162,7 +162,10 @@ TEST(Conv3d, MultipliesAnyBlockOfWeightRowsWithoutTheFullUnrolling) {
 }
 
 TEST(Conv2d, RefusesAWeightBlockOfTheWrongWidth) {
-  auto [conv_ptr, x, w, b] = build({3, 4, 1, {6, 6}, {3, 3}, {1, 1}, {1, 1}, {1, 1}});
+  // Not a structured binding: clang 14 cannot capture those in a lambda.
+  const Built built = build({3, 4, 1, {6, 6}, {3, 3}, {1, 1}, {1, 1}, {1, 1}});
+  const auto& conv_ptr = built.conv;
+  const auto& x = built.x;
   expect_error([&] { conv_ptr->multiply(x, Matrix::Zero(2, 26), Vector::Zero(2)); },
                "layer 'conv' (conv2d): cannot multiply a 2x26 weight block");
   expect_error([&] { conv_ptr->multiply(x, Matrix::Zero(2, 27), Vector::Zero(3)); },
