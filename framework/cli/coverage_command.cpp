@@ -1,0 +1,67 @@
+// cdcnn coverage: the seed's Figure 3 for any plan — coverage of one device
+// failure against the number of additional devices, 2MR against CDC+2MR
+// (definitions and the strategies in framework/plan/coverage.hpp).
+
+#include <cstdio>
+#include <fstream>
+
+#include "cli/command.hpp"
+#include "core/error.hpp"
+#include "core/spec_string.hpp"
+#include "io/model_file.hpp"
+#include "plan/coverage.hpp"
+
+namespace cdcnn::cli {
+
+int coverage_command(const Args& args) {
+  po::options_description options("cdcnn coverage options");
+  options.add_options()("plan", po::value<std::string>()->required(),
+                        "plan file: lines of 'LAYER K CODE RANKS...', a rank for every shard")(
+      "model", po::value<std::string>(), "model file or zoo name to check the plan's layers and k against")(
+      "max-extra", po::value<int>(), "additional devices to add, one per step (default: the plan's devices)")(
+      "parity-code", po::value<std::string>()->default_value("sum"),
+      "systematic code whose parity shards CDC adds to an uncoded layer")(
+      "csv", po::value<std::string>(), "also write the curves as CSV to this file ('-': print CSV instead)");
+  add_plugin_option(options);
+  po::variables_map vm;
+  if (!parse(args, "usage: cdcnn coverage --plan FILE [--model NAME|FILE] [--max-extra N] [--parity-code SPEC] [--csv FILE|-]\n"
+                   "Coverage of one device failure (the fraction of single-device failures after which every\n"
+                   "split layer still decodes, added devices included) as devices are added one at a time:\n"
+                   "2MR replicates a device; CDC+2MR adds a parity device for layers a code covers and\n"
+                   "replicates the rest. Greedy: each step adds the device that covers the most.",
+             options, vm))
+    return 0;
+  load_plugins(vm);
+
+  const Plan plan = load_plan(vm["plan"].as<std::string>());
+  if (vm.count("model")) check_plan_against_model(plan, open_model(vm["model"].as<std::string>()));
+  CoverageOptions settings;
+  if (vm.count("max-extra")) {
+    settings.max_extra = vm["max-extra"].as<int>();
+    require(settings.max_extra >= 0, "--max-extra must be at least 0, got ", settings.max_extra);
+  }
+  settings.parity_code = vm["parity-code"].as<std::string>();
+  try {
+    code_registry().entry(SpecString::parse(settings.parity_code, "--parity-code").name);
+  } catch (const Error& e) {
+    std::string what = e.what();
+    if (what.rfind("code: ", 0) == 0) what.erase(0, 6);  // the registry's prefix: the flag says it
+    throw Error(cat("--parity-code: ", what));
+  }
+  const CoverageCurves curves = coverage_curves(plan, settings);
+
+  const std::string csv = vm.count("csv") ? vm["csv"].as<std::string>() : "";
+  if (csv == "-") {
+    std::fputs(format_coverage_csv(curves).c_str(), stdout);
+    return 0;
+  }
+  std::fputs(format_coverage_table(curves).c_str(), stdout);
+  if (!csv.empty()) {
+    std::ofstream out(csv);
+    out << format_coverage_csv(curves);
+    require(out.good(), "--csv: cannot write '", csv, "'");
+  }
+  return 0;
+}
+
+}  // namespace cdcnn::cli
