@@ -94,8 +94,19 @@ FaultInjector::Failure FaultInjector::parse_failure(const std::string& text) con
     f.rank = s.params.count("rank") ? rank() : -1;
     f.p = s.real("p");
     require(f.p >= 0 && f.p <= 1, "--fail: p in '", text, "' must be within [0, 1]");
+  } else if (s.name == "corrupt") {
+    s.allow_only("rank,kind,p");
+    f.kind = Failure::Kind::corrupt;
+    f.rank = rank();
+    f.p = s.params.count("p") ? s.real("p") : 1.0;
+    require(f.p >= 0 && f.p <= 1, "--fail: p in '", text, "' must be within [0, 1]");
+    const std::string kind = s.string("kind");
+    if (kind == "bitflip") f.corruption = ShardFault::Corruption::bitflip;
+    else if (kind == "scale") f.corruption = ShardFault::Corruption::scale;
+    else if (kind == "nan") f.corruption = ShardFault::Corruption::nan;
+    else throw Error(cat("--fail: kind in '", text, "' must be bitflip, scale or nan"));
   } else {
-    throw Error(cat("--fail: unknown failure '", s.name, "' (known: stop, crash, intermittent, drop, none)"));
+    throw Error(cat("--fail: unknown failure '", s.name, "' (known: stop, crash, intermittent, drop, corrupt, none)"));
   }
   return f;
 }
@@ -109,6 +120,7 @@ ShardFault FaultInjector::at(int rank, std::int64_t inference, int layer, double
       static_cast<std::uint64_t>(layer));
   fault.delay_ms = delay_by_rank_[static_cast<std::size_t>(rank)]->sample_ms(rng);
   const double drop_draw = rng.uniform();
+  const double corrupt_draw = rng.uniform();  // drawn last: adding it left every delay and drop as it was
   for (const auto& f : failures_) {
     if (f.rank != -1 && f.rank != rank) continue;
     switch (f.kind) {
@@ -120,6 +132,9 @@ ShardFault FaultInjector::at(int rank, std::int64_t inference, int layer, double
         break;
       case Failure::Kind::intermittent: fault.silent |= inference >= f.from && inference < f.to; break;
       case Failure::Kind::drop: fault.dropped |= drop_draw < f.p; break;
+      case Failure::Kind::corrupt:
+        if (corrupt_draw < f.p) fault.corruption = f.corruption;
+        break;
     }
   }
   return fault;

@@ -14,6 +14,9 @@
 //                                     mpirun --enable-recovery, or the job dies)
 // --fail intermittent:rank=R,from=I,to=J   silent for inferences I ≤ i < J
 // --fail drop:p=P[,rank=R]            each result message lost with probability P
+// --fail corrupt:rank=R,kind=K[,p=P]  the result arrives with wrong numbers (probability P,
+//                                     default 1): K = bitflip (one exponent bit of one
+//                                     value), scale (the block times 1.5) or nan (one value)
 // --fail none
 
 #include <cstdint>
@@ -31,6 +34,7 @@ struct ShardFault {
   bool silent = false;    ///< the worker is down (fail-stop or intermittent): nothing is sent
   bool dropped = false;   ///< computed and "sent", but the message is lost
   bool crash = false;     ///< the worker process kills itself (SIGKILL) instead of answering
+  enum class Corruption : std::int8_t { none, bitflip, scale, nan } corruption = Corruption::none;
   bool arrives() const { return !silent && !dropped && !crash; }
 };
 
@@ -53,7 +57,8 @@ class FaultInjector {
 
  private:
   struct Failure {
-    enum class Kind { stop_at_inference, stop_at_ms, intermittent, drop } kind;
+    enum class Kind { stop_at_inference, stop_at_ms, intermittent, drop, corrupt } kind;
+    ShardFault::Corruption corruption = ShardFault::Corruption::none;
     int rank = -1;  ///< -1: every worker (drop only)
     bool crash = false;  ///< stop kinds: the process dies instead of falling silent
     std::int64_t from = 0, to = 0;

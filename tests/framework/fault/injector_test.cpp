@@ -75,6 +75,23 @@ TEST(FaultInjector, BadSpecsNameTheFlagAndTheProblem) {
   EXPECT_NE(error_of({}, {"intermittent:rank=1,from=5,to=5"}).find("0 <= from < to"), std::string::npos);
   EXPECT_NE(error_of({}, {"drop:p=1.5"}).find("must be within [0, 1]"), std::string::npos);
   EXPECT_NE(error_of({}, {"stop:rank=1,inference=2,inference=3"}).find("given twice"), std::string::npos);
+  EXPECT_NE(error_of({}, {"corrupt:rank=1,kind=gamma"}).find("must be bitflip, scale or nan"), std::string::npos);
+}
+
+TEST(FaultInjector, CorruptionHitsOnlyItsRankWithItsProbabilityAndLeavesDelaysAlone) {
+  const FaultInjector plain(5, {"exp:mean=10"}, {}, 4);
+  const FaultInjector corrupt(5, {"exp:mean=10"}, {"corrupt:rank=2,kind=scale,p=0.3"}, 4);
+  const FaultInjector always(5, {}, {"corrupt:rank=1,kind=nan"}, 4);
+  int hits = 0;
+  for (int i = 0; i < 1000; ++i) {
+    EXPECT_EQ(plain.at(2, i, 0).delay_ms, corrupt.at(2, i, 0).delay_ms);
+    EXPECT_EQ(corrupt.at(1, i, 0).corruption, ShardFault::Corruption::none);
+    hits += corrupt.at(2, i, 0).corruption == ShardFault::Corruption::scale;
+    EXPECT_EQ(always.at(1, i, 3).corruption, ShardFault::Corruption::nan);
+    EXPECT_TRUE(always.at(1, i, 3).arrives());  // wrong numbers still arrive
+  }
+  EXPECT_GT(hits, 240);
+  EXPECT_LT(hits, 360);
 }
 
 TEST(FaultInjector, DescribesEverythingItUses) {
