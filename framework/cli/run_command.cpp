@@ -108,7 +108,9 @@ int run_command(const Args& args) {
       "a worker that hears nothing from the master for this long presumes it dead and exits")(
       "seed", po::value<std::uint64_t>()->default_value(0), "seed for weights, inputs and faults")(
       "input", po::value<std::string>(), "image or .npy input for every inference (default: seeded random inputs)")(
-      "verify", po::bool_switch(), "compare every output with single-process inference");
+      "verify", po::bool_switch(), "compare every output with single-process inference")(
+      "check", po::bool_switch(),
+      "wait for every shard and check that they agree: catch a worker sending wrong numbers (costs the wait)");
   add_plugin_option(options);
 
   mpi::Environment env;
@@ -193,14 +195,15 @@ int run_command(const Args& args) {
   MasterOptions mo{.deadline_ms = vm["deadline-ms"].as<double>(),
                    .policy = parse_policy(vm["policy"].as<std::string>()),
                    .suspect_after = vm["suspect-after"].as<int>(),
-                   .probe_every = vm["probe-every"].as<int>()};
+                   .probe_every = vm["probe-every"].as<int>(),
+                   .check = vm["check"].as<bool>()};
   Master master(*s.model, s.deployment, mo, world, trace);
 
   const bool verify = vm["verify"].as<bool>();
   const auto seed = vm["seed"].as<std::uint64_t>();
   const std::optional<Tensor>& fixed_input = s.fixed_input;
   std::vector<double> latencies;
-  std::int64_t counts[4] = {0, 0, 0, 0};
+  std::int64_t counts[4] = {0, 0, 0, 0}, checks[5] = {0, 0, 0, 0, 0};
   double worst_error = 0.0;
   const auto n = vm["inferences"].as<std::int64_t>();
   for (std::int64_t i = 0; i < n; ++i) {
@@ -217,8 +220,10 @@ int run_command(const Args& args) {
     }
     latencies.push_back(r.latency_ms);
     ++counts[static_cast<int>(r.outcome)];
+    ++checks[static_cast<int>(r.check)];
     if (trace) {
-      trace->add(InferenceRecord{i, r.start_ms, r.latency_ms, static_cast<std::int8_t>(r.outcome), r.blocks_decoded, err});
+      trace->add(InferenceRecord{i, r.start_ms, r.latency_ms, static_cast<std::int8_t>(r.outcome), r.blocks_decoded, err,
+                                 static_cast<std::int8_t>(r.check)});
       trace->flush();
     }
   }
@@ -232,6 +237,11 @@ int run_command(const Args& args) {
   std::printf("exact %lld, recovered by decoding %lld, degraded %lld, failed %lld; late results dropped %lld\n",
               static_cast<long long>(counts[0]), static_cast<long long>(counts[1]), static_cast<long long>(counts[2]),
               static_cast<long long>(counts[3]), static_cast<long long>(master.late_results()));
+  if (mo.check)
+    std::printf("consistency check: consistent %lld, corrected %lld, unverified (no spare shard) %lld, "
+                "inconsistent %lld\n",
+                static_cast<long long>(checks[1]), static_cast<long long>(checks[2]), static_cast<long long>(checks[3]),
+                static_cast<long long>(checks[4]));
   if (verify) std::printf("max relative error of exact and recovered outputs vs single-process: %.3g\n", worst_error);
   print_health(master.health_log(), unanswered);
   if (trace) std::printf("trace: %s\n", trace->path().c_str());

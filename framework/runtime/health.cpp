@@ -52,6 +52,15 @@ void WorkerHealth::tick(double now_ms) {
   }
 }
 
+void WorkerHealth::corrupted(int rank, std::int64_t inference, double now_ms) {
+  State& s = state_.at(static_cast<std::size_t>(rank));
+  if (s.suspected) return;
+  s.suspected = true;
+  s.last_probe = inference;
+  s.probing = -1;
+  events_.push_back({now_ms, rank, inference, HealthEvent::suspected});
+}
+
 void WorkerHealth::unresponsive(int rank, double now_ms) {
   events_.push_back({now_ms, rank, state_.at(static_cast<std::size_t>(rank)).last_inference, HealthEvent::unresponsive});
 }

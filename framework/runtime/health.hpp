@@ -45,6 +45,8 @@ class WorkerHealth {
   void tick(double now_ms);
   /// The rank did not acknowledge the stop.
   void unresponsive(int rank, double now_ms);
+  /// The rank sent wrong numbers (caught by the consistency check): suspected at once.
+  void corrupted(int rank, std::int64_t inference, double now_ms);
 
   bool suspected(int rank) const { return state_.at(static_cast<std::size_t>(rank)).suspected; }
   /// A suspect that is due for a probe at `inference`.

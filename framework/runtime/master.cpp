@@ -1,5 +1,6 @@
 #include "runtime/master.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -76,6 +77,73 @@ void Master::log_health() {
   }
 }
 
+namespace {
+
+/// Decodes from the shards in `use` and re-encodes: does every shard in `use`
+/// agree with the decoded blocks (to 1e-3 of the block's largest value)?
+bool consistent(const Code& code, const std::vector<std::vector<float>>& shards, const ShardMask& use, Index block) {
+  const int n = code.n(), k = code.k();
+  std::vector<std::vector<float>> data(static_cast<std::size_t>(k), std::vector<float>(static_cast<std::size_t>(block)));
+  std::vector<std::span<const float>> in(static_cast<std::size_t>(n));
+  for (int j = 0; j < n; ++j)
+    if (use[j]) in[j] = shards[j];
+  std::vector<std::span<float>> out(data.begin(), data.end());
+  code.decode(in, out);
+  std::vector<double> y(static_cast<std::size_t>(block));
+  for (int j = 0; j < n; ++j) {
+    if (!use[j]) continue;
+    std::fill(y.begin(), y.end(), 0.0);
+    for (int i = 0; i < k; ++i) {
+      const double g = code.generator()(j, i);
+      if (g != 0.0)
+        for (std::size_t t = 0; t < y.size(); ++t) y[t] += g * data[i][t];
+    }
+    double scale = 0.0, diff = 0.0;
+    for (std::size_t t = 0; t < y.size(); ++t) {
+      scale = std::max({scale, std::abs(y[t]), std::abs(static_cast<double>(shards[j][t]))});
+      diff = std::max(diff, std::abs(y[t] - shards[j][t]));
+    }
+    if (!(diff <= 1e-3 * scale + 1e-30)) return false;
+  }
+  return true;
+}
+
+struct Check {
+  CheckResult result;
+  int culprit;  ///< the shard found wrong, or -1
+};
+
+/// The consistency check (--check) of a decodable set of arrived shards.
+Check check_shards(const Code& code, const std::vector<std::vector<float>>& shards, const ShardMask& arrived,
+                   Index block) {
+  bool spare = false;
+  for (int j = 0; j < code.n() && !spare; ++j) {
+    if (!arrived[j]) continue;
+    ShardMask without = arrived;
+    without[j] = false;
+    spare = code.decodable(without);
+  }
+  if (!spare) return {CheckResult::unverified, -1};
+  if (consistent(code, shards, arrived, block)) return {CheckResult::consistent, -1};
+  // Locate: the one shard without which the others agree. With a single
+  // spare shard every exclusion "agrees" (nothing left to disagree with),
+  // so the culprit is found only with two or more spares.
+  int culprit = -1, candidates = 0;
+  for (int j = 0; j < code.n(); ++j) {
+    if (!arrived[j]) continue;
+    ShardMask without = arrived;
+    without[j] = false;
+    if (code.decodable(without) && consistent(code, shards, without, block)) {
+      culprit = j;
+      ++candidates;
+    }
+  }
+  if (candidates == 1) return {CheckResult::corrected, culprit};
+  return {CheckResult::inconsistent, -1};
+}
+
+}  // namespace
+
 Master::SplitOutcome Master::run_split(const SplitLayer& split, const Tensor& x, std::int64_t inference) {
   const Code& code = *split.code;
   const int n = code.n(), k = code.k();
@@ -109,7 +177,14 @@ Master::SplitOutcome Master::run_split(const SplitLayer& split, const Tensor& x,
   }
 
   std::vector<std::vector<float>> shards(static_cast<std::size_t>(n));
-  ShardMask arrived(static_cast<std::size_t>(n), false);
+  ShardMask arrived(static_cast<std::size_t>(n), false), rejected(static_cast<std::size_t>(n), false);
+  // With the check on, wait (up to the deadline) for every shard sent, so
+  // that there are spare shards to check against.
+  auto all_settled = [&] {
+    for (int j = 0; j < n; ++j)
+      if (sent[j] && !arrived[j] && !rejected[j]) return false;
+    return true;
+  };
   std::vector<double> arrival_ms(static_cast<std::size_t>(n), NAN), compute_ms(n, NAN), delay_ms(n, NAN);
   mpi::Backoff backoff(std::chrono::microseconds(5), std::chrono::microseconds(200));
   bool decodable = false;
@@ -117,15 +192,22 @@ Master::SplitOutcome Master::run_split(const SplitLayer& split, const Tensor& x,
     const bool got = poll([&](int r, const Header& rh, int /*tag*/) {
       const bool current = rh.inference == inference && rh.layer == layer && rh.shard >= 0 && rh.shard < n &&
                            split.ranks[static_cast<std::size_t>(rh.shard)] == r && rh.floats == block &&
-                           !arrived[static_cast<std::size_t>(rh.shard)];
+                           !arrived[static_cast<std::size_t>(rh.shard)] && !rejected[static_cast<std::size_t>(rh.shard)];
       if (current) {
         const auto j = static_cast<std::size_t>(rh.shard);
         shards[j].assign(receive_buffers_[r].begin() + kHeaderFloats,
                          receive_buffers_[r].begin() + kHeaderFloats + block);
-        arrived[j] = true;
         arrival_ms[j] = now_ms();
         compute_ms[j] = rh.compute_ms;
         delay_ms[j] = rh.injected_delay_ms;
+        // A linear layer of a finite input gives finite numbers: NaN or Inf
+        // is a wrong answer, treated as no answer (decoded around if possible).
+        if (std::all_of(shards[j].begin(), shards[j].end(), [](float v) { return std::isfinite(v); })) {
+          arrived[j] = true;
+        } else {
+          rejected[j] = true;
+          health_.corrupted(r, inference, now_ms());
+        }
       } else {
         ++late_;
         if (trace_) trace_->add(LateRecord{rh.inference, rh.layer, rh.shard, r, now_ms()});
@@ -134,14 +216,25 @@ Master::SplitOutcome Master::run_split(const SplitLayer& split, const Tensor& x,
     reap_sends();
     if (got) {
       backoff.reset();
-      if ((decodable = code.decodable(arrived))) break;
-      continue;
+      decodable = code.decodable(arrived);
+      if (decodable && (!options_.check || all_settled())) break;
+      if (!options_.check || !decodable) continue;
     }
     const double waited = now_ms() - dispatch_ms;
     if (waited >= options_.deadline_ms &&
-        (options_.policy != DeadlinePolicy::wait || waited >= options_.give_up_ms))
+        (decodable || options_.policy != DeadlinePolicy::wait || waited >= options_.give_up_ms))
       break;
-    backoff.pause();
+    if (!got) backoff.pause();
+  }
+  CheckResult check = CheckResult::unchecked;
+  if (options_.check && decodable) {
+    const auto [result, culprit] = check_shards(code, shards, arrived, block);
+    check = result;
+    if (culprit >= 0) {
+      arrived[static_cast<std::size_t>(culprit)] = false;
+      rejected[static_cast<std::size_t>(culprit)] = true;
+      health_.corrupted(split.ranks[static_cast<std::size_t>(culprit)], inference, now_ms());
+    }
   }
 
   const double decode_start = now_ms();
@@ -162,6 +255,7 @@ Master::SplitOutcome Master::run_split(const SplitLayer& split, const Tensor& x,
       decoded += !verbatim;
     }
     if (decoded > 0) outcome = InferenceOutcome::recovered;
+    if (check == CheckResult::inconsistent) outcome = InferenceOutcome::degraded;  // known wrong, cannot say where
   } else if (options_.policy == DeadlinePolicy::fail || options_.policy == DeadlinePolicy::wait) {
     outcome = InferenceOutcome::failed;
   } else {
@@ -182,6 +276,7 @@ Master::SplitOutcome Master::run_split(const SplitLayer& split, const Tensor& x,
                             count, decoded, static_cast<std::int8_t>(outcome)});
     for (int j = 0; j < n; ++j) {
       const ShardFate fate = arrived[j] ? ShardFate::used
+                             : rejected[j] ? ShardFate::corrupt
                              : !sent[j] ? ShardFate::skipped
                              : decodable ? ShardFate::decoded_around
                                          : ShardFate::lost;
@@ -189,11 +284,11 @@ Master::SplitOutcome Master::run_split(const SplitLayer& split, const Tensor& x,
                               delay_ms[j], static_cast<std::int8_t>(fate)});
     }
   }
-  if (outcome == InferenceOutcome::failed) return {std::nullopt, outcome, decoded};
+  if (outcome == InferenceOutcome::failed) return {std::nullopt, outcome, decoded, check};
   std::vector<std::span<const float>> blocks(data.begin(), data.end());
   Matrix y(split.rows, split.positions);
   assemble_output(blocks, split.rows_per_block, MatrixMap(y.data(), y.rows(), y.cols()));
-  return {model_.layer(split.layer_index).as_linear()->raise(std::move(y), x.shape()), outcome, decoded};
+  return {model_.layer(split.layer_index).as_linear()->raise(std::move(y), x.shape()), outcome, decoded, check};
 }
 
 InferenceResult Master::infer(const Tensor& x, std::int64_t inference) {
@@ -207,6 +302,7 @@ InferenceResult Master::infer(const Tensor& x, std::int64_t inference) {
     SplitOutcome o = run_split(split, current, inference);
     result.blocks_decoded += o.blocks_decoded;
     result.outcome = std::max(result.outcome, o.outcome);
+    result.check = std::max(result.check, o.check);  // the weakest guarantee of any layer
     if (!o.output) break;
     current = std::move(*o.output);
     next = split.layer_index + 1;

@@ -34,6 +34,11 @@ struct MasterOptions {
   double give_up_ms = 30000.0;  ///< with `wait`: fail an inference after this long at one layer
   int suspect_after = 2;         ///< misses (deadline_ms of silence with work outstanding) before suspicion
   int probe_every = 10;          ///< inferences between probes of a suspected worker
+  /// Wait (up to the deadline) for every shard, and check that they agree
+  /// with each other: locate and decode around a worker sending wrong
+  /// numbers when there are two spare shards, flag it with one, say
+  /// "unverified" with none. Costs the wait for the slowest shard.
+  bool check = false;
 };
 
 struct InferenceResult {
@@ -43,6 +48,7 @@ struct InferenceResult {
   double start_ms = 0.0;  ///< since the master started
   double latency_ms = 0.0;
   int blocks_decoded = 0;
+  CheckResult check = CheckResult::unchecked;  ///< with MasterOptions::check
 };
 
 class Master {
@@ -72,6 +78,7 @@ class Master {
     std::optional<Tensor> output;
     InferenceOutcome outcome;
     int blocks_decoded;
+    CheckResult check;
   };
   SplitOutcome run_split(const SplitLayer& split, const Tensor& x, std::int64_t inference);
   double now_ms() const;

@@ -2,7 +2,9 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstring>
 #include <deque>
+#include <limits>
 #include <thread>
 
 #include "codes/encoding.hpp"
@@ -34,6 +36,24 @@ bool newer_message_waiting() {
   MPI_Status status;
   CDCNN_CHECK_MPI(MPI_Iprobe(0, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &status));
   return flag != 0;
+}
+
+/// Injected wrong numbers (issue 7): the worker "computes" a wrong block.
+void corrupt(Matrix& z, ShardFault::Corruption kind, std::int64_t inference) {
+  if (z.size() == 0) return;
+  float& victim = z.data()[static_cast<std::size_t>(inference * 7919) % static_cast<std::size_t>(z.size())];
+  switch (kind) {
+    case ShardFault::Corruption::bitflip: {
+      std::uint32_t bits;
+      std::memcpy(&bits, &victim, sizeof bits);
+      bits ^= 1u << 30;  // the exponent's top bit: a large error, as a flipped memory bit can make
+      std::memcpy(&victim, &bits, sizeof bits);
+      break;
+    }
+    case ShardFault::Corruption::scale: z *= 1.5f; break;
+    case ShardFault::Corruption::nan: victim = std::numeric_limits<float>::quiet_NaN(); break;
+    case ShardFault::Corruption::none: break;
+  }
 }
 
 Index max_input_floats(const Model& model, const Deployment& d) {
@@ -88,7 +108,7 @@ WorkerStats run_worker(int rank, const Model& model, const Deployment& deploymen
     for (int shard : split->shards_of(rank)) {
       const auto& [w, b] = weights.at({split->layer_index, shard});
       const auto t0 = Clock::now();
-      const Matrix z = layer.multiply(x, w, b);
+      Matrix z = layer.multiply(x, w, b);
       const double compute_ms = ms_since(t0);
       const double elapsed_ms = (MPI_Wtime() - start_wtime) * 1e3;
       const ShardFault fault = faults.at(rank, h.inference, static_cast<int>(split->layer_index), elapsed_ms);
@@ -111,6 +131,7 @@ WorkerStats run_worker(int rank, const Model& model, const Deployment& deploymen
         ++stats.dropped;
         continue;
       }
+      if (fault.corruption != ShardFault::Corruption::none) corrupt(z, fault.corruption, h.inference);
       Header out{.inference = h.inference, .layer = h.layer, .shard = shard, .floats = z.size(),
                  .compute_ms = compute_ms, .injected_delay_ms = fault.delay_ms};
       std::vector<float> buffer(static_cast<std::size_t>(kHeaderFloats + z.size()));

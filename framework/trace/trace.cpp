@@ -17,7 +17,8 @@ const std::vector<h5::Column>& inference_columns() {
       CDCNN_COLUMN(InferenceRecord, latency_ms, H5T_NATIVE_DOUBLE),
       CDCNN_COLUMN(InferenceRecord, outcome, H5T_NATIVE_INT8),
       CDCNN_COLUMN(InferenceRecord, blocks_decoded, H5T_NATIVE_INT32),
-      CDCNN_COLUMN(InferenceRecord, max_relative_error, H5T_NATIVE_DOUBLE)};
+      CDCNN_COLUMN(InferenceRecord, max_relative_error, H5T_NATIVE_DOUBLE),
+      CDCNN_COLUMN(InferenceRecord, check, H5T_NATIVE_INT8)};
   return c;
 }
 

@@ -36,6 +36,17 @@ enum class ShardFate : std::int8_t {
   decoded_around = 2,  ///< had not arrived when the layer completed by decoding
   lost = 3,            ///< had not arrived and the layer could not be completed
   skipped = 4,         ///< not sent: its rank was suspected and the layer decodable without it
+  corrupt = 5,         ///< arrived with wrong numbers (NaN/Inf, or located by the consistency check): not used
+};
+
+/// What the master's consistency check (--check) found, per inference: the
+/// weakest over its split layers.
+enum class CheckResult : std::int8_t {
+  unchecked = 0,     ///< the check was off
+  consistent = 1,    ///< every arrived shard agreed with the decoded blocks, with a shard to spare
+  corrected = 2,     ///< one shard disagreed, was located and decoded around
+  unverified = 3,    ///< no spare shard: nothing to check against
+  inconsistent = 4,  ///< shards disagree and the culprit cannot be located: the inference is degraded
 };
 
 struct InferenceRecord {
@@ -45,6 +56,7 @@ struct InferenceRecord {
   std::int8_t outcome;  ///< InferenceOutcome
   std::int32_t blocks_decoded;
   double max_relative_error;  ///< against single-process inference; NaN when not verified
+  std::int8_t check = 0;      ///< CheckResult
 };
 
 struct LayerRecord {

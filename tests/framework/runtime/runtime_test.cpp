@@ -185,5 +185,70 @@ TEST(Runtime, ASilentWorkerIsSuspectedSkippedProbedAndReadmitted) {
   EXPECT_GT(skipped, 0);
 }
 
+TEST(Runtime, AWorkerSendingWrongNumbersIsCaughtWhereverTheCodeHasSpareShards) {
+  // Rank 1 (a data shard) returns wrong numbers at every split layer. With
+  // the check on: two spare shards (mds:r=2) locate it and decode around it
+  // (every answer exact, rank 1 suspected); one spare (sum, pairwise,
+  // replication) detects it and degrades the inference; none (uncoded) says
+  // "unverified". Never an answer claimed good that is wrong. NaN needs no
+  // spare to be recognised: it is decoded around like a lost shard.
+  const Model model = zoo_model("mlp", 5);
+  const MasterOptions options{.deadline_ms = 500, .policy = DeadlinePolicy::zero_fill, .check = true};
+  // `first`: the check at inference 0; `rest`: afterwards (a located or
+  // NaN-sending worker is suspected, then skipped: the others agree).
+  struct Case {
+    std::string code, corruption;
+    CheckResult first, rest;
+    bool exact;  // every inference answered exactly
+  };
+  const std::vector<Case> cases = {
+      {"mds:r=2", "scale", CheckResult::corrected, CheckResult::consistent, true},
+      {"mds:r=2", "bitflip", CheckResult::corrected, CheckResult::consistent, true},
+      {"mds:r=2", "nan", CheckResult::consistent, CheckResult::consistent, true},
+      {"sum", "scale", CheckResult::inconsistent, CheckResult::inconsistent, false},
+      {"pairwise", "scale", CheckResult::inconsistent, CheckResult::inconsistent, false},
+      {"replication:n=2", "scale", CheckResult::inconsistent, CheckResult::inconsistent, false},
+      {"sum", "nan", CheckResult::unverified, CheckResult::unverified, true},
+      {"uncoded", "scale", CheckResult::unverified, CheckResult::unverified, false},
+  };
+  for (const auto& c : cases) {
+    const Plan plan = default_plan(model, c.code, world_size() - 1, 1);
+    const Session s = run_session(model, plan, {}, {"corrupt:rank=1,kind=" + c.corruption}, 4, options);
+    if (world_rank() != 0) continue;
+    const std::string what = c.code + " with " + c.corruption;
+    for (std::size_t i = 0; i < s.results.size(); ++i) {
+      const auto& r = s.results[i];
+      EXPECT_EQ(r.check, i == 0 ? c.first : c.rest) << what << " inference " << i;
+      const bool claimed_good = r.outcome <= InferenceOutcome::recovered &&
+                                (r.check == CheckResult::consistent || r.check == CheckResult::corrected);
+      if (claimed_good || c.exact) {
+        EXPECT_LT(s.errors[i], 1e-4) << what;
+      }
+      if (r.check == CheckResult::inconsistent) {
+        EXPECT_EQ(r.outcome, InferenceOutcome::degraded) << what;
+      }
+    }
+    if (c.first == CheckResult::corrected || c.corruption == "nan") {
+      bool suspected = false;
+      for (const auto& e : s.health) suspected |= e.rank == 1 && e.what == HealthEvent::suspected;
+      EXPECT_TRUE(suspected) << what;
+    }
+  }
+}
+
+TEST(Runtime, TheCheckFindsNothingWrongWhenNothingIs) {
+  const Model model = zoo_model("mlp", 5);
+  for (const std::string code : {"mds:r=2", "sum", "grouped-sum:g=2", "replication:n=2"}) {
+    const Plan plan = default_plan(model, code, world_size() - 1, 1);
+    const Session s = run_session(model, plan, {"exp:mean=2"}, {}, 4,
+                                  {.deadline_ms = 500, .policy = DeadlinePolicy::zero_fill, .check = true});
+    if (world_rank() != 0) continue;
+    for (std::size_t i = 0; i < s.results.size(); ++i) {
+      EXPECT_EQ(s.results[i].check, CheckResult::consistent) << code;
+      EXPECT_LT(s.errors[i], 1e-4) << code;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace cdcnn::runtime
