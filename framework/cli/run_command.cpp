@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
+#include <cstdlib>
 #include <map>
 #include <cmath>
 #include <cstdio>
@@ -20,6 +22,7 @@
 #include "io/model_file.hpp"
 #include "runtime/master.hpp"
 #include "runtime/mpi.hpp"
+#include "runtime/watchdog.hpp"
 #include "runtime/worker.hpp"
 #include "trace/summary.hpp"
 
@@ -39,6 +42,24 @@ struct Setup {
   std::optional<Tensor> fixed_input;    // rank 0
   std::unique_ptr<TraceWriter> trace;   // rank 0
 };
+
+/// --startup-timeout-s, read before MPI_Init (and before the options are
+/// parsed, which needs MPI to agree on errors): the default if absent or bad.
+double startup_timeout_s(const Args& args) {
+  const std::string flag = "--startup-timeout-s";
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string value;
+    if (args[i] == flag && i + 1 < args.size()) value = args[i + 1];
+    else if (args[i].rfind(flag + "=", 0) == 0) value = args[i].substr(flag.size() + 1);
+    else continue;
+    try {
+      const double s = std::stod(value);
+      if (s > 0 && std::isfinite(s)) return s;
+    } catch (const std::exception&) {
+    }  // the option parser says what is wrong with it
+  }
+  return 300.0;
+}
 
 /// True on every rank if every rank's `ok` is true.
 bool all_ok(bool ok) {
@@ -106,6 +127,8 @@ int run_command(const Args& args) {
       "probe-every", po::value<int>()->default_value(10), "probe a suspected worker every this many inferences")(
       "master-timeout-s", po::value<double>()->default_value(60.0),
       "a worker that hears nothing from the master for this long presumes it dead and exits")(
+      "startup-timeout-s", po::value<double>()->default_value(300.0),
+      "a rank whose start-up (MPI_Init, set-up, weights) takes longer presumes a peer dead and exits")(
       "seed", po::value<std::uint64_t>()->default_value(0), "seed for weights, inputs and faults")(
       "input", po::value<std::string>(), "image or .npy input for every inference (default: seeded random inputs)")(
       "verify", po::bool_switch(), "compare every output with single-process inference")(
@@ -113,6 +136,12 @@ int run_command(const Args& args) {
       "wait for every shard and check that they agree: catch a worker sending wrong numbers (costs the wait)");
   add_plugin_option(options);
 
+  // Before MPI_Init: a peer dying now leaves MPI_Init blocked for good.
+  const double startup_s = startup_timeout_s(args);
+  const char* env_rank = std::getenv("OMPI_COMM_WORLD_RANK");
+  Watchdog startup(std::chrono::milliseconds(static_cast<std::int64_t>(std::min(startup_s, 1e9) * 1e3)),
+                   cat("cdcnn run: rank ", env_rank ? env_rank : "?", ": start-up not finished after ", startup_s,
+                       " s (--startup-timeout-s): a peer is presumed dead, leaving"));
   mpi::Environment env;
   const int rank = env.rank(), world = env.size();
   po::variables_map vm;
@@ -134,6 +163,7 @@ int run_command(const Args& args) {
       require(vm["suspect-after"].as<int>() >= 1, "--suspect-after must be at least 1");
       require(vm["probe-every"].as<int>() >= 1, "--probe-every must be at least 1");
       require(vm["master-timeout-s"].as<double>() > 0, "--master-timeout-s must be positive");
+      require(vm["startup-timeout-s"].as<double>() > 0, "--startup-timeout-s must be positive");
       parse_policy(vm["policy"].as<std::string>());
       code_registry().entry(SpecString::parse(vm["code"].as<std::string>(), "--code").name);  // a known code?
       s.model = std::make_unique<Model>(open_model(vm["model"].as<std::string>(), seed));
@@ -178,6 +208,7 @@ int run_command(const Args& args) {
     else s.weights = receive_shard_weights(rank, *s.model, s.deployment);
   }
   mpi::barrier();
+  startup.disarm();
   const double start_wtime = MPI_Wtime();
 
   if (rank > 0) {
