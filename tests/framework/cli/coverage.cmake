@@ -39,3 +39,13 @@ cdcnn_cli_error_test(coverage_unknown_parity_code "--parity-code: unknown code '
                      coverage --plan ${coverage_plan} --parity-code turbo)
 cdcnn_cli_error_test(coverage_unwritable_csv "--csv: cannot write '/no_such_dir/c.csv'"
                      coverage --plan ${coverage_plan} --csv /no_such_dir/c.csv)
+
+# The committed Figure 3 (experiments/results/figure3): two of its plans give
+# the numbers its README reports.
+set(figure3 ${PROJECT_SOURCE_DIR}/experiments/results/figure3/plans)
+add_test(NAME cli.coverage_figure3_alexnet COMMAND $<TARGET_FILE:cdcnn> coverage --plan ${figure3}/alexnet-5.plan --model alexnet)
+set_tests_properties(cli.coverage_figure3_alexnet PROPERTIES LABELS cli TIMEOUT 60
+  PASS_REGULAR_EXPRESSION "full coverage: 2MR 5, CDC\\+2MR 3\n$")
+add_test(NAME cli.coverage_figure3_action COMMAND $<TARGET_FILE:cdcnn> coverage --plan ${figure3}/action-8.plan)
+set_tests_properties(cli.coverage_figure3_action PROPERTIES LABELS cli TIMEOUT 60
+  PASS_REGULAR_EXPRESSION "full coverage: 2MR 8, CDC\\+2MR 4\n$")
