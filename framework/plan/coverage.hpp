@@ -38,6 +38,9 @@
 //    survive d's loss. A layer the plan already codes, a layer of k = 1 (its
 //    parity would be a copy), or one where no such set exists (d holds two
 //    shards and `sum` has one parity) is replicated.
+//    Either way an added device does at most the work of the device it is
+//    built for (a parity shard is as large as a data shard), as a replica
+//    does: parities of two unrelated groups are never packed onto one device.
 // A step adds a device only while some plan device is uncovered; after full
 // coverage the curve stays at 1 and no device is added.
 
