@@ -23,6 +23,7 @@ const std::map<std::string, Subcommand>& subcommands() {
       {"infer", {infer_command, "single-device inference: top-5 classes, time, or dataset accuracy"}},
       {"inspect", {inspect_command, "layers, shapes, parameters and FLOPs of a model"}},
       {"codes", {codes_command, "registered codes: shards, tolerance, overhead, conditioning"}},
+      {"coverage", {coverage_command, "coverage of one device failure vs added devices, 2MR and CDC+2MR"}},
       {"encode", {encode_command, "offline encoding: a model and a plan to a coded-weight file"}},
       {"run", {run_command, "distributed inference under mpirun: coded shards on worker ranks"}},
       {"report", {report_command, "run traces side by side: latency percentiles, outcomes, overhead"}},
