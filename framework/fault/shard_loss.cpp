@@ -1,0 +1,268 @@
+#include "fault/shard_loss.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <optional>
+#include <set>
+
+#include "core/error.hpp"
+#include "core/rng.hpp"
+
+namespace cdcnn {
+
+const char* to_string(LossOutcome outcome) {
+  switch (outcome) {
+    case LossOutcome::exact: return "exact";
+    case LossOutcome::recovered: return "recovered";
+    case LossOutcome::degraded: return "degraded";
+  }
+  return "?";
+}
+
+namespace {
+
+const LinearLayer& linear_layer(const Model& model, std::size_t index) {
+  const Layer& layer = model.layer(index);
+  const LinearLayer* linear = layer.as_linear();
+  if (!linear) {
+    std::string known;
+    for (std::size_t i = 0; i < model.size(); ++i)
+      if (model.layer(i).as_linear()) known += (known.empty() ? "" : ", ") + model.layer(i).name();
+    throw Error(cat(layer.where(), " of model '", model.name(), "' is not a dense or conv layer, it cannot be split",
+                    " (linear layers: ", known, ")"));
+  }
+  return *linear;
+}
+
+Index argmax(const Tensor& y) {
+  return std::max_element(y.values().begin(), y.values().end()) - y.values().begin();
+}
+
+}  // namespace
+
+ShardLoss::ShardLoss(const Model& model, const std::string& layer, std::shared_ptr<const Code> code)
+    : model_(model),
+      layer_index_(model.index_of(layer)),
+      layer_(linear_layer(model, layer_index_)),
+      code_(std::move(code)) {
+  require(code_ != nullptr, "shard loss: no code given");
+  require(code_->k() <= layer_.rows(), layer_.where(), ": cannot split its ", layer_.rows(), " output rows ",
+          code_->k(), " ways (k must be at most the rows)");
+  encoded_ = encode_layer(*code_, layer_.weight(), layer_.bias());
+  const int n = code_->n();
+  const Index rpb = encoded_.rows_per_block;
+  stacked_weights_.resize(n * rpb, encoded_.cols);
+  stacked_biases_.resize(n * rpb);
+  for (int j = 0; j < n; ++j) {
+    stacked_weights_.middleRows(j * rpb, rpb) = encoded_.weights[static_cast<std::size_t>(j)];
+    stacked_biases_.segment(j * rpb, rpb) = encoded_.biases[static_cast<std::size_t>(j)];
+  }
+  // A shard holds block i verbatim when its row of G is e_i: the test the
+  // runtime's master applies when it zero-fills (runtime/master.cpp).
+  const Eigen::MatrixXd& g = code_->generator();
+  verbatim_.assign(static_cast<std::size_t>(n), -1);
+  for (int j = 0; j < n; ++j)
+    for (int i = 0; i < code_->k(); ++i)
+      if (g(j, i) == 1.0 && g.row(j).cwiseAbs().sum() == 1.0) verbatim_[static_cast<std::size_t>(j)] = i;
+}
+
+Index ShardLoss::rows_of_block(int block) const {
+  require(block >= 0 && block < code_->k(), "shard loss: block ", block, " is not in 0..", code_->k() - 1);
+  return std::max<Index>(0, std::min(encoded_.rows_per_block, encoded_.rows - block * encoded_.rows_per_block));
+}
+
+void ShardLoss::check_lost(const ShardMask& lost) const {
+  require(static_cast<int>(lost.size()) == code_->n(), "shard loss: the loss mask has ", lost.size(),
+          " entries, code ", code_->spec(), " with k=", code_->k(), " has n=", code_->n(), " shards");
+}
+
+ShardMask ShardLoss::missing_blocks(const ShardMask& lost) const {
+  check_lost(lost);
+  ShardMask missing(static_cast<std::size_t>(code_->k()), true);
+  for (int j = 0; j < code_->n(); ++j)
+    if (!lost[static_cast<std::size_t>(j)] && verbatim_[static_cast<std::size_t>(j)] >= 0)
+      missing[static_cast<std::size_t>(verbatim_[static_cast<std::size_t>(j)])] = false;
+  return missing;
+}
+
+ShardMask ShardLoss::lost_blocks(const ShardMask& lost) const {
+  check_lost(lost);
+  ShardMask blocks(static_cast<std::size_t>(code_->k()), true);
+  ShardMask seen(static_cast<std::size_t>(code_->k()), false);
+  for (int j = 0; j < code_->n(); ++j) {
+    const int i = verbatim_[static_cast<std::size_t>(j)];
+    if (i < 0 || seen[static_cast<std::size_t>(i)]) continue;
+    seen[static_cast<std::size_t>(i)] = true;
+    blocks[static_cast<std::size_t>(i)] = lost[static_cast<std::size_t>(j)];
+  }
+  return blocks;
+}
+
+Index ShardLoss::rows_in(const ShardMask& blocks) const {
+  require(static_cast<int>(blocks.size()) == code_->k(), "shard loss: the block mask has ", blocks.size(),
+          " entries, expected k=", code_->k());
+  Index rows = 0;
+  for (int i = 0; i < code_->k(); ++i)
+    if (blocks[static_cast<std::size_t>(i)]) rows += rows_of_block(i);
+  return rows;
+}
+
+std::vector<Matrix> ShardLoss::shard_outputs(const Tensor& layer_input) const {
+  // One GEMM for all shards: each row of the product depends only on its own
+  // row of weights, so this is every Z_j = W'_j·X + b'_j at once.
+  const Matrix z = layer_.multiply(layer_input, stacked_weights_, stacked_biases_);
+  const Index rpb = encoded_.rows_per_block;
+  std::vector<Matrix> shards;
+  shards.reserve(static_cast<std::size_t>(code_->n()));
+  for (int j = 0; j < code_->n(); ++j) shards.emplace_back(z.middleRows(j * rpb, rpb));
+  return shards;
+}
+
+LossyOutput ShardLoss::assemble(const std::vector<Matrix>& shards, const ShardMask& lost,
+                                const Shape& input_shape) const {
+  check_lost(lost);
+  const int n = code_->n(), k = code_->k();
+  require(static_cast<int>(shards.size()) == n, "shard loss: ", shards.size(), " shard outputs, expected n=", n);
+  ShardMask arrived(static_cast<std::size_t>(n));
+  for (int j = 0; j < n; ++j) arrived[static_cast<std::size_t>(j)] = !lost[static_cast<std::size_t>(j)];
+  const ShardMask missing = missing_blocks(lost);
+
+  LossyOutput out;
+  out.zeroed.assign(static_cast<std::size_t>(k), false);
+  std::vector<Matrix> data;
+  if (code_->decodable(arrived)) {
+    std::vector<std::optional<Matrix>> in(static_cast<std::size_t>(n));
+    for (int j = 0; j < n; ++j)
+      if (arrived[static_cast<std::size_t>(j)]) in[static_cast<std::size_t>(j)] = shards[static_cast<std::size_t>(j)];
+    data = code_->decode(in);
+    out.blocks_decoded = static_cast<int>(std::count(missing.begin(), missing.end(), true));
+    out.outcome = out.blocks_decoded > 0 ? LossOutcome::recovered : LossOutcome::exact;
+  } else {
+    // The runtime's zero-fill: blocks that arrived verbatim, zeros elsewhere.
+    const Index cols = shards.front().cols();
+    data.assign(static_cast<std::size_t>(k), Matrix::Zero(encoded_.rows_per_block, cols));
+    for (int j = 0; j < n; ++j)
+      if (arrived[static_cast<std::size_t>(j)] && verbatim_[static_cast<std::size_t>(j)] >= 0)
+        data[static_cast<std::size_t>(verbatim_[static_cast<std::size_t>(j)])] = shards[static_cast<std::size_t>(j)];
+    out.zeroed = missing;
+    out.outcome = LossOutcome::degraded;
+  }
+  out.output = layer_.raise(assemble_output(data, encoded_.rows), input_shape);
+  return out;
+}
+
+LossyOutput ShardLoss::forward(const Tensor& x, const ShardMask& lost) const {
+  require(x.shape() == model_.input_shape(), "model '", model_.name(), "' expects input of shape ",
+          to_string(model_.input_shape()), ", got ", to_string(x.shape()));
+  const Tensor input = model_.forward_range(x, 0, layer_index_);
+  LossyOutput out = assemble(shard_outputs(input), lost, input.shape());
+  out.output = model_.forward_range(out.output, layer_index_ + 1, model_.size());
+  return out;
+}
+
+std::vector<ShardMask> loss_sets(int n, const std::vector<int>& candidates, int count, int max_sets,
+                                 std::uint64_t seed) {
+  const int c = static_cast<int>(candidates.size());
+  require(n >= 1, "loss sets: n must be at least 1, got ", n);
+  for (int s : candidates) require(s >= 0 && s < n, "loss sets: shard ", s, " is not in 0..", n - 1);
+  require(std::set<int>(candidates.begin(), candidates.end()).size() == candidates.size(),
+          "loss sets: a shard is listed twice");
+  require(count >= 0 && count <= c, "loss sets: cannot lose ", count, " of ", c, " shards");
+  require(max_sets >= 1, "loss sets: at most ", max_sets, " sets asked for, need at least 1");
+
+  // C(c, count), stopping as soon as it exceeds max_sets (no overflow).
+  double subsets = 1.0;
+  for (int i = 0; i < count; ++i) subsets = subsets * (c - i) / (i + 1);
+  std::set<std::vector<int>> chosen;  // positions in `candidates`, ascending
+  if (std::llround(subsets) <= max_sets) {
+    std::vector<int> pick(static_cast<std::size_t>(count));
+    for (int i = 0; i < count; ++i) pick[static_cast<std::size_t>(i)] = i;
+    while (true) {
+      chosen.insert(pick);
+      int i = count - 1;
+      while (i >= 0 && pick[static_cast<std::size_t>(i)] == c - count + i) --i;
+      if (i < 0) break;
+      ++pick[static_cast<std::size_t>(i)];
+      for (int t = i + 1; t < count; ++t) pick[static_cast<std::size_t>(t)] = pick[static_cast<std::size_t>(t - 1)] + 1;
+    }
+  } else {
+    Rng rng(seed);
+    std::vector<int> order(static_cast<std::size_t>(c));
+    while (static_cast<int>(chosen.size()) < max_sets) {
+      for (int i = 0; i < c; ++i) order[static_cast<std::size_t>(i)] = i;
+      for (int i = 0; i < count; ++i) {  // partial Fisher–Yates
+        const int r = i + static_cast<int>(rng.next() % static_cast<std::uint64_t>(c - i));
+        std::swap(order[static_cast<std::size_t>(i)], order[static_cast<std::size_t>(r)]);
+      }
+      std::vector<int> pick(order.begin(), order.begin() + count);
+      std::sort(pick.begin(), pick.end());
+      chosen.insert(pick);
+    }
+  }
+  std::vector<ShardMask> sets;
+  for (const auto& pick : chosen) {
+    ShardMask lost(static_cast<std::size_t>(n), false);
+    for (int p : pick) lost[static_cast<std::size_t>(candidates[static_cast<std::size_t>(p)])] = true;
+    sets.push_back(std::move(lost));
+  }
+  // Lexicographic in the shards lost (as the candidates' order may differ).
+  std::sort(sets.begin(), sets.end(), [](const ShardMask& a, const ShardMask& b) {
+    std::vector<int> sa, sb;
+    for (std::size_t j = 0; j < a.size(); ++j) {
+      if (a[j]) sa.push_back(static_cast<int>(j));
+      if (b[j]) sb.push_back(static_cast<int>(j));
+    }
+    return sa < sb;
+  });
+  return sets;
+}
+
+LossAccuracy::LossAccuracy(const ShardLoss& loss, std::vector<ShardMask> patterns) : loss_(loss) {
+  const Code& code = loss.code();
+  for (auto& lost : patterns) {
+    require(static_cast<int>(lost.size()) == code.n(), "loss pattern ", format_mask(lost), " has ", lost.size(),
+            " entries, code ", code.spec(), " has n=", code.n(), " shards");
+    Pattern p;
+    ShardMask arrived(lost.size());
+    for (std::size_t j = 0; j < lost.size(); ++j) arrived[j] = !lost[j];
+    const ShardMask missing = loss.missing_blocks(lost);
+    p.lost_rows = loss.rows_in(loss.lost_blocks(lost));
+    if (code.decodable(arrived)) {
+      p.outcome = std::count(missing.begin(), missing.end(), true) > 0 ? LossOutcome::recovered : LossOutcome::exact;
+      p.decoded_rows = loss.rows_in(missing);
+    } else {
+      p.outcome = LossOutcome::degraded;
+      p.zeroed_rows = loss.rows_in(missing);
+    }
+    p.lost = std::move(lost);
+    patterns_.push_back(std::move(p));
+  }
+}
+
+void LossAccuracy::add(const Tensor& x, Index label) {
+  const Model& model = loss_.model();
+  const std::size_t split = loss_.layer_index(), end = model.size();
+  require(x.shape() == model.input_shape(), "model '", model.name(), "' expects input of shape ",
+          to_string(model.input_shape()), ", got ", to_string(x.shape()));
+  const Tensor input = model.forward_range(x, 0, split);
+  const Tensor plain = model.forward_range(loss_.layer().forward(input), split + 1, end);
+  require(label >= 0 && label < plain.numel(), "label ", label, " is not a class of model '", model.name(),
+          "' (", plain.numel(), " outputs)");
+  const Index plain_class = argmax(plain);
+  plain_correct_ += plain_class == label;
+  const double plain_norm = plain.flat().cast<double>().norm();
+
+  const std::vector<Matrix> shards = loss_.shard_outputs(input);
+  for (Pattern& p : patterns_) {
+    LossyOutput out = loss_.assemble(shards, p.lost, input.shape());
+    const Tensor y = model.forward_range(out.output, split + 1, end);
+    const Index predicted = argmax(y);
+    p.correct += predicted == label;
+    p.agree += predicted == plain_class;
+    const double diff = (y.flat().cast<double>() - plain.flat().cast<double>()).norm();
+    p.max_rel_error = std::max(p.max_rel_error, plain_norm > 0 ? diff / plain_norm : diff);
+  }
+  ++images_;
+}
+
+}  // namespace cdcnn
