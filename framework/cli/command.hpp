@@ -33,6 +33,7 @@ int encode_command(const Args& args);
 int run_command(const Args& args);
 int report_command(const Args& args);
 int sweep_command(const Args& args);
+int accuracy_command(const Args& args);
 int coverage_command(const Args& args);
 
 }  // namespace cdcnn::cli

@@ -20,6 +20,7 @@ struct Subcommand {
 const std::map<std::string, Subcommand>& subcommands() {
   using namespace cdcnn::cli;
   static const std::map<std::string, Subcommand> table = {
+      {"accuracy", {accuracy_command, "test-set accuracy with shards of one layer lost, coded or not (offline)"}},
       {"infer", {infer_command, "single-device inference: top-5 classes, time, or dataset accuracy"}},
       {"inspect", {inspect_command, "layers, shapes, parameters and FLOPs of a model"}},
       {"codes", {codes_command, "registered codes: shards, tolerance, overhead, conditioning"}},
