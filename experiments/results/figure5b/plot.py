@@ -1,0 +1,155 @@
+#!/usr/bin/python3
+"""Figure 5b from sweeps of figure5b.suite and devices.suite: straggler
+mitigation on distributed AlexNet.
+
+Left: the latency CDF of uncoded, the seed's sum parity (CDC), 2MR and
+mds:r=2 under identical injected stragglers (fc6 split 2 ways, the seed's
+layout). Middle: mean / p95 / p99. Right: how much faster than uncoded one sum
+parity makes fc6 split k ways (k + 1 devices), measured (whole inference and
+fc6 alone) beside the order-statistics prediction (the mean first-decodable
+time of the injected delays plus this machine's own dispatch-to-arrival time,
+../figure1/offset.txt) and the seed's numbers.
+
+Usage: plot.py FIGURE5B_SWEEP DEVICES_SWEEP [--out DIR]
+Writes DIR/fig5b.png, DIR/latency.csv and DIR/devices.csv.
+"""
+
+import argparse
+import csv
+import os
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+import decodable  # noqa: E402
+import delays  # noqa: E402
+import runs  # noqa: E402
+
+LABELS = {"uncoded": "uncoded", "sum": "CDC (sum parity)", "replication:n=2": "2MR", "mds:r=2": "mds:r=2"}
+COLORS = {"uncoded": "#c44e52", "sum": "#4c72b0", "replication:n=2": "#937860", "mds:r=2": "#dd8452"}
+# The seed's extended paper: an output-split fc layer, straggler mitigation
+# ~2.5%, 9%, 15.5%, 35% faster at 3, 4, 5, 6 devices (../../../shared/SEED-NOTES.md).
+SEED_DEVICES = [3, 4, 5, 6]
+SEED_FASTER = [2.5, 9.0, 15.5, 35.0]
+
+
+def layer_times_ms(trace):
+    """Dispatch to completion of the split layer, per inference."""
+    lay = trace["layers"]
+    return np.asarray(lay["complete_ms"], float) - np.asarray(lay["dispatch_ms"], float)
+
+
+def mean_first_decodable(counts, delay, points=4000):
+    """E[T]: the mean of the quantile function on a midpoint grid."""
+    q = (np.arange(points) + 0.5) / points
+    return float(np.mean(decodable.first_decodable_quantile(counts, delay, q)))
+
+
+def counts_any_k_of(n, k):
+    """D_m of a code decodable from any k of n shards (uncoded: k = n)."""
+    from math import comb
+    return np.array([comb(n, m) if m >= k else 0 for m in range(n + 1)])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("figure5b_sweep")
+    parser.add_argument("devices_sweep")
+    parser.add_argument("--out", default=HERE)
+    args = parser.parse_args()
+
+    main_rows = runs.ok_rows(args.figure5b_sweep)
+    dev_rows = runs.ok_rows(args.devices_sweep)
+    fig, (ax_cdf, ax_bar, ax_dev) = plt.subplots(1, 3, figsize=(16, 4.6))
+
+    stats_rows = []
+    for r in main_rows:
+        t = runs.read_trace(os.path.join(args.figure5b_sweep, r["trace"]))
+        lat = runs.latencies_ms(t)
+        outcomes = np.asarray(t["inferences"]["outcome"])
+        code = r["code"]
+        n = int(t["layers"]["shards"][0])
+        xs = np.sort(lat)
+        ax_cdf.plot(xs, np.arange(1, len(xs) + 1) / len(xs), color=COLORS.get(code), lw=2,
+                    label=f"{LABELS.get(code, code)} ({n} devices for fc6)")
+        stats_rows.append({
+            "code": code, "fc6_devices": n, "inferences": len(lat), "mean_ms": float(np.mean(lat)),
+            "p50_ms": runs.percentile(lat, 50), "p95_ms": runs.percentile(lat, 95), "p99_ms": runs.percentile(lat, 99),
+            "exact": int(np.sum(outcomes == 0)), "recovered": int(np.sum(outcomes == 1)),
+            "degraded_or_failed": int(np.sum(outcomes >= 2)), "max_rel_error": r.get("max_rel_error", "-"),
+        })
+    ax_cdf.set_xlabel("inference latency (ms)")
+    ax_cdf.set_ylabel("fraction of inferences")
+    ax_cdf.set_title("AlexNet, fc6 split 2 ways, Pi-over-WiFi stragglers")
+    ax_cdf.grid(alpha=0.3)
+    ax_cdf.legend(fontsize=8, loc="lower right")
+
+    width = 0.2
+    for i, s in enumerate(stats_rows):
+        vals = [s["mean_ms"], s["p95_ms"], s["p99_ms"]]
+        ax_bar.bar(np.arange(3) + (i - 1.5) * width, vals, width, color=COLORS.get(s["code"]),
+                   label=LABELS.get(s["code"], s["code"]))
+    ax_bar.set_xticks(range(3), ["mean", "p95", "p99"])
+    ax_bar.set_ylabel("latency (ms)")
+    ax_bar.set_title("Mean and tail, same stragglers")
+    ax_bar.legend(fontsize=8)
+    ax_bar.grid(alpha=0.3, axis="y")
+
+    # Devices: uncoded with k data devices against sum with k + 1.
+    by = {}
+    for r in dev_rows:
+        t = runs.read_trace(os.path.join(args.devices_sweep, r["trace"]))
+        by[(r["code"], int(r["k"]))] = (float(np.mean(runs.latencies_ms(t))), float(np.mean(layer_times_ms(t))))
+    straggler = dev_rows[0]["straggler"]
+    delay = delays.parse(straggler, HERE)
+    # The injected delays come on top of this machine's own dispatch-to-
+    # arrival time, calibrated for Figure 1's block (../figure1/offset.txt).
+    with open(os.path.join(HERE, "..", "figure1", "offset.txt")) as f:
+        own_ms = float(f.read())
+    dev_table = []
+    for k in sorted({k for (_, k) in by}):
+        if ("uncoded", k) not in by or ("sum", k) not in by:
+            continue
+        (u_inf, u_lay), (s_inf, s_lay) = by[("uncoded", k)], by[("sum", k)]
+        pred_u = mean_first_decodable(counts_any_k_of(k, k), delay)
+        pred_s = mean_first_decodable(counts_any_k_of(k + 1, k), delay)
+        dev_table.append({
+            "k": k, "devices_with_parity": k + 1,
+            "uncoded_mean_ms": u_inf, "sum_mean_ms": s_inf, "faster_inference_pct": 100 * (1 - s_inf / u_inf),
+            "uncoded_fc6_mean_ms": u_lay, "sum_fc6_mean_ms": s_lay, "faster_fc6_pct": 100 * (1 - s_lay / u_lay),
+            "predicted_fc6_faster_pct": 100 * (1 - (pred_s + own_ms) / (pred_u + own_ms)),
+        })
+    d = [t["devices_with_parity"] for t in dev_table]
+    ax_dev.plot(d, [t["faster_fc6_pct"] for t in dev_table], "o-", color="#4c72b0", lw=2, label="measured, fc6 alone")
+    ax_dev.plot(d, [t["faster_inference_pct"] for t in dev_table], "s-", color="#55a868", lw=2,
+                label="measured, whole inference")
+    ax_dev.plot(d, [t["predicted_fc6_faster_pct"] for t in dev_table], "k--", marker="x",
+                label="predicted (order statistics)")
+    ax_dev.plot(SEED_DEVICES, SEED_FASTER, "D", color="#c44e52", mfc="none", ms=8, label="seed (extended paper)")
+    ax_dev.set_xlabel("devices computing fc6 with one sum parity (k + 1)")
+    ax_dev.set_ylabel("mean latency cut vs uncoded on k devices (%)")
+    ax_dev.set_title("One parity device, by split width")
+    ax_dev.set_xticks(d)
+    ax_dev.grid(alpha=0.3)
+    ax_dev.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(os.path.join(args.out, "fig5b.png"), dpi=100)
+
+    for name, table in (("latency.csv", stats_rows), ("devices.csv", dev_table)):
+        with open(os.path.join(args.out, name), "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(table[0]))
+            w.writeheader()
+            for t in table:
+                w.writerow({k: (f"{v:.2f}" if isinstance(v, float) else v) for k, v in t.items()})
+    for t in stats_rows + dev_table:
+        print(", ".join(f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}" for k, v in t.items()))
+
+
+if __name__ == "__main__":
+    main()
