@@ -66,6 +66,23 @@ std::optional<std::size_t> count_of(const std::vector<hsize_t>& dims) {
   return static_cast<std::size_t>(*n);
 }
 
+/// The size of the file holding `object`, in bytes (0 if HDF5 cannot say).
+hsize_t file_size_of(hid_t object) {
+  Handle file(H5Iget_file_id(object), H5Fclose);
+  hsize_t size = 0;
+  if (!file.valid() || H5Fget_filesize(file.get(), &size) < 0) return 0;
+  return size;
+}
+
+/// What a file of `file_size` bytes can hold: its own size, or for data passed
+/// through filters (compression) 4096 times that (deflate's best is about
+/// 1032:1). A corrupt header may claim billions of values in a file of a few
+/// KB: this is checked before anything is allocated for them.
+bool fits_in_file(std::size_t count, std::size_t value_size, hsize_t file_size, bool filtered) {
+  const long double needed = static_cast<long double>(count) * static_cast<long double>(value_size);
+  return file_size == 0 || needed <= static_cast<long double>(file_size) * (filtered ? 4096 : 1);
+}
+
 /// "2x3" rendering of an extent (whose dimensions may not fit an Index).
 std::string extent_string(const std::vector<hsize_t>& dims) {
   if (dims.empty()) return "scalar";
@@ -87,6 +104,8 @@ std::vector<T> read_attribute_numbers(const Location& loc, const std::string& at
   const auto count = count_of(dims);
   require(count.has_value(), loc.where(), ": attribute '", attr, "' has shape ", extent_string(dims),
           ", more than 2^31 values");
+  require(fits_in_file(*count, H5Tget_size(type.get()), file_size_of(a.get()), false), loc.where(), ": attribute '",
+          attr, "' of shape ", extent_string(dims), " is larger than the whole file (truncated or corrupt?)");
   std::vector<T> out(*count);
   if (!out.empty())
     check(H5Aread(a.get(), mem_type, out.data()), cat(loc.where(), ": cannot read attribute '", attr, "'"));
@@ -129,6 +148,10 @@ std::vector<T> read_float_dataset(const Location& loc, const std::string& name, 
   const auto count = count_of(dims);
   require(count.has_value(), loc.where(), ": dataset '", name, "' has shape ", extent_string(dims),
           ", more than 2^31 elements");
+  Handle create(H5Dget_create_plist(d.get()), H5Pclose);
+  const bool filtered = create.valid() && H5Pget_nfilters(create.get()) > 0;
+  require(fits_in_file(*count, H5Tget_size(type.get()), file_size_of(d.get()), filtered), loc.where(), ": dataset '",
+          name, "' of shape ", extent_string(dims), " is larger than the whole file could hold (truncated or corrupt?)");
   std::vector<T> out;
   try {
     out.resize(*count);

@@ -118,6 +118,34 @@ TEST(CodedFile, ADamagedShardIsNamed) {
   }
 }
 
+// Found by fuzz_coded_file: a shard's weight claiming 3 GB in a 22 KB file was
+// allocated before HDF5 found nothing to read.
+TEST(CodedFile, AShardLargerThanTheFileIsRefusedBeforeItIsAllocated) {
+  const std::string path = h5_path("huge");
+  write_coded_file(path, zoo_model("mlp", 1), parse_plan("fc3 2 sum\n"));
+  {
+    hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    H5Ldelete(f, "/coded/5/1/weight", H5P_DEFAULT);
+    const hsize_t dims[2] = {5, 150000000};  // 3 GB of float32
+    hid_t space = H5Screate_simple(2, dims, nullptr);
+    hid_t plist = H5Pcreate(H5P_DATASET_CREATE);
+    const hsize_t chunk[2] = {1, 1};
+    H5Pset_chunk(plist, 2, chunk);
+    H5Dclose(H5Dcreate2(f, "/coded/5/1/weight", H5T_IEEE_F32LE, space, H5P_DEFAULT, plist, H5P_DEFAULT));
+    H5Pclose(plist);
+    H5Sclose(space);
+    H5Fclose(f);
+  }
+  try {
+    read_coded_layers(path);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("/coded/5/1: dataset 'weight' of shape 5x150000000 is larger than the whole"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 /// Encodes mlp's fc3 (10 rows, layer 5) with sum k=2, sets integer attribute
 /// `attr` of /coded/5 to `value`, and returns what read_coded_layers throws.
 std::string read_error_with(const std::string& attr, Index value) {

@@ -175,6 +175,30 @@ TEST(ModelFile, NamesAMissingLayerGroupAndAWrongCount) {
   EXPECT_NE(msg.find("missing layer group '1'"), std::string::npos) << msg;
 }
 
+/// Replaces `path` in `file` with a float32 dataset of `dims` that is chunked
+/// and never written: a few hundred bytes on disk claiming any size.
+void claim_huge_dataset(hid_t file, const char* path, std::vector<hsize_t> dims) {
+  H5Ldelete(file, path, H5P_DEFAULT);
+  hid_t space = H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr);
+  hid_t plist = H5Pcreate(H5P_DATASET_CREATE);
+  std::vector<hsize_t> chunk(dims.size(), 1);
+  H5Pset_chunk(plist, static_cast<int>(chunk.size()), chunk.data());
+  hid_t d = H5Dcreate2(file, path, H5T_IEEE_F32LE, space, H5P_DEFAULT, plist, H5P_DEFAULT);
+  H5Dclose(d);
+  H5Pclose(plist);
+  H5Sclose(space);
+}
+
+// Found by fuzz_coded_file: a corrupt 22 KB file whose dataset claimed 3 GB
+// (under the 2^31-element cap) made the loader allocate all of it first.
+TEST(ModelFile, RefusesADatasetLargerThanTheFileBeforeAllocatingIt) {
+  auto msg = load_error_after("huge", [](hid_t f) { claim_huge_dataset(f, "/layers/1/weight", {2, 400000000}); });
+  EXPECT_NE(msg.find(":/layers/1: dataset 'weight' of shape 2x400000000 is larger than the whole file could hold"),
+            std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find("fc2"), std::string::npos) << msg;
+}
+
 TEST(ModelFile, RefusesAFileThatIsNotACdcnnModel) {
   auto msg = load_error_after("format", [](hid_t f) { H5Adelete(f, "format"); });
   EXPECT_NE(msg.find("not a cdcnn model file"), std::string::npos) << msg;
