@@ -9,12 +9,17 @@ namespace cdcnn {
 
 Lrn::Lrn(std::string name, Index size, double alpha, double beta, double k)
     : Layer(std::move(name)), size_(size), alpha_(alpha), beta_(beta), k_(k) {
-  require(size_ >= 1, where(), ": attribute 'size' must be positive, got ", size_);
+  // A window wider than 2^31 channels means nothing, and bounds flops().
+  require(size_ >= 1 && size_ <= kMaxElements, where(), ": attribute 'size' must be positive and at most 2^31, got ",
+          size_);
 }
+
+std::int64_t Lrn::flops(const Shape& in) const { return flop_product({numel(in), 2 * size_ + 4}); }
 
 std::unique_ptr<Layer> Lrn::from_spec(const LayerSpec& spec) {
   const Index size = spec.int_value("size");
-  require(size >= 1, spec.where(), ": attribute 'size' must be positive, got ", size);
+  require(size >= 1 && size <= kMaxElements, spec.where(), ": attribute 'size' must be positive and at most 2^31, got ",
+          size);
   const double alpha = spec.real_value("alpha", 1e-4), beta = spec.real_value("beta", 0.75),
                k = spec.real_value("k", 1.0);
   require(std::isfinite(alpha) && std::isfinite(beta) && std::isfinite(k), spec.where(),

@@ -17,7 +17,7 @@ class Lrn final : public Layer {
 
   std::string_view kind() const override { return "lrn"; }
   Shape output_shape(const Shape& in) const override;
-  std::int64_t flops(const Shape& in) const override { return numel(in) * (2 * size_ + 4); }
+  std::int64_t flops(const Shape& in) const override;
   LayerSpec spec() const override;
 
  protected:

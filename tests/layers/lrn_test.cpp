@@ -76,5 +76,15 @@ TEST(Lrn, RefusesABadSizeAndAVectorInput) {
   expect_error([&] { lrn->forward(Tensor({8})); }, "layer 'norm' (lrn): expects a CxHxW");
 }
 
+// Found by fuzz_model_layers: a size near 2^62 overflowed the int64 in
+// flops() (2 * size + 4), undefined behaviour.
+TEST(Lrn, RefusesASizeBeyond2To31AndCountsFlopsWithoutOverflow) {
+  expect_error([] { layer_registry().make(lrn_spec(Index{1} << 62)); },
+               "layer 'norm' (lrn): attribute 'size' must be positive and at most 2^31");
+  expect_error([] { Lrn("norm", (Index{1} << 31) + 1, 1e-4, 0.75, 1.0); }, "layer 'norm' (lrn): attribute 'size'");
+  const auto widest = layer_registry().make(lrn_spec(Index{1} << 31));
+  EXPECT_EQ(widest->flops({2, 3}), 6 * ((Index{2} << 31) + 4));
+}
+
 }  // namespace
 }  // namespace cdcnn
