@@ -7,6 +7,8 @@ set -euo pipefail
 packages=(
   # build
   build-essential cmake pkg-config
+  # the sanitizer build of `make test-asan` (CI): clang and its ASan/UBSan runtimes
+  clang libclang-rt-dev
   # C++ dependencies
   libopenmpi-dev openmpi-bin
   libeigen3-dev
