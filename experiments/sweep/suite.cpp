@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -316,7 +317,31 @@ std::string run_id(const std::vector<std::pair<std::string, std::string>>& param
   return (prefix.empty() ? "run" : prefix) + "-" + hash;
 }
 
+std::uint64_t run_count(const Suite& suite) {
+  std::uint64_t count = static_cast<std::uint64_t>(std::max(suite.repetitions, 0));
+  for (const auto& key : suite.keys) {
+    const std::uint64_t values = key.values.size();
+    if (values != 0 && count > std::numeric_limits<std::uint64_t>::max() / values)
+      return std::numeric_limits<std::uint64_t>::max();
+    count *= values;
+  }
+  return count;
+}
+
 std::vector<Run> expand(const Suite& suite, const PlanReader& read_plan) {
+  // Refused before anything is allocated: the product grows exponentially
+  // with the number of keys, the file only linearly.
+  if (const std::uint64_t count = run_count(suite); count > kMaxRuns) {
+    std::string factors;  // the keys with more than one value: "a 12, b 12, repetitions 3"
+    for (const auto& key : suite.keys)
+      if (key.values.size() > 1) factors += cat(factors.empty() ? "" : ", ", key.name, " ", key.values.size());
+    if (suite.repetitions > 1) factors += cat(factors.empty() ? "" : ", ", "repetitions ", suite.repetitions);
+    const std::string size = count == std::numeric_limits<std::uint64_t>::max()
+                                 ? std::string("more than 18446744073709551615")
+                                 : std::to_string(count);
+    throw Error(cat(suite.source, ": ", size, " runs (values per key: ", factors, "), more than the ", kMaxRuns,
+                    " one suite may expand to: sweep fewer values, or split the suite into several"));
+  }
   const SuiteKey* plan = suite.find("plan");
   const SuiteKey* k = suite.find("k");
   const SuiteKey* code = suite.find("code");

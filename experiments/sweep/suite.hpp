@@ -94,11 +94,23 @@ struct Run {
 using PlanReader = std::function<std::string(const std::string& path)>;
 PlanReader file_plan_reader(const Suite& suite);
 
+/// The most runs one suite may expand to. A sweep of more would run for years
+/// on any cluster, and its list of runs alone would fill the memory: 8 keys of
+/// 12 values make 12^8 = 430 million runs in a 358-byte file.
+inline constexpr std::uint64_t kMaxRuns = 100000;
+
+/// How many runs the suite expands to: the product of every key's number of
+/// values and the repetitions, computed without expanding (saturating at
+/// UINT64_MAX, so any overflow is far above kMaxRuns).
+std::uint64_t run_count(const Suite& suite);
+
 /// The Cartesian product of the suite's values (first key outermost,
 /// repetitions innermost). IDs depend on the sorted (key, value) pairs, the
 /// repetition and the text of the plan file, not on the order of lines or of
-/// values, nor on the suite's other runs. Error if `k` is swept without a
-/// plan template, or (astronomically unlikely) two runs share an ID.
+/// values, nor on the suite's other runs. Error "<source>: N runs (...)" before
+/// anything is expanded if the product is above kMaxRuns; Error if `k` is
+/// swept without a plan template, or (astronomically unlikely) two runs share
+/// an ID.
 std::vector<Run> expand(const Suite& suite, const PlanReader& read_plan);
 
 /// The ID of a run with these parameters (used by expand).

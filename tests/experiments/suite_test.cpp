@@ -3,7 +3,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <limits>
 #include <set>
+#include <string>
 
 #include "core/error.hpp"
 
@@ -141,6 +144,46 @@ TEST(Expand, IdsAreDistinctOverALargeSweep) {
       "straggler = none, exp:mean=5, exp:mean=10, pareto:scale=10,shape=1.5\nseed = 1, 2, 3, 4, 5\nrepetitions = 3\n");
   EXPECT_EQ(runs.size(), 2u * 5 * 3 * 4 * 5 * 3);
   EXPECT_EQ(ids(runs).size(), runs.size());
+}
+
+TEST(Expand, CountsRunsWithoutExpanding) {
+  EXPECT_EQ(run_count(parse_suite("model = mlp\ncode = sum, mds:r=2\nranks = 4\nseed = 1, 2, 3\nrepetitions = 2\n")), 12u);
+  EXPECT_EQ(run_count(parse_suite("model = mlp\nranks = 4\nrepetitions = 100000\n")), kMaxRuns);
+  // 64 keys of 3 values: 3^64 does not fit 64 bits and saturates.
+  std::string text = "model = mlp\nranks = 4\n";
+  for (int i = 0; i < 64; ++i) text += "key" + std::to_string(i) + " = 1, 2, 3\n";
+  EXPECT_EQ(run_count(parse_suite(text)), std::numeric_limits<std::uint64_t>::max());
+}
+
+// Found by fuzz_suite: 8 keys of 12 values in 358 bytes are 12^8 = 429,981,696
+// runs, which expand() tried to list (it never finished, its memory growing
+// by gigabytes). Now refused at once, naming the file and the product.
+TEST(Expand, RefusesASuiteOfMoreThanKMaxRunsBeforeExpandingIt) {
+  const std::string finding = CDCNN_FUZZ_FINDINGS "/suite-430M-runs.suite";
+  const Suite suite = load_suite(finding);
+  EXPECT_EQ(run_count(suite), 429981696u);
+  try {
+    expand(suite, file_plan_reader(suite));
+    FAIL() << "expanded " << finding;
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              finding + ": 429981696 runs (values per key: a 12, b 12, c 12, d 12, e 12, f 12, g 12, x 12), "
+                        "more than the 100000 one suite may expand to: sweep fewer values, or split the suite into several");
+  }
+  // 7 x 11 x 13 x 101 = 101,101 runs, just above the cap; repetitions count too.
+  auto values = [](int n) {
+    std::string out;
+    for (int i = 1; i <= n; ++i) out += (i > 1 ? ", " : "") + std::to_string(i);
+    return out;
+  };
+  const std::string head = "model = mlp\nranks = 4\n";
+  EXPECT_THAT(error_of(head + "a = " + values(7) + "\nb = " + values(11) + "\nc = " + values(13) + "\nd = " +
+                       values(101) + "\n"),
+              StartsWith("s.suite: 101101 runs (values per key: a 7, b 11, c 13, d 101), more than the 100000"));
+  EXPECT_THAT(error_of(head + "seed = 1, 2\nrepetitions = 100000\n"),
+              StartsWith("s.suite: 200000 runs (values per key: seed 2, repetitions 100000), more than"));
+  EXPECT_EQ(expand_text(head + "a = " + values(7) + "\nb = " + values(11) + "\nc = " + values(13) + "\n").size(),
+            1001u);
 }
 
 TEST(Expand, AddingRepetitionsOrOtherValuesKeepsTheIdsOfExistingRuns) {
