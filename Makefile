@@ -41,5 +41,11 @@ test-asan: deps
 bench: build
 	bash benchmarks/run.sh $(BUILD)
 
+# Every figure of experiments/results/ from the committed suites (about 20
+# min on 2 cores; experiments/results/README.md). FRESH=1 measures anew.
+.PHONY: figures
+figures: configure
+	bash experiments/regenerate.sh $(if $(FRESH),--fresh) $(BUILD)
+
 clean:
 	rm -rf $(BUILD) $(BUILD).configure.log $(ASAN_BUILD) $(ASAN_BUILD).configure.log

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Regenerates every figure of experiments/results/ from the committed suites,
+# in one command: builds cdcnn if needed, runs each suite through `cdcnn
+# sweep` (traces and logs under BUILD/results/), redraws each PNG and CSV
+# into experiments/results/<figure>/, and says how long each step took.
+#
+#   experiments/regenerate.sh [--fresh] [BUILD_DIR]      (default BUILD_DIR: build)
+#   make figures                                          (the same, BUILD=build)
+#
+# Sweeps resume: a run already finished in BUILD/results/ is not run again
+# (its trace is re-read; a run's ID does not change with the contents of an
+# empirical delay file, so after a new calibration of Figure 1 use --fresh).
+# --fresh deletes BUILD/results/ first and measures everything anew (about
+# 20 minutes on this 2-core machine; experiments/results/README.md). Also
+# runs experiments/results/figure2/regenerate.sh and figure3/regenerate.sh,
+# with BUILD_DIR as $1, when they exist. experiments/wifi-arrivals (Figure 1
+# over emulated WiFi) is not run: it needs root and network namespaces
+# (sudo experiments/wifi-arrivals/run.sh).
+set -euo pipefail
+
+fresh=0
+build=build
+for arg in "$@"; do
+  case $arg in
+    --fresh) fresh=1 ;;
+    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -*) echo "regenerate.sh: unknown option '$arg' (known: --fresh)" >&2; exit 1 ;;
+    *) build=$arg ;;
+  esac
+done
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+results=$root/experiments/results
+python=/usr/bin/python3
+case $build in /*) ;; *) build=$PWD/$build ;; esac
+out=$build/results
+
+for tool in cmake mpirun "$python"; do
+  command -v "$tool" > /dev/null || { echo "regenerate.sh: '$tool' not found (run hpc/install-deps.sh)" >&2; exit 1; }
+done
+"$python" -c "import numpy, scipy, h5py, matplotlib" 2> /dev/null \
+  || { echo "regenerate.sh: $python lacks numpy, scipy, h5py or matplotlib (apt-get install python3-scipy python3-h5py python3-matplotlib)" >&2; exit 1; }
+
+start_all=$SECONDS
+step() {  # step NAME: prints the name and, at the next step or the end, its duration
+  [[ -n ${step_name:-} ]] && printf '== %s: %d s\n' "$step_name" $((SECONDS - step_start))
+  step_name=$1
+  step_start=$SECONDS
+  [[ -n $step_name ]] && printf '== %s ...\n' "$step_name"
+  return 0
+}
+
+step "build cdcnn in $build"
+if [[ ! -f $build/CMakeCache.txt ]]; then
+  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DCDCNN_BUILD_BENCHMARKS=OFF > "$build.configure.log" 2>&1 \
+    || { cat "$build.configure.log"; exit 1; }
+fi
+cmake --build "$build" -j"${JOBS:-2}" --target cdcnn
+cdcnn=$build/cdcnn
+
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+if ((fresh)); then rm -rf "$out"; fi
+mkdir -p "$out"
+
+sweep() {  # sweep SUITE OUT_DIR
+  # From the suite's directory: cdcnn sweep checks an empirical:file= path
+  # before the runs relative to where it is started (the runs themselves
+  # start in the suite's directory).
+  (cd "$(dirname "$1")" && "$cdcnn" sweep --suite "$(basename "$1")" --out "$2")
+}
+
+step "figure1: model, calibration, fit, sweep, plot"
+[[ -f $results/figure1/model/fc6x3.h5 ]] || "$python" "$results/figure1/make_model.py" "$results/figure1/model/fc6x3.h5"
+sweep "$results/figure1/calibrate.suite" "$out/figure1-calibrate"
+"$python" "$results/figure1/fit.py" --calibration "$out/figure1-calibrate"
+sweep "$results/figure1/figure1.suite" "$out/figure1"
+"$python" "$results/figure1/plot.py" "$out/figure1"
+
+step "figure5b: sweeps, plot"
+sweep "$results/figure5b/figure5b.suite" "$out/figure5b"
+sweep "$results/figure5b/devices.suite" "$out/figure5b-devices"
+"$python" "$results/figure5b/plot.py" "$out/figure5b" "$out/figure5b-devices"
+
+step "tail: sweep, plot"
+sweep "$results/tail/tail.suite" "$out/tail"
+"$python" "$results/tail/plot.py" "$out/tail" --cdcnn "$cdcnn"
+
+failed=()
+for fig in figure2 figure3; do
+  script=$results/$fig/regenerate.sh
+  if [[ -f $script ]]; then
+    step "$fig ($script)"
+    bash "$script" "$build" || failed+=("$fig")
+  else
+    step ""
+    echo "== $fig: skipped ($script does not exist)"
+  fi
+done
+step ""
+echo "== wifi-arrivals: skipped (needs root and network namespaces: sudo experiments/wifi-arrivals/run.sh)"
+printf '== all figures: %d s (%d min)\n' $((SECONDS - start_all)) $(((SECONDS - start_all + 59) / 60))
+if ((${#failed[@]})); then
+  echo "regenerate.sh: failed: ${failed[*]}" >&2
+  exit 1
+fi
