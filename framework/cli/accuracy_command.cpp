@@ -76,7 +76,8 @@ int accuracy_command(const Args& args) {
       "code", po::value<std::string>()->default_value("uncoded"),
       "code of the split (uncoded: a lost block is zero-filled; a code decodes it when it can)")(
       "lose", po::value<std::vector<std::string>>()->composing(),
-      "one loss pattern: the lost shards, e.g. '0,3' ('none': nothing lost); repeatable")(
+      "one loss pattern: the lost shards, e.g. '0,3' ('none': nothing lost); repeatable. Shards 0..k-1 "
+      "of a systematic code are the data blocks, k..n-1 its parities or replicas")(
       "lose-data", po::value<std::string>(),
       "for each count J in this list (e.g. '0,1,2' or 'all' for 0..k), lose J of the k data shards "
       "(shards 0..k-1 of a systematic code): every one of the C(k,J) sets, or --sets of them")(
