@@ -68,6 +68,12 @@ def main():
     dev_rows = runs.ok_rows(args.devices_sweep)
     fig, (ax_cdf, ax_bar, ax_dev) = plt.subplots(1, 3, figsize=(16, 4.6))
 
+    # Decodable-set counts of the main comparison's codes at k = 2 (by
+    # structure; tail/plot.py reads them from the generators instead).
+    main_counts = {"uncoded": np.array([0, 0, 1]), "sum": counts_any_k_of(3, 2),
+                   "replication:n=2": np.array([0, 0, 4, 4, 1]), "mds:r=2": counts_any_k_of(4, 2)}
+    with open(os.path.join(HERE, "..", "figure1", "offset.txt")) as f:
+        own_ms = float(f.read())
     stats_rows = []
     for r in main_rows:
         t = runs.read_trace(os.path.join(args.figure5b_sweep, r["trace"]))
@@ -83,6 +89,9 @@ def main():
             "p50_ms": runs.percentile(lat, 50), "p95_ms": runs.percentile(lat, 95), "p99_ms": runs.percentile(lat, 99),
             "exact": int(np.sum(outcomes == 0)), "recovered": int(np.sum(outcomes == 1)),
             "degraded_or_failed": int(np.sum(outcomes >= 2)), "max_rel_error": r.get("max_rel_error", "-"),
+            "fc6_mean_ms": float(np.mean(layer_times_ms(t))),
+            "predicted_fc6_mean_ms": (mean_first_decodable(main_counts[code], delays.parse(r["straggler"], HERE))
+                                      + own_ms) if code in main_counts and int(r["k"]) == 2 else float("nan"),
         })
     ax_cdf.set_xlabel("inference latency (ms)")
     ax_cdf.set_ylabel("fraction of inferences")
@@ -110,8 +119,6 @@ def main():
     delay = delays.parse(straggler, HERE)
     # The injected delays come on top of this machine's own dispatch-to-
     # arrival time, calibrated for Figure 1's block (../figure1/offset.txt).
-    with open(os.path.join(HERE, "..", "figure1", "offset.txt")) as f:
-        own_ms = float(f.read())
     dev_table = []
     for k in sorted({k for (_, k) in by}):
         if ("uncoded", k) not in by or ("sum", k) not in by:
