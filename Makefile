@@ -41,7 +41,7 @@ test-asan: deps
 bench: build
 	bash benchmarks/run.sh $(BUILD)
 
-# Every figure of experiments/results/ from the committed suites (about 20
+# Every figure of experiments/results/ from the committed suites (about 23
 # min on 2 cores; experiments/results/README.md). FRESH=1 measures anew.
 .PHONY: figures
 figures: configure

@@ -11,7 +11,7 @@
 # (its trace is re-read; a run's ID does not change with the contents of an
 # empirical delay file, so after a new calibration of Figure 1 use --fresh).
 # --fresh deletes BUILD/results/ first and measures everything anew (about
-# 20 minutes on this 2-core machine; experiments/results/README.md). Also
+# 23 minutes on this 2-core machine; experiments/results/README.md). Also
 # runs experiments/results/figure2/regenerate.sh and figure3/regenerate.sh,
 # with BUILD_DIR as $1, when they exist. experiments/wifi-arrivals (Figure 1
 # over emulated WiFi) is not run: it needs root and network namespaces
