@@ -38,8 +38,8 @@ out=$build/results
 for tool in cmake mpirun "$python"; do
   command -v "$tool" > /dev/null || { echo "regenerate.sh: '$tool' not found (run hpc/install-deps.sh)" >&2; exit 1; }
 done
-"$python" -c "import numpy, scipy, h5py, matplotlib" 2> /dev/null \
-  || { echo "regenerate.sh: $python lacks numpy, scipy, h5py or matplotlib (apt-get install python3-scipy python3-h5py python3-matplotlib)" >&2; exit 1; }
+"$python" -c "import numpy, h5py, matplotlib" 2> /dev/null \
+  || { echo "regenerate.sh: $python lacks numpy, h5py or matplotlib (hpc/install-deps.sh)" >&2; exit 1; }
 
 start_all=$SECONDS
 step() {  # step NAME: prints the name and, at the next step or the end, its duration

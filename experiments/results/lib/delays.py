@@ -10,52 +10,91 @@ of its CDF) and the quantile files that feed it to the injector.
 
 import math
 import os
+from statistics import NormalDist
 
 import numpy as np
-from scipy import stats
+
+_STANDARD_NORMAL = NormalDist()
+_phi = np.vectorize(_STANDARD_NORMAL.cdf, otypes=[float])
+
+
+def _phi_inverse(q):
+    q = np.asarray(q, dtype=float)
+    out = np.full(q.shape, np.nan)
+    inside = (q > 0) & (q < 1)
+    out[inside] = np.vectorize(_STANDARD_NORMAL.inv_cdf, otypes=[float])(q[inside])
+    out[q <= 0] = -np.inf
+    out[q >= 1] = np.inf
+    return out
 
 
 class Delay:
-    """A delay distribution in milliseconds."""
+    """A delay distribution in milliseconds: one of the injector's families
+    (kind "none", "exp" with shift, "pareto", "lognormal") or the values of
+    an empirical file, each drawn with equal probability."""
 
-    def __init__(self, spec, dist=None, shift=0.0, values=None):
+    def __init__(self, spec, kind="none", shift=0.0, values=None, **params):
         self.spec = spec
-        self._dist = dist            # a frozen scipy distribution, or None
+        self._kind = "empirical" if values is not None else kind
         self._shift = shift
-        self._values = values        # sorted samples (empirical), or None
+        self._values = values
+        self._p = params
 
     def cdf(self, x_ms):
         x = np.asarray(x_ms, dtype=float)
-        if self._values is not None:
+        kind, p = self._kind, self._p
+        if kind == "empirical":
             return np.searchsorted(self._values, x, side="right") / len(self._values)
-        if self._dist is None:
+        if kind == "none":
             return (x >= 0).astype(float)
-        return self._dist.cdf(x - self._shift)
+        y = x - self._shift
+        if kind == "exp":
+            return np.where(y < 0, 0.0, -np.expm1(-np.maximum(y, 0) / p["mean"]))
+        if kind == "pareto":
+            return np.where(y < p["scale"], 0.0, 1 - (p["scale"] / np.maximum(y, p["scale"])) ** p["shape"])
+        # lognormal
+        with np.errstate(divide="ignore"):
+            z = (np.log(np.maximum(y, 0)) - p["mu"]) / p["sigma"]
+        return np.where(y <= 0, 0.0, _phi(np.where(y <= 0, 0.0, z)))
 
     def ppf(self, q):
         q = np.asarray(q, dtype=float)
-        if self._values is not None:
-            # The injector draws one of the values uniformly: the smallest
-            # value whose CDF reaches q.
+        kind, p = self._kind, self._p
+        if kind == "empirical":
+            # The smallest value whose CDF reaches q.
             idx = np.clip(np.ceil(q * len(self._values)).astype(int) - 1, 0, len(self._values) - 1)
             return self._values[idx]
-        if self._dist is None:
+        if kind == "none":
             return np.zeros_like(q)
-        return self._shift + self._dist.ppf(q)
+        if kind == "exp":
+            return self._shift - p["mean"] * np.log1p(-q)
+        if kind == "pareto":
+            return self._shift + p["scale"] / (1 - q) ** (1 / p["shape"])
+        return self._shift + np.exp(p["mu"] + p["sigma"] * _phi_inverse(q))
 
     def sample(self, rng, size):
-        if self._values is not None:
+        kind, p = self._kind, self._p
+        if kind == "empirical":
             return self._values[rng.integers(0, len(self._values), size=size)]
-        if self._dist is None:
+        if kind == "none":
             return np.zeros(size)
-        return self._shift + self._dist.rvs(size=size, random_state=rng)
+        if kind == "exp":
+            return self._shift + rng.exponential(p["mean"], size=size)
+        if kind == "pareto":
+            return self.ppf(rng.random(size=size))
+        return self._shift + rng.lognormal(p["mu"], p["sigma"], size=size)
 
     def mean(self):
-        if self._values is not None:
+        kind, p = self._kind, self._p
+        if kind == "empirical":
             return float(np.mean(self._values))
-        if self._dist is None:
+        if kind == "none":
             return 0.0
-        return self._shift + float(self._dist.mean())
+        if kind == "exp":
+            return self._shift + p["mean"]
+        if kind == "pareto":
+            return self._shift + (p["shape"] * p["scale"] / (p["shape"] - 1) if p["shape"] > 1 else math.inf)
+        return self._shift + math.exp(p["mu"] + p["sigma"] ** 2 / 2)
 
 
 def _parameters(spec, allowed):
@@ -95,16 +134,16 @@ def parse(spec, base_dir="."):
         return Delay(spec)
     if name == "exp":
         p = _parameters(spec, ["mean"])
-        return Delay(spec, stats.expon(scale=float(p["mean"])))
+        return Delay(spec, "exp", mean=float(p["mean"]))
     if name == "shifted-exp":
         p = _parameters(spec, ["shift", "mean"])
-        return Delay(spec, stats.expon(scale=float(p["mean"])), shift=float(p["shift"]))
+        return Delay(spec, "exp", shift=float(p["shift"]), mean=float(p["mean"]))
     if name == "pareto":
         p = _parameters(spec, ["scale", "shape"])
-        return Delay(spec, stats.pareto(b=float(p["shape"]), scale=float(p["scale"])))
+        return Delay(spec, "pareto", scale=float(p["scale"]), shape=float(p["shape"]))
     if name == "lognormal":
         p = _parameters(spec, ["mu", "sigma"])
-        return Delay(spec, stats.lognorm(s=float(p["sigma"]), scale=math.exp(float(p["mu"]))))
+        return Delay(spec, "lognormal", mu=float(p["mu"]), sigma=float(p["sigma"]))
     if name == "empirical":
         p = _parameters(spec, ["file"])
         return Delay(spec, values=read_delay_file(os.path.join(base_dir, p["file"])))
@@ -119,15 +158,14 @@ def fit_shifted_lognormal(shift, point1, point2):
     if not (shift < x1 < x2 and 0 < p1 < p2 < 1):
         raise ValueError(f"fit_shifted_lognormal: need shift < x1 < x2 and 0 < p1 < p2 < 1, got "
                          f"shift={shift}, {point1}, {point2}")
-    z1, z2 = stats.norm.ppf(p1), stats.norm.ppf(p2)
+    z1, z2 = _STANDARD_NORMAL.inv_cdf(p1), _STANDARD_NORMAL.inv_cdf(p2)
     sigma = (math.log(x2 - shift) - math.log(x1 - shift)) / (z2 - z1)
     mu = math.log(x1 - shift) - sigma * z1
     return mu, sigma
 
 
 def shifted_lognormal(shift, mu, sigma):
-    return Delay(f"shift={shift}+lognormal:mu={mu},sigma={sigma}",
-                 stats.lognorm(s=sigma, scale=math.exp(mu)), shift=shift)
+    return Delay(f"shift={shift}+lognormal:mu={mu},sigma={sigma}", "lognormal", shift=shift, mu=mu, sigma=sigma)
 
 
 def write_quantile_file(path, delay, count, header):
