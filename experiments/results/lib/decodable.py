@@ -88,3 +88,32 @@ def monte_carlo_first_decodable(masks, delay, rng, samples):
     if not masks[-1]:
         raise ValueError("monte_carlo_first_decodable: the code is not decodable even from every shard")
     return np.take_along_axis(np.sort(x, axis=1), first[:, None], axis=1)[:, 0]
+
+
+def first_decodable_time(times_ms, masks):
+    """The moment a set of shards with these arrival times (one per shard,
+    inf for never) first becomes decodable; inf if it never does."""
+    t = np.asarray(times_ms, dtype=float)
+    order = np.argsort(t, kind="stable")
+    prefix = np.cumsum(1 << order)
+    ok = masks[prefix]
+    return float(t[order][np.argmax(ok)]) if ok.any() else float("inf")
+
+
+def ideal_latencies(shards, masks, layer_index):
+    """Per inference of a trace's shards table (lib/runs.py): the first-
+    decodable time of each shard's compute plus injected delay over the
+    shards of one split layer — what an omniscient master would wait for. A
+    shard whose delay is unknown (it had not arrived when the layer was done,
+    or never was sent) counts as never."""
+    s = shards[shards["layer"] == layer_index]
+    n = int(np.log2(len(masks)))
+    out = []
+    for inference in np.unique(s["inference"]):
+        t = np.full(n, np.inf)
+        for r in s[s["inference"] == inference]:
+            d = float(r["compute_ms"]) + float(r["injected_delay_ms"])
+            if np.isfinite(d):
+                t[int(r["shard"])] = d
+        out.append(first_decodable_time(t, masks))
+    return np.array(out)

@@ -53,28 +53,6 @@ def generator(cdcnn, model, code, k, tmp):
     return decodable.generator_from_coded_file(path, LAYER)
 
 
-def ideal_latencies(trace, masks, layer_index):
-    """Per inference: the first-decodable time of (compute + injected delay)
-    over the shards of the split layer; a shard whose delay is unknown (it had
-    not arrived when the layer was done) counts as never."""
-    s = trace["shards"]
-    s = s[s["layer"] == layer_index]
-    n = int(np.log2(len(masks)))
-    out = []
-    for inf in np.unique(s["inference"]):
-        rows = s[s["inference"] == inf]
-        t = np.full(n, np.inf)
-        for r in rows:
-            d = float(r["compute_ms"]) + float(r["injected_delay_ms"])
-            if np.isfinite(d):
-                t[int(r["shard"])] = d
-        order = np.argsort(t)
-        prefix = np.cumsum(1 << order)
-        ok = masks[prefix]
-        out.append(t[order][np.argmax(ok)] if ok.any() else np.inf)
-    return np.array(out)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sweep")
@@ -98,7 +76,7 @@ def main():
         layer_index = int(np.unique(trace["shards"]["layer"])[0])
         p = pooled.setdefault((code, spec), {"lat": [], "ideal": [], "compute": [], "seeds": []})
         p["lat"].append(runs.latencies_ms(trace))
-        p["ideal"].append(ideal_latencies(trace, masks[code], layer_index))
+        p["ideal"].append(decodable.ideal_latencies(trace["shards"], masks[code], layer_index))
         p["compute"].append(np.nansum(np.asarray(trace["shards"]["compute_ms"], float)) / len(trace["inferences"]))
         p["seeds"].append(r["seed"])
     baseline = {code: runs.percentile(np.concatenate(p["lat"]), 50)

@@ -137,5 +137,26 @@ class FirstDecodableTime(unittest.TestCase):
         self.assertEqual(float(decodable.first_decodable_quantile(counts, d, 0.26)[0]), 3.0)
 
 
+class IdealOfATrace(unittest.TestCase):
+    def test_first_decodable_time_of_given_arrivals(self):
+        masks = decodable.decodable_masks(sum_code(2))  # any 2 of 3
+        self.assertEqual(decodable.first_decodable_time([5.0, 9.0, 7.0], masks), 7.0)
+        self.assertEqual(decodable.first_decodable_time([5.0, np.inf, 7.0], masks), 7.0)
+        self.assertEqual(decodable.first_decodable_time([5.0, np.inf, np.inf], masks), np.inf)
+        uncoded = decodable.decodable_masks(identity(3))
+        self.assertEqual(decodable.first_decodable_time([5.0, 9.0, 7.0], uncoded), 9.0)
+
+    def test_ideal_per_inference_from_the_shards_table(self):
+        # Two inferences of a sum-coded layer (k = 2, n = 3) and one row of
+        # another layer that must be ignored; an unknown delay (NaN) is never.
+        dtype = [("inference", "i8"), ("layer", "i4"), ("shard", "i4"), ("compute_ms", "f8"),
+                 ("injected_delay_ms", "f8")]
+        shards = np.array([(0, 1, 0, 1.0, 10.0), (0, 1, 1, 1.0, 3.0), (0, 1, 2, 1.0, 50.0),
+                           (1, 1, 0, 1.0, np.nan), (1, 1, 1, 1.0, 20.0), (1, 1, 2, 1.0, 4.0),
+                           (0, 7, 0, 1.0, 0.0)], dtype=dtype)
+        masks = decodable.decodable_masks(sum_code(2))
+        self.assertEqual(list(decodable.ideal_latencies(shards, masks, 1)), [11.0, 21.0])
+
+
 if __name__ == "__main__":
     unittest.main()
