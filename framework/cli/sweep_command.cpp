@@ -71,6 +71,23 @@ RunFlags probe_run_flags(const std::string& cdcnn, const std::vector<std::string
   return flags;
 }
 
+/// The working directory changed for a scope: runs start in the suite's
+/// directory, so the fault specs' relative paths (empirical:file=...) are
+/// checked from there too.
+class WorkingDirectory {
+ public:
+  explicit WorkingDirectory(const fs::path& dir) : previous_(fs::current_path()) { fs::current_path(dir); }
+  ~WorkingDirectory() {
+    std::error_code ignored;
+    fs::current_path(previous_, ignored);
+  }
+  WorkingDirectory(const WorkingDirectory&) = delete;
+  WorkingDirectory& operator=(const WorkingDirectory&) = delete;
+
+ private:
+  fs::path previous_;
+};
+
 /// Codes and fault specs are checked here, before any run starts, so that a
 /// typo is a one-line error naming the suite line, not a sweep of failures.
 void check_values(const Suite& suite) {
@@ -85,6 +102,7 @@ void check_values(const Suite& suite) {
       }
     }
   const SuiteKey* ranks = suite.find("ranks");
+  const WorkingDirectory in_suite_directory(suite.directory);
   for (const char* name : {"straggler", "fail"}) {
     const SuiteKey* key = suite.find(name);
     if (!key) continue;
