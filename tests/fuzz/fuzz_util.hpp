@@ -19,9 +19,13 @@
 
 namespace cdcnn::fuzz {
 
-/// A per-process scratch path, in RAM (/dev/shm) when the machine has it.
+/// A per-process scratch path: in $CDCNN_FUZZ_SCRATCH if set (run.sh sets a
+/// directory it removes at the end, as fork mode starts a process per job and
+/// a crashed one cleans nothing up), else in RAM (/dev/shm) when the machine
+/// has it.
 inline std::string scratch_path(const std::string& name) {
-  static const std::filesystem::path dir = [] {
+  static const std::filesystem::path dir = []() -> std::filesystem::path {
+    if (const char* scratch = std::getenv("CDCNN_FUZZ_SCRATCH"); scratch != nullptr && *scratch != '\0') return scratch;
     std::error_code ec;
     if (std::filesystem::is_directory("/dev/shm", ec)) return std::filesystem::path("/dev/shm");
     return std::filesystem::temp_directory_path();

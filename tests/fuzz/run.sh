@@ -37,6 +37,12 @@ cp -n "$here/corpus/$target"/* "$corpus/" 2>/dev/null || true
 dict=()
 [[ -f "$here/$target.dict" ]] && dict=(-dict="$here/$target.dict")
 
+# The targets' scratch files (inputs that must be files) go to a directory of
+# this run, removed at the end whatever happened to the processes that wrote them.
+scratch=$(mktemp -d /dev/shm/cdcnn-fuzz.XXXXXX 2>/dev/null || mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+export CDCNN_FUZZ_SCRATCH="$scratch"
+
 # Leaks are checked per input (libFuzzer's default) but for HDF5's own
 # (lsan.supp); UBSan aborts on any report (-fno-sanitize-recover).
 export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1}"
