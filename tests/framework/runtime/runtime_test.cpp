@@ -187,9 +187,9 @@ TEST(Runtime, ASilentWorkerIsSuspectedSkippedProbedAndReadmitted) {
 
 TEST(Runtime, AWorkerSendingWrongNumbersIsCaughtWhereverTheCodeHasSpareShards) {
   // Rank 1 (a data shard) returns wrong numbers at every split layer. With
-  // the check on: two spare shards (mds:r=2) locate it and decode around it
+  // the check on: two or more spare shards (mds:r=2, r=3) locate it and decode around it
   // (every answer exact, rank 1 suspected); one spare (sum, pairwise,
-  // replication) detects it and degrades the inference; none (uncoded) says
+  // grouped-sum, replication) detects it and degrades the inference; none (uncoded) says
   // "unverified". Never an answer claimed good that is wrong. NaN needs no
   // spare to be recognised: it is decoded around like a lost shard.
   const Model model = zoo_model("mlp", 5);
@@ -205,7 +205,9 @@ TEST(Runtime, AWorkerSendingWrongNumbersIsCaughtWhereverTheCodeHasSpareShards) {
       {"mds:r=2", "scale", CheckResult::corrected, CheckResult::consistent, true},
       {"mds:r=2", "bitflip", CheckResult::corrected, CheckResult::consistent, true},
       {"mds:r=2", "nan", CheckResult::consistent, CheckResult::consistent, true},
+      {"mds:r=3", "bitflip", CheckResult::corrected, CheckResult::consistent, true},
       {"sum", "scale", CheckResult::inconsistent, CheckResult::inconsistent, false},
+      {"grouped-sum:g=2", "scale", CheckResult::inconsistent, CheckResult::inconsistent, false},
       {"pairwise", "scale", CheckResult::inconsistent, CheckResult::inconsistent, false},
       {"replication:n=2", "scale", CheckResult::inconsistent, CheckResult::inconsistent, false},
       {"sum", "nan", CheckResult::unverified, CheckResult::unverified, true},
