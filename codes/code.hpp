@@ -105,6 +105,11 @@ class Code {
   /// matrix (rows_per_block×P) or nullopt; returns the k data blocks.
   std::vector<Matrix> decode(const std::vector<std::optional<Matrix>>& shards) const;
 
+  /// The data block that shard j holds verbatim (its row of G is e_i: a
+  /// systematic shard or a replica), or -1. What a master may keep as it is
+  /// when a set is not decodable (zero-fill), and what a decode copies.
+  int verbatim_block(int shard) const { return verbatim_[static_cast<std::size_t>(shard)]; }
+
  protected:
   /// G must be n×k with 1 ≤ k ≤ n ≤ kMaxShards (Error otherwise).
   explicit Code(Eigen::MatrixXd generator);
@@ -127,9 +132,6 @@ class Code {
   /// streams through once. The kernel of every decode path.
   static void combine(std::span<float> out, std::span<const float* const> sources,
                       std::span<const float> coefficients);
-
-  /// The data block that shard j holds verbatim (its row of G is e_i), or -1.
-  int verbatim_block(int shard) const { return verbatim_[static_cast<std::size_t>(shard)]; }
 
   /// Throws Error unless arrived.size() == n.
   void check_mask(const ShardMask& arrived, const char* what) const;

@@ -57,13 +57,6 @@ ShardLoss::ShardLoss(const Model& model, const std::string& layer, std::shared_p
     stacked_weights_.middleRows(j * rpb, rpb) = encoded_.weights[static_cast<std::size_t>(j)];
     stacked_biases_.segment(j * rpb, rpb) = encoded_.biases[static_cast<std::size_t>(j)];
   }
-  // A shard holds block i verbatim when its row of G is e_i: the test the
-  // runtime's master applies when it zero-fills (runtime/master.cpp).
-  const Eigen::MatrixXd& g = code_->generator();
-  verbatim_.assign(static_cast<std::size_t>(n), -1);
-  for (int j = 0; j < n; ++j)
-    for (int i = 0; i < code_->k(); ++i)
-      if (g(j, i) == 1.0 && g.row(j).cwiseAbs().sum() == 1.0) verbatim_[static_cast<std::size_t>(j)] = i;
 }
 
 Index ShardLoss::rows_of_block(int block) const {
@@ -80,8 +73,8 @@ ShardMask ShardLoss::missing_blocks(const ShardMask& lost) const {
   check_lost(lost);
   ShardMask missing(static_cast<std::size_t>(code_->k()), true);
   for (int j = 0; j < code_->n(); ++j)
-    if (!lost[static_cast<std::size_t>(j)] && verbatim_[static_cast<std::size_t>(j)] >= 0)
-      missing[static_cast<std::size_t>(verbatim_[static_cast<std::size_t>(j)])] = false;
+    if (!lost[static_cast<std::size_t>(j)] && code_->verbatim_block(j) >= 0)
+      missing[static_cast<std::size_t>(code_->verbatim_block(j))] = false;
   return missing;
 }
 
@@ -90,7 +83,7 @@ ShardMask ShardLoss::lost_blocks(const ShardMask& lost) const {
   ShardMask blocks(static_cast<std::size_t>(code_->k()), true);
   ShardMask seen(static_cast<std::size_t>(code_->k()), false);
   for (int j = 0; j < code_->n(); ++j) {
-    const int i = verbatim_[static_cast<std::size_t>(j)];
+    const int i = code_->verbatim_block(j);
     if (i < 0 || seen[static_cast<std::size_t>(i)]) continue;
     seen[static_cast<std::size_t>(i)] = true;
     blocks[static_cast<std::size_t>(i)] = lost[static_cast<std::size_t>(j)];
@@ -142,8 +135,8 @@ LossyOutput ShardLoss::assemble(const std::vector<Matrix>& shards, const ShardMa
     const Index cols = shards.front().cols();
     data.assign(static_cast<std::size_t>(k), Matrix::Zero(encoded_.rows_per_block, cols));
     for (int j = 0; j < n; ++j)
-      if (arrived[static_cast<std::size_t>(j)] && verbatim_[static_cast<std::size_t>(j)] >= 0)
-        data[static_cast<std::size_t>(verbatim_[static_cast<std::size_t>(j)])] = shards[static_cast<std::size_t>(j)];
+      if (arrived[static_cast<std::size_t>(j)] && code_->verbatim_block(j) >= 0)
+        data[static_cast<std::size_t>(code_->verbatim_block(j))] = shards[static_cast<std::size_t>(j)];
     out.zeroed = missing;
     out.outcome = LossOutcome::degraded;
   }

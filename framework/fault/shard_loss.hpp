@@ -99,7 +99,6 @@ class ShardLoss {
   EncodedLayer encoded_;
   Matrix stacked_weights_;  ///< the n shards' W'_j one under the other
   Vector stacked_biases_;
-  std::vector<int> verbatim_;  ///< per shard: the data block it holds verbatim, or -1
 };
 
 /// Loss sets of `count` shards among `candidates` (each a mask of n

@@ -248,12 +248,10 @@ Master::SplitOutcome Master::run_split(const SplitLayer& split, const Tensor& x,
     std::vector<std::span<float>> out;
     for (auto& d : data) out.emplace_back(d);
     code.decode(in, out);
-    for (int i = 0; i < k; ++i) {
-      bool verbatim = false;
-      for (int j = 0; j < n; ++j)
-        verbatim |= arrived[j] && code.generator().row(j).cwiseAbs().sum() == 1.0 && code.generator()(j, i) == 1.0;
-      decoded += !verbatim;
-    }
+    std::vector<bool> verbatim(static_cast<std::size_t>(k), false);
+    for (int j = 0; j < n; ++j)
+      if (arrived[j] && code.verbatim_block(j) >= 0) verbatim[static_cast<std::size_t>(code.verbatim_block(j))] = true;
+    for (int i = 0; i < k; ++i) decoded += !verbatim[static_cast<std::size_t>(i)];
     if (decoded > 0) outcome = InferenceOutcome::recovered;
     if (check == CheckResult::inconsistent) outcome = InferenceOutcome::degraded;  // known wrong, cannot say where
   } else if (options_.policy == DeadlinePolicy::fail || options_.policy == DeadlinePolicy::wait) {
@@ -261,11 +259,8 @@ Master::SplitOutcome Master::run_split(const SplitLayer& split, const Tensor& x,
   } else {
     // Zero-fill: keep every block that arrived verbatim, zeros elsewhere.
     outcome = InferenceOutcome::degraded;
-    for (int j = 0; j < n; ++j) {
-      if (!arrived[j]) continue;
-      for (int i = 0; i < k; ++i)
-        if (code.generator()(j, i) == 1.0 && code.generator().row(j).cwiseAbs().sum() == 1.0) data[i] = shards[j];
-    }
+    for (int j = 0; j < n; ++j)
+      if (arrived[j] && code.verbatim_block(j) >= 0) data[static_cast<std::size_t>(code.verbatim_block(j))] = shards[j];
   }
   const double complete_ms = now_ms();
 
