@@ -21,7 +21,6 @@
 
 namespace {
 
-constexpr std::int64_t kMaxFlopsToRun = 20'000'000;
 constexpr std::size_t kMaxParamElements = 1 << 16;
 
 const char* const kKinds[] = {"dense", "conv2d", "conv3d", "maxpool2d", "maxpool3d", "avgpool2d",
@@ -152,7 +151,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
     }
     const cdcnn::Model model("fuzz", input, std::move(layers));
-    if (model.flops() >= kMaxFlopsToRun) return 0;
+    if (model.flops() >= cdcnn::fuzz::kMaxFlopsToRun) return 0;
     cdcnn::Tensor x(model.input_shape());
     float v = 0.0f;
     for (float& e : x.values()) e = (v += 0.25f) - 2.0f;

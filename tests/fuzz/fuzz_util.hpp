@@ -16,8 +16,19 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "layers/model.hpp"
 
 namespace cdcnn::fuzz {
+
+/// A model that loads is run when its work is below this (a fuzz iteration must stay short).
+constexpr std::int64_t kMaxFlopsToRun = 20'000'000;
+
+/// A model that loaded must run, when small enough, and give the output shape it declares.
+inline void check_runs_if_small(const Model& model) {
+  if (model.flops() >= kMaxFlopsToRun) return;
+  const Tensor y = model.forward(Tensor(model.input_shape()));
+  if (y.shape() != model.output_shape()) std::abort();
+}
 
 /// A per-process scratch path: in $CDCNN_FUZZ_SCRATCH if set (run.sh sets a
 /// directory it removes at the end, as fork mode starts a process per job and
