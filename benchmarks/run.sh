@@ -5,7 +5,7 @@
 #   codes:  decode time vs the layer block's compute time, per code;
 #   runtime: p50/p99 of uncoded, replication, sum and mds on identical
 #           stragglers vs each other and vs the ideal, and the overhead per
-#           layer, on 7 ranks (light tail, then the seed's Figure 1 spread)
+#           layer, on 7 ranks (light tail, then the paper's Figure 1 spread)
 #           and on 9 ranks (2 cores: idle ranks must not spin).
 # Usage: benchmarks/run.sh [BUILD_DIR]   (make bench runs it)
 set -euo pipefail

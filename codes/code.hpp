@@ -1,5 +1,5 @@
 #pragma once
-// A code (DESIGN §1) is a real n×k generator matrix G. Data block i is the
+// A code (docs/architecture.md §1) is a real n×k generator matrix G. Data block i is the
 // row block W_i of a layer's weights; shard j holds W'_j = Σ_i G[j,i]·W_i and
 // computes Z_j = W'_j·X + b'_j. Because everything is linear, shard j's
 // result is Z_j = Σ_i G[j,i]·Y_i, where Y_i is data block i of the output.

@@ -1,5 +1,5 @@
 #pragma once
-// Offline encoding of one linear layer (DESIGN §1), pure math, no files.
+// Offline encoding of one linear layer (docs/architecture.md §1), pure math, no files.
 //
 // A layer's GEMM view is Y = W·X + b with W m×q. Its m rows are cut into k
 // row blocks of rows_per_block = ceil(m/k) rows; the rows past m are zero

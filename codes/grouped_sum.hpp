@@ -1,6 +1,6 @@
 #pragma once
 // `grouped-sum:g=G`: the k blocks are cut into G contiguous groups of k/G
-// (G must divide k) and each group gets a sum parity — the seed's "summation
+// (G must divide k) and each group gets a sum parity — the paper's "summation
 // of some rows instead of all of them". n = k+G; shard k+t is group t's
 // parity. Survives any one loss, and one loss per group. g=1 is `sum`; g=k
 // is 2-way replication.

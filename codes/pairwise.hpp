@@ -1,7 +1,7 @@
 #pragma once
-// `pairwise` (the seed's eq. 1–2): blocks are paired (1,2), (3,4), ... and
+// `pairwise` (the paper's eq. 1–2): blocks are paired (1,2), (3,4), ... and
 // each pair gets a parity shard whose row r is row r of block 2i-1 plus row r
-// of block 2i. With k=2 and one row per block this is the seed's worked
+// of block 2i. With k=2 and one row per block this is the paper's worked
 // example: shards w11 w12 | w21 w22 | w11+w21 w12+w22.
 //
 // n = k + ceil(k/2). Shard k+i is the parity of blocks 2i and 2i+1 (0-based).

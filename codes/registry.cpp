@@ -82,7 +82,7 @@ void register_builtin_codes(CodeRegistry& registry) {
   registry.add({"uncoded", "no redundancy: k shards, all needed", "uncoded", &UncodedCode::create});
   registry.add({"replication", "N copies of every block (N-modular redundancy)", "replication:n=2",
                 &ReplicationCode::create});
-  registry.add({"pairwise", "a sum parity per pair of blocks (seed eq. 1-2)", "pairwise", &PairwiseCode::create});
+  registry.add({"pairwise", "a sum parity per pair of blocks (the paper's eq. 1-2)", "pairwise", &PairwiseCode::create});
   registry.add({"sum", "one sum parity over all k blocks", "sum", &SumCode::create});
   registry.add({"grouped-sum", "g groups of k/g blocks, a sum parity each", "grouped-sum:g=2",
                 &GroupedSumCode::create});

@@ -2,7 +2,7 @@
 // Convolution over 2 or 3 spatial axes (PyTorch's nn.Conv2d / nn.Conv3d):
 // kinds "conv2d" and "conv3d", with stride, padding, dilation and groups.
 //
-// GEMM view (DESIGN §1): X = lower(x) is the im2col / vol2col unrolling of
+// GEMM view (docs/architecture.md §1): X = lower(x) is the im2col / vol2col unrolling of
 // the input, q×P with q = C_in·kd·kh·kw (rows ordered channel, then kernel
 // offset, as PyTorch flattens its weight) and P the output positions. W is
 // C_out×q; with groups > 1 it is block diagonal over the groups (the zeros

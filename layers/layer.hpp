@@ -59,7 +59,7 @@ class Layer {
   std::string name_;
 };
 
-/// A layer that is Y = W·X + b on its GEMM view (DESIGN §1):
+/// A layer that is Y = W·X + b on its GEMM view (docs/architecture.md §1):
 ///  - W is m×q (m output features or channels; for a grouped conv, W is
 ///    block diagonal over the groups so the view stays a single GEMM);
 ///  - lower(x) gives X, q×P (P = 1 for Dense, the output positions for ConvNd);

@@ -1,5 +1,5 @@
 #pragma once
-// The model zoo: the networks the seed and its predecessors distribute,
+// The model zoo: the networks the paper and its predecessors distribute,
 // built with seeded random weights (He-uniform, so activations neither vanish
 // nor explode through deep ReLU stacks) when no weights file is at hand.
 //   alexnet     torchvision layout, input 3x224x224, 1000 classes

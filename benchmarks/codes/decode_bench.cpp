@@ -1,5 +1,5 @@
 // Decode latency of every code against the compute time of the layer block
-// it replaces (the seed's promise: recovery at close to zero latency).
+// it replaces (the paper's promise: recovery at close to zero latency).
 //
 // Layers (AlexNet, GEMM view Y = W·X): fc6 is 4096×9216 times a 9216×1
 // input; conv2 is 192×1600 (64·5·5) times 1600×729 (27·27 positions). Split

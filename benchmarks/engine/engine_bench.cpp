@@ -1,4 +1,4 @@
-// Single-device engine benchmark (issue 2). Measures, in one run on one
+// Single-device engine benchmark. Measures, in one run on one
 // thread: this core's FP32 FMA peak and DRAM read bandwidth, every conv GEMM
 // and dense GEMV of AlexNet (GFLOP/s against the peak, GB/s against the
 // bandwidth), and whole-model batch-1 latency of AlexNet and VGG16. With

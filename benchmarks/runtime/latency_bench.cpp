@@ -3,7 +3,7 @@
 //
 //   mpirun -np 7 build/benchmarks/latency_bench [--straggler SPEC] [--inferences N] [--width W]
 //
-// The model is one W-wide dense layer (W = 2048: the seed's Figure 1 layer)
+// The model is one W-wide dense layer (W = 2048: the paper's Figure 1 layer)
 // followed by ReLU, split over the workers with each code (k as large as the
 // workers allow). Every code sees the same faults (one seed). The ideal of a
 // code is what an omniscient master would wait for: given the delays injected

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Histogram of the arrival times of a split layer's results at the master
-(dispatch to arrival, the master's clock), from a cdcnn trace: the seed's
+(dispatch to arrival, the master's clock), from a cdcnn trace: the paper's
 Figure 1. Writes fig1-wifi.png, arrivals.csv and summary.txt to --out."""
 import argparse
 import os

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# The seed's Figure 1 (arrival times of one split dense layer's results at the
+# The paper's Figure 1 (arrival times of one split dense layer's results at the
 # master) measured over emulated WiFi links (hpc/netns-cluster.sh) instead of
 # injected delays. As root:
 #
 #   experiments/wifi-arrivals/run.sh [CDCNN_BINARY]     (default: build/cdcnn)
 #
 # Three devices: the master and two workers, each computing 2048 of AlexNet's
-# fc6 outputs (the seed's layout: fc_1 split 2 ways, 2048 outputs each), no
+# fc6 outputs (the paper's layout: fc_1 split 2 ways, 2048 outputs each), no
 # code, no injected delay, a 5 s deadline so that every result is waited for.
 # Each worker reads its shard from a coded-weight file (no 75 MB shards sent
 # over the emulated links at start-up). Writes results/trace.h5,

@@ -1,4 +1,4 @@
-// cdcnn coverage: the seed's Figure 3 for any plan — coverage of one device
+// cdcnn coverage: the paper's Figure 3 for any plan — coverage of one device
 // failure against the number of additional devices, 2MR against CDC+2MR
 // (definitions and the strategies in framework/plan/coverage.hpp).
 

@@ -1,4 +1,4 @@
-// cdcnn report: run traces side by side — one row per trace (DESIGN §5).
+// cdcnn report: run traces side by side — one row per trace (docs/architecture.md §5).
 
 #include <cstdio>
 #include <filesystem>

@@ -1,4 +1,4 @@
-// cdcnn run: distributed inference under mpirun (DESIGN §3). Every rank runs
+// cdcnn run: distributed inference under mpirun (docs/architecture.md §3). Every rank runs
 // this command with the same arguments; rank 0 becomes the master, the others
 // workers. Set-up errors are agreed on by all ranks (one collective at
 // start-up) so that a bad flag or file ends every rank cleanly, with one line.

@@ -3,7 +3,7 @@
 // never stored: a conv input is {C, H, W} (or {C, D, H, W}), a dense input
 // is {F}. Storage is contiguous and row-major (C order, like PyTorch), so a
 // {C, H, W} tensor *is* the C×(H·W) row-major matrix a GEMM produces: the
-// GEMM view of a layer (DESIGN §1) costs no copy.
+// GEMM view of a layer (docs/architecture.md §1) costs no copy.
 
 #include <Eigen/Core>
 #include <cstdint>

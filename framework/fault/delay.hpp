@@ -1,5 +1,5 @@
 #pragma once
-// Straggler delay distributions (DESIGN §4), in milliseconds, each with its
+// Straggler delay distributions (docs/architecture.md §4), in milliseconds, each with its
 // CDF so that analyses can draw the analytic prediction (order statistics)
 // beside a measurement. Built from --straggler specs:
 //   none

@@ -1,5 +1,5 @@
 #pragma once
-// Seeded, reproducible fault injection (DESIGN §4). The fault a worker rank
+// Seeded, reproducible fault injection (docs/architecture.md §4). The fault a worker rank
 // suffers when answering (inference, layer) depends only on the seed, the
 // rank, the inference and the layer — never on the code or on what else was
 // drawn — so every code is compared under identical faults.

@@ -1,9 +1,9 @@
 #pragma once
 // Offline shard loss: what losing shards of one split layer does to a model's
-// answers, on one device, without MPI (the seed's Figure 2, and the same
+// answers, on one device, without MPI (the paper's Figure 2, and the same
 // losses under a code that covers them).
 //
-// The layer is split exactly as the distributed runtime splits it (DESIGN §1,
+// The layer is split exactly as the distributed runtime splits it (docs/architecture.md §1,
 // codes/encoding.hpp): its m output rows are cut into k blocks of
 // ceil(m/k) rows, the last padded with zero rows; the code's shard j holds
 // the *encoded* weights W'_j = Σ_i G[j,i]·W_i, b'_j (encode_layer, the

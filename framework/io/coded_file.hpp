@@ -1,5 +1,5 @@
 #pragma once
-// The coded-weight file (DESIGN §5): the seed's "done offline". It is a model
+// The coded-weight file (docs/architecture.md §5): the paper's "done offline". It is a model
 // file (docs/model-file.md) plus, for every split layer of a plan, the code,
 // its generator G and every shard's coded weights W'_j and bias b'_j:
 //

@@ -1,5 +1,5 @@
 #pragma once
-// Coverage of one device failure (the seed's Figure 3): for a plan whose
+// Coverage of one device failure (the paper's Figure 3): for a plan whose
 // every shard has a rank, the fraction of single-device failures after which
 // every split layer can still be decoded, as devices are added one at a time
 // for robustness. Knows nothing of MPI: a "device" is a rank of the plan.
@@ -30,7 +30,7 @@
 //    recoverable, holds parity shards when a code can cover the layer and a
 //    copy of d's shards of the layer where it cannot. A code covers a layer
 //    when the plan leaves it `uncoded` with k >= 2 (plain model parallelism,
-//    as in the seed's distributions) and the parity code (`sum` by default)
+//    as in the paper's distributions) and the parity code (`sum` by default)
 //    can be built for its k: the layer then follows the parity code, whose
 //    first k shards are the plan's data shards in place and whose parity
 //    shards go to added devices — the fewest unplaced ones (at most as many

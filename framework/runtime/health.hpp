@@ -1,5 +1,5 @@
 #pragma once
-// Worker health as the master sees it (DESIGN §3): which workers are
+// Worker health as the master sees it (docs/architecture.md §3): which workers are
 // suspected, when to probe them, when to readmit them. Pure bookkeeping on
 // times the master passes in, so it is tested without MPI.
 //

@@ -1,5 +1,5 @@
 #pragma once
-// The master (rank 0), star topology (DESIGN §3). It runs the model layer by
+// The master (rank 0), star topology (docs/architecture.md §3). It runs the model layer by
 // layer; at a split layer it sends the layer input to every shard holder
 // (nonblocking), keeps one receive posted per worker, and polls without
 // spinning. The moment the arrived shards are decodable it decodes, assembles

@@ -38,7 +38,7 @@ bool newer_message_waiting() {
   return flag != 0;
 }
 
-/// Injected wrong numbers (issue 7): the worker "computes" a wrong block.
+/// Injected wrong numbers: the worker "computes" a wrong block.
 void corrupt(Matrix& z, ShardFault::Corruption kind, std::int64_t inference) {
   if (z.size() == 0) return;
   float& victim = z.data()[static_cast<std::size_t>(inference * 7919) % static_cast<std::size_t>(z.size())];

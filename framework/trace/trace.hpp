@@ -1,5 +1,5 @@
 #pragma once
-// The per-run trace (DESIGN §5): one HDF5 file with the run's configuration
+// The per-run trace (docs/architecture.md §5): one HDF5 file with the run's configuration
 // as attributes and four tables appended while the run goes on —
 //   /inferences   one row per inference: latency and outcome
 //   /layers       one row per (inference, split layer): dispatch, decodable, decode time

@@ -7,7 +7,7 @@
 namespace cdcnn {
 namespace {
 
-// The seed's worked example (eq. 1): a 2×2 layer split over two devices,
+// The paper's worked example (eq. 1): a 2×2 layer split over two devices,
 // with a third computing the parity row [w11+w21, w12+w22]. Any one of the
 // three outputs lost is recovered by a subtraction.
 TEST(PairwiseCode, ReproducesTheSeedsWorkedExample) {
@@ -38,7 +38,7 @@ TEST(PairwiseCode, ReproducesTheSeedsWorkedExample) {
     EXPECT_EQ(blocks[0](0, 0), y(0, 0)) << "lost " << lost;
     EXPECT_EQ(blocks[1](0, 0), y(1, 0)) << "lost " << lost;
   }
-  // y1 lost: y1 = (y1 + y2) - y2, the seed's subtraction, bit for bit.
+  // y1 lost: y1 = (y1 + y2) - y2, the paper's subtraction, bit for bit.
   EXPECT_EQ(z[2](0, 0) - z[1](0, 0), y(0, 0));
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
-"""Fits the straggler model of the seed's Figure 1 and writes it for the injector.
+"""Fits the straggler model of the paper's Figure 1 and writes it for the injector.
 
-The seed (DAC '19, Fig. 1): a master and three Raspberry Pi 3s on WiFi, each
+Hadidi et al. (DAC '19, Fig. 1): a master and three Raspberry Pi 3s on WiFi, each
 computing a 2048-wide dense layer that alone takes 50 ms; "around 34% of the
 arrival times is within 100 ms, and 42% is within 150 ms".
 
@@ -9,13 +9,13 @@ Family: a shifted log-normal for the arrival time after dispatch,
     A = 50 ms + exp(N(mu, sigma)),
 the 50 ms being the Pi's compute (nothing can arrive before it) and the
 log-normal the WiFi round trip and its stragglers. Two numbers fix the two
-parameters exactly (delays.fit_shifted_lognormal). The seed's two numbers
+parameters exactly (delays.fit_shifted_lognormal). The paper's two numbers
 read two ways:
 
   cumulative  P(A <= 100) = 0.34, P(A <= 150) = 0.42   (the text, literally)
   bars        P(50 < A <= 100) = 0.34, P(100 < A <= 150) = 0.42,
               i.e. P(A <= 100) = 0.34, P(A <= 150) = 0.76 (the histogram's bars;
-              ../../../shared/SEED-NOTES.md: the plot shows ~75% by 150 ms,
+              the extended paper, arXiv 2104.04447: the plot shows ~75% by 150 ms,
               a peak at 90-110 ms and a tail to ~500 ms)
 
 Writes fit.csv (both fits) and pi-wifi-arrivals.txt: 4000 equal-probability
@@ -92,7 +92,7 @@ def main():
         w.writeheader()
         w.writerows(rows)
     mu, sigma, d = fits()[INJECTED]
-    header = (f"The seed's Figure 1 arrival times on Raspberry Pi 3s over WiFi, fitted (experiments/results/figure1/fit.py):\n"
+    header = (f"The paper's Figure 1 arrival times on Raspberry Pi 3s over WiFi, fitted (experiments/results/figure1/fit.py):\n"
               f"A = {PI_COMPUTE_MS:g} ms + exp(N(mu={mu:.4f}, sigma={sigma:.4f})) ms, P(A<=100)=0.34, P(A<=150)=0.76,\n"
               f"minus {offset:.2f} ms (this machine's own median dispatch-to-arrival time, calibrate.suite), at least 0;\n"
               f"{QUANTILES} quantiles at (i+0.5)/{QUANTILES}, for --straggler empirical:file=THIS")

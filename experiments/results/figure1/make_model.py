@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Writes the Figure 1 model: one dense layer of 9216 inputs (AlexNet fc6's)
-and 3 x 2048 = 6144 outputs, then ReLU — split 3 ways, each of the seed's
+and 3 x 2048 = 6144 outputs, then ReLU — split 3 ways, each of the paper's
 three workers computes a 2048-wide dense layer (18.9 M multiply-adds: 50 ms
 on a Pi 3). Seeded random weights (the arrival times do not depend on them).
 Usage: make_model.py OUT.h5 (226 MB; not committed: model/ is ignored).

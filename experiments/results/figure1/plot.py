@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Figure 1 from a sweep of figure1.suite: the histogram of the measured
 arrival times (every shard's result, dispatch to arrival at the master) with
-the fitted model's density, and the CDF against the seed's 34% / 42%.
+the fitted model's density, and the CDF against the paper's 34% / 42%.
 
 Usage: plot.py SWEEP_OUT_DIR [--out DIR]   (DIR: this directory by default)
 Writes DIR/fig1.png and DIR/arrivals.csv (the numbers quoted in README.md).
@@ -56,7 +56,7 @@ def main():
     t = np.linspace(0, 600, 601)
     model_bins = np.diff(model.cdf(bins)) * 100
     ax_h.step(bins[:-1], model_bins, where="post", color="#dd8452", lw=2, label="fitted model, per bin")
-    ax_h.plot([75, 125], [34, 42], "kD", ms=8, label="seed: 34% and 42% (read as its bars)")
+    ax_h.plot([75, 125], [34, 42], "kD", ms=8, label="paper: 34% and 42% (read as its bars)")
     ax_h.set_xlabel("arrival time after dispatch (ms)")
     ax_h.set_ylabel("% of arrivals per 50 ms bin")
     ax_h.set_title("Arrival times, master + 3 workers (2048-wide dense each)")
@@ -68,13 +68,13 @@ def main():
               label=f"fit, bars: 50 + LN({fit.fits()['bars'][0]:.2f}, {fit.fits()['bars'][1]:.2f})")
     ax_c.plot(t, cumulative.cdf(t), color="gray", ls=":", lw=2,
               label=f"fit, cumulative: 50 + LN({mu_c:.2f}, {sigma_c:.2f}) (not run)")
-    ax_c.plot([100, 150], [0.34, 0.42], "ks", label="seed: 34% by 100, 42% by 150 ms (text)")
-    ax_c.plot([100, 150], [0.34, 0.76], "k^", mfc="none", label="seed as bars: 34%, 34+42% by 150 ms")
+    ax_c.plot([100, 150], [0.34, 0.42], "ks", label="paper: 34% by 100, 42% by 150 ms (text)")
+    ax_c.plot([100, 150], [0.34, 0.76], "k^", mfc="none", label="paper as bars: 34%, 34+42% by 150 ms")
     ax_c.set_xlim(0, 600)
     ax_c.set_ylim(0, 1.01)
     ax_c.set_xlabel("arrival time after dispatch (ms)")
     ax_c.set_ylabel("fraction arrived")
-    ax_c.set_title("CDF: measured, fitted, the seed's numbers")
+    ax_c.set_title("CDF: measured, fitted, the paper's numbers")
     ax_c.grid(alpha=0.3)
     ax_c.legend(fontsize=7.5, loc="lower right")
     fig.tight_layout()

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The seed's Figure 2 for the trained Fashion-MNIST CNN: top-1 accuracy on
+"""The paper's Figure 2 for the trained Fashion-MNIST CNN: top-1 accuracy on
 the 10,000 test images against the fraction of one layer's output lost, one
 curve per layer (lost blocks zero-filled, as the runtime does under
 --policy zero-fill), and the same losses under a code that covers them.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The seed's Figure 2 on the trained Fashion-MNIST CNN: top-1 accuracy on the
+# The paper's Figure 2 on the trained Fashion-MNIST CNN: top-1 accuracy on the
 # whole 10,000-image test set when part of ONE layer's output is lost, for
 # each of its four linear layers, lost blocks zero-filled (the runtime's
 # --policy zero-fill), then the same losses under a code that covers them.

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The seed's Figure 3: five panels, coverage of one failure against the
+"""The paper's Figure 3: five panels, coverage of one failure against the
 number of additional devices, 2MR and CDC+2MR, from csv/NAME.csv (written by
 `cdcnn coverage --csv`). Usage: plot.py [DIR] (default: this script's directory);
 writes DIR/figure3.png."""

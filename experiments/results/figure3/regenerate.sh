@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The seed's Figure 3 from the five plans in plans/: coverage of one device
+# The paper's Figure 3 from the five plans in plans/: coverage of one device
 # failure against the number of additional devices, 2MR and CDC+2MR.
 #   regenerate.sh [BUILD_DIR]    (default: the checkout's build/)
 # Writes csv/NAME.csv and tables/NAME.txt (cdcnn coverage), then figure3.png

@@ -2,13 +2,13 @@
 """Figure 5b from sweeps of figure5b.suite and devices.suite: straggler
 mitigation on distributed AlexNet.
 
-Left: the latency CDF of uncoded, the seed's sum parity (CDC), 2MR and
-mds:r=2 under identical injected stragglers (fc6 split 2 ways, the seed's
+Left: the latency CDF of uncoded, the paper's sum parity (CDC), 2MR and
+mds:r=2 under identical injected stragglers (fc6 split 2 ways, the paper's
 layout). Middle: mean / p95 / p99. Right: how much faster than uncoded one sum
 parity makes fc6 split k ways (k + 1 devices), measured (whole inference and
 fc6 alone) beside the order-statistics prediction (the mean first-decodable
 time of the injected delays plus this machine's own dispatch-to-arrival time,
-../figure1/offset.txt) and the seed's numbers.
+../figure1/offset.txt) and the paper's numbers.
 
 Usage: plot.py FIGURE5B_SWEEP DEVICES_SWEEP [--out DIR]
 Writes DIR/fig5b.png, DIR/latency.csv and DIR/devices.csv.
@@ -33,8 +33,8 @@ import runs  # noqa: E402
 
 LABELS = {"uncoded": "uncoded", "sum": "CDC (sum parity)", "replication:n=2": "2MR", "mds:r=2": "mds:r=2"}
 COLORS = {"uncoded": "#c44e52", "sum": "#4c72b0", "replication:n=2": "#937860", "mds:r=2": "#dd8452"}
-# The seed's extended paper: an output-split fc layer, straggler mitigation
-# ~2.5%, 9%, 15.5%, 35% faster at 3, 4, 5, 6 devices (../../../shared/SEED-NOTES.md).
+# The paper's extended paper: an output-split fc layer, straggler mitigation
+# ~2.5%, 9%, 15.5%, 35% faster at 3, 4, 5, 6 devices (the extended paper, arXiv 2104.04447).
 SEED_DEVICES = [3, 4, 5, 6]
 SEED_FASTER = [2.5, 9.0, 15.5, 35.0]
 

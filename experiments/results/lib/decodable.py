@@ -2,7 +2,7 @@
 tail study.
 
 A layer coded with an n x k generator G is decodable from the set S of shards
-that have arrived iff rank(G_S) = k (DESIGN §1). If the n shards' delays are
+that have arrived iff rank(G_S) = k (docs/architecture.md §1). If the n shards' delays are
 iid with CDF F, the set arrived by time t holds each shard independently with
 probability F(t), so the first-decodable time T has, exactly,
 

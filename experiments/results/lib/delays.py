@@ -4,7 +4,7 @@ The same spec strings as `cdcnn run --straggler` (none, exp:mean=MS,
 shifted-exp:shift=MS,mean=MS, pareto:scale=MS,shape=A, lognormal:mu=M,sigma=S,
 empirical:file=PATH), each with its CDF, quantile function and sampler, so
 that figure scripts can draw the analytic prediction beside a measurement.
-Also the fit of the seed's Figure 1 (a shifted log-normal through two points
+Also the fit of the paper's Figure 1 (a shifted log-normal through two points
 of its CDF) and the quantile files that feed it to the injector.
 """
 

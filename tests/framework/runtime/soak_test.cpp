@@ -1,4 +1,4 @@
-// Chaos soak (issue 7): many inferences on the small CNN, for every built-in
+// Chaos soak: many inferences on the small CNN, for every built-in
 // code, under faults drawn from one seed — a permanent fail-stop, intermittent
 // silences (so suspicion, probes and readmission), message drops and
 // heavy-tailed (Pareto) stragglers — with every output checked against

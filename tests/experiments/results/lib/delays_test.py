@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """experiments/results/lib/delays.py: the Python mirror of the injector's
 delay models (CDFs against their formulas, samplers against their CDFs), the
-two-point fit of the seed's Figure 1, and the quantile file."""
+two-point fit of the paper's Figure 1, and the quantile file."""
 
 import math
 import os
@@ -44,7 +44,7 @@ class DelaySpecs(unittest.TestCase):
             self.assertIn(words, str(e.exception))
 
 
-class SeedFigure1Fit(unittest.TestCase):
+class PaperFigure1Fit(unittest.TestCase):
     def test_fit_passes_through_both_points(self):
         mu, sigma = delays.fit_shifted_lognormal(50, (100, 0.34), (150, 0.76))
         d = delays.shifted_lognormal(50, mu, sigma)
