@@ -130,7 +130,8 @@ def main():
     torch.set_num_threads(1)
     os.makedirs(a.out, exist_ok=True)
     for stale in os.listdir(a.out):  # a kind removed from the table must not leave its file behind
-        os.remove(os.path.join(a.out, stale))
+        if stale.endswith(".h5"):
+            os.remove(os.path.join(a.out, stale))
     problems = check_tables()
     for kind in cdcnn_model.KINDS:
         try:
