@@ -12,13 +12,18 @@
         Check the on-disk types against the schema (strings, int64, float64,
         float32 datasets); raises ModelFileError.
 
-Python (this module) is for the exporter and references only; the C++
-inference path never runs it.
+KINDS is the one list of layer kinds on the Python side: per kind its
+attributes, datasets, torch modules, exporter, loader and a small example
+(layers/README.md, "Add a layer kind"). Python (this module) is for the
+exporter and references only; the C++ inference path never runs it.
 """
 
 import math
 import os
 from collections import OrderedDict
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Callable
 
 import h5py
 import numpy as np
@@ -38,33 +43,7 @@ class ModelFileError(Exception):
 
 
 # --------------------------------------------------------------------------
-# Schema: per kind, the integer attributes (name -> number of values, 0 for a
-# scalar), the real attributes, and the datasets (required, optional).
-# --------------------------------------------------------------------------
-SCHEMA = {
-    "dense": dict(ints={}, reals={}, data=({"weight"}, {"bias"})),
-    "conv2d": dict(ints={"kernel_size": 2, "stride": 2, "padding": 2, "dilation": 2, "groups": 0},
-                   reals={}, data=({"weight"}, {"bias"})),
-    "conv3d": dict(ints={"kernel_size": 3, "stride": 3, "padding": 3, "dilation": 3, "groups": 0},
-                   reals={}, data=({"weight"}, {"bias"})),
-    "maxpool2d": dict(ints={"kernel_size": 2, "stride": 2, "padding": 2, "dilation": 2, "ceil_mode": 0},
-                      reals={}, data=(set(), set())),
-    "maxpool3d": dict(ints={"kernel_size": 3, "stride": 3, "padding": 3, "dilation": 3, "ceil_mode": 0},
-                      reals={}, data=(set(), set())),
-    "avgpool2d": dict(ints={"kernel_size": 2, "stride": 2, "padding": 2, "ceil_mode": 0, "count_include_pad": 0},
-                      reals={}, data=(set(), set())),
-    "adaptiveavgpool2d": dict(ints={"output_size": 2}, reals={}, data=(set(), set())),
-    "relu": dict(ints={}, reals={}, data=(set(), set())),
-    "lrn": dict(ints={"size": 0}, reals={"alpha", "beta", "k"}, data=(set(), set())),
-    "batchnorm": dict(ints={}, reals={"eps"}, data=({"weight", "bias", "running_mean", "running_var"}, set())),
-    "softmax": dict(ints={}, reals={}, data=(set(), set())),
-    "flatten": dict(ints={}, reals={}, data=(set(), set())),
-    "dropout": dict(ints={}, reals={"p"}, data=(set(), set())),
-}
-
-
-# --------------------------------------------------------------------------
-# Export
+# Reading and writing values (shared by every kind)
 # --------------------------------------------------------------------------
 def _tuple(v, n, what):
     if isinstance(v, int):
@@ -77,6 +56,369 @@ def _tuple(v, n, what):
     return v
 
 
+def _f32(t, where, key):
+    a = t.detach().cpu().to(torch.float32).contiguous().numpy()
+    if not np.all(np.isfinite(a)):
+        raise ModelFileError(f"{where}: parameter '{key}' holds NaN or Inf")
+    return a
+
+
+def _weight_and_bias(m, where):
+    """The datasets of a module with .weight and an optional .bias."""
+    data = {"weight": _f32(m.weight, where, "weight")}
+    if m.bias is not None:
+        data["bias"] = _f32(m.bias, where, "bias")
+    return data
+
+
+def _decode(v):
+    if isinstance(v, bytes):
+        return v.decode("utf-8")
+    if isinstance(v, np.ndarray) and v.shape == () and v.dtype.kind in "SUO":
+        return _decode(v[()])
+    if isinstance(v, np.bytes_):
+        return bytes(v).decode("utf-8")
+    return v
+
+
+def _is_string(v):
+    v = _decode(v)
+    return isinstance(v, str)
+
+
+def _attr_value(v):
+    """Python value of an attribute: str, int, float, or list."""
+    v = _decode(v)
+    if isinstance(v, str):
+        return v
+    a = np.asarray(v)
+    if a.ndim == 0:
+        return a.item()
+    return a.tolist()
+
+
+def _ints_attr(obj, key, where, n=None):
+    v = obj.attrs[key]
+    a = np.atleast_1d(np.asarray(v))
+    if a.dtype.kind not in "iu" or a.ndim != 1 or a.size == 0:
+        raise ModelFileError(f"{where}: attribute '{key}' must be integer (scalar or 1-D), got {a.dtype} {a.shape}")
+    vals = [int(x) for x in a]
+    if n is not None:
+        if n == 0:
+            if len(vals) != 1:
+                raise ModelFileError(f"{where}: attribute '{key}' must be one integer, has {len(vals)}")
+            return vals[0]
+        if len(vals) == 1:
+            vals = vals * n
+        if len(vals) != n:
+            raise ModelFileError(f"{where}: attribute '{key}' must hold {n} integers, has {len(vals)}")
+        return tuple(vals)
+    return vals
+
+
+def _ints_or(g, key, where, n, default):
+    """An integer attribute of n values (0: a scalar), or `default` when absent."""
+    return _ints_attr(g, key, where, n) if key in g.attrs else default
+
+
+def _real_attr(obj, key, where, default):
+    if key not in obj.attrs:
+        return default
+    a = np.asarray(obj.attrs[key])
+    if a.dtype.kind not in "fiu" or a.size != 1:
+        raise ModelFileError(f"{where}: real attribute '{key}' must be a scalar number")
+    return float(a.reshape(()))
+
+
+def _tensor(g, key, where, shape=None):
+    ds = g[key]
+    if not isinstance(ds, h5py.Dataset):
+        raise ModelFileError(f"{where}: '{key}' is not a dataset")
+    if ds.dtype.kind != "f":
+        raise ModelFileError(f"{where}: dataset '{key}' must be floating point, is {ds.dtype}")
+    a = np.asarray(ds[()], dtype=np.float32)
+    if not np.all(np.isfinite(a)):
+        raise ModelFileError(f"{where}: dataset '{key}' holds NaN or Inf")
+    if shape is not None and tuple(a.shape) != tuple(shape):
+        raise ModelFileError(f"{where}: dataset '{key}' has shape {a.shape}, expected {tuple(shape)}")
+    return torch.from_numpy(a.copy())
+
+
+def _with_params(m, w, g, where):
+    """Copies weight `w` and the group's optional bias {out} into module `m`."""
+    m.weight.data.copy_(w)
+    if "bias" in g:
+        m.bias.data.copy_(_tensor(g, "bias", where, (w.shape[0],)))
+    return m
+
+
+# --------------------------------------------------------------------------
+# The layer kinds. Each kind has three functions, used by its entry in KINDS:
+#   export(m, x, where) -> (ints, reals, datasets)  a torch module m, whose
+#                          batched input is x, as the file stores it
+#   build(g, where, x)  -> torch module             the module for layer group
+#                          g of a file, whose batched input is x
+#   example()           -> (module, input shape)    a small instance, without
+#                          batch (tests/layers/check_layer_kinds.py exports it
+#                          and the C++ side must compute what torch computes)
+# --------------------------------------------------------------------------
+def _dense_build(g, where, x):
+    w = _tensor(g, "weight", where)
+    if w.dim() != 2:
+        raise ModelFileError(f"{where}: weight must be {{out, in}}, has shape {tuple(w.shape)}")
+    return _with_params(nn.Linear(w.shape[1], w.shape[0], bias="bias" in g), w, g, where)
+
+
+def _conv_padding(m, nd, where):
+    if m.padding_mode != "zeros":
+        raise ModelFileError(f"{where}: padding_mode '{m.padding_mode}' is not supported (only 'zeros')")
+    if isinstance(m.padding, str):
+        if m.padding == "valid":
+            return (0,) * nd
+        # 'same': total padding dilation*(k-1) per dim; only symmetric is representable.
+        pads = []
+        for k, d in zip(_tuple(m.kernel_size, nd, where), _tuple(m.dilation, nd, where)):
+            total = d * (k - 1)
+            if total % 2:
+                raise ModelFileError(f"{where}: padding='same' needs asymmetric padding here, not representable")
+            pads.append(total // 2)
+        return tuple(pads)
+    return _tuple(m.padding, nd, where)
+
+
+def _conv_export(nd, m, x, where):
+    ints = {
+        "kernel_size": _tuple(m.kernel_size, nd, where),
+        "stride": _tuple(m.stride, nd, where),
+        "padding": _conv_padding(m, nd, where),
+        "dilation": _tuple(m.dilation, nd, where),
+        "groups": int(m.groups),
+    }
+    return ints, {}, _weight_and_bias(m, where)
+
+
+def _conv_build(nd, g, where, x):
+    ks = _ints_attr(g, "kernel_size", where, nd)
+    stride = _ints_or(g, "stride", where, nd, (1,) * nd)
+    pad = _ints_or(g, "padding", where, nd, (0,) * nd)
+    dil = _ints_or(g, "dilation", where, nd, (1,) * nd)
+    groups = _ints_or(g, "groups", where, 0, 1)
+    w = _tensor(g, "weight", where)
+    if w.dim() != 2 + nd or tuple(w.shape[2:]) != ks:
+        raise ModelFileError(f"{where}: weight shape {tuple(w.shape)} does not match kernel_size {ks}")
+    if w.shape[0] % groups:
+        raise ModelFileError(f"{where}: {w.shape[0]} output channels not divisible by groups={groups}")
+    cls = nn.Conv2d if nd == 2 else nn.Conv3d
+    return _with_params(cls(w.shape[1] * groups, w.shape[0], ks, stride, pad, dil, groups, bias="bias" in g),
+                        w, g, where)
+
+
+def _max_pool_export(nd, m, x, where):
+    if m.return_indices:
+        raise ModelFileError(f"{where}: return_indices=True is not supported")
+    ks = _tuple(m.kernel_size, nd, where)
+    ints = {
+        "kernel_size": ks,
+        "stride": _tuple(m.stride if m.stride is not None else ks, nd, where),
+        "padding": _tuple(m.padding, nd, where),
+        "dilation": _tuple(m.dilation, nd, where),
+        "ceil_mode": int(bool(m.ceil_mode)),
+    }
+    return ints, {}, {}
+
+
+def _max_pool_build(nd, g, where, x):
+    ks = _ints_attr(g, "kernel_size", where, nd)
+    stride = _ints_or(g, "stride", where, nd, ks)
+    pad = _ints_or(g, "padding", where, nd, (0,) * nd)
+    dil = _ints_or(g, "dilation", where, nd, (1,) * nd)
+    ceil = bool(_ints_or(g, "ceil_mode", where, 0, 0))
+    cls = nn.MaxPool2d if nd == 2 else nn.MaxPool3d
+    return cls(ks, stride, pad, dil, ceil_mode=ceil)
+
+
+def _avg_pool_export(m, x, where):
+    if m.divisor_override is not None:
+        raise ModelFileError(f"{where}: divisor_override is not supported")
+    ks = _tuple(m.kernel_size, 2, where)
+    ints = {
+        "kernel_size": ks,
+        "stride": _tuple(m.stride if m.stride is not None else ks, 2, where),
+        "padding": _tuple(m.padding, 2, where),
+        "ceil_mode": int(bool(m.ceil_mode)),
+        "count_include_pad": int(bool(m.count_include_pad)),
+    }
+    return ints, {}, {}
+
+
+def _avg_pool_build(g, where, x):
+    ks = _ints_attr(g, "kernel_size", where, 2)
+    stride = _ints_or(g, "stride", where, 2, ks)
+    pad = _ints_or(g, "padding", where, 2, (0, 0))
+    ceil = bool(_ints_or(g, "ceil_mode", where, 0, 0))
+    cip = bool(_ints_or(g, "count_include_pad", where, 0, 1))
+    return nn.AvgPool2d(ks, stride, pad, ceil_mode=ceil, count_include_pad=cip)
+
+
+def _adaptive_avg_pool_export(m, x, where):
+    size = m.output_size
+    if isinstance(size, int) or size is None:
+        size = (size, size)
+    size = tuple(x.shape[-2 + i] if s is None else int(s) for i, s in enumerate(size))
+    return {"output_size": size}, {}, {}
+
+
+def _batch_norm_export(m, x, where):
+    if m.running_mean is None or m.running_var is None:
+        raise ModelFileError(f"{where}: track_running_stats=False (batch statistics) is not supported")
+    c = m.num_features
+    w = m.weight if m.weight is not None else torch.ones(c)
+    b = m.bias if m.bias is not None else torch.zeros(c)
+    data = {
+        "weight": _f32(w, where, "weight"),
+        "bias": _f32(b, where, "bias"),
+        "running_mean": _f32(m.running_mean, where, "running_mean"),
+        "running_var": _f32(m.running_var, where, "running_var"),
+    }
+    return {}, {"eps": float(m.eps)}, data
+
+
+def _batch_norm_build(g, where, x):
+    if x.dim() < 2 or x.dim() > 5:
+        raise ModelFileError(f"{where}: batchnorm input of rank {x.dim() - 1} is not supported")
+    c = x.shape[1]
+    cls = {2: nn.BatchNorm1d, 3: nn.BatchNorm1d, 4: nn.BatchNorm2d, 5: nn.BatchNorm3d}[x.dim()]
+    m = cls(c, eps=_real_attr(g, "eps", where, 1e-5))
+    for k in ("weight", "bias", "running_mean", "running_var"):
+        getattr(m, k).data.copy_(_tensor(g, k, where, (c,)))
+    return m
+
+
+def _batch_norm_example():
+    m = nn.BatchNorm2d(3, eps=1e-3)
+    m.running_mean.uniform_(-0.5, 0.5)
+    m.running_var.uniform_(0.5, 2.0)
+    m.weight.data.uniform_(0.5, 1.5)
+    m.bias.data.uniform_(-0.3, 0.3)
+    return m, (3, 4, 5)
+
+
+def _softmax_export(m, x, where):
+    if x.dim() != 2:
+        raise ModelFileError(f"{where}: softmax needs a feature-vector input {{F}}, got {tuple(x.shape[1:])}")
+    if m.dim not in (1, -1, None):
+        raise ModelFileError(f"{where}: softmax dim={m.dim} is not the class dimension (dim=1 or -1)")
+    return {}, {}, {}
+
+
+def _softmax_build(g, where, x):
+    if x.dim() != 2:
+        raise ModelFileError(f"{where}: softmax needs a {{F}} input, got {tuple(x.shape[1:])}")
+    return nn.Softmax(dim=1)
+
+
+def _flatten_export(m, x, where):
+    r = x.dim()
+    if m.start_dim % r != 1 or m.end_dim % r != r - 1:
+        raise ModelFileError(f"{where}: only Flatten(start_dim=1, end_dim=-1) is supported, "
+                             f"got start_dim={m.start_dim}, end_dim={m.end_dim}")
+    return {}, {}, {}
+
+
+def _no_attributes(m, x, where):
+    return {}, {}, {}
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One layer kind of docs/model-file.md, as this module reads and writes it.
+
+    ints: integer attribute -> number of values (0 for a scalar); reals: real
+    attributes; required, optional: dataset names; modules: the torch module
+    classes export_module writes as this kind; export, build, example: the
+    functions described above.
+    """
+    modules: tuple
+    export: Callable
+    build: Callable
+    example: Callable
+    ints: dict = field(default_factory=dict)
+    reals: frozenset = frozenset()
+    required: frozenset = frozenset()
+    optional: frozenset = frozenset()
+
+
+_POOL2D = {"kernel_size": 2, "stride": 2, "padding": 2}
+_WEIGHT_AND_BIAS = dict(required=frozenset({"weight"}), optional=frozenset({"bias"}))
+
+# Every kind of docs/model-file.md, the one list of them on the Python side
+# (tests/layers/check_layer_kinds.py checks it against that table and against
+# the C++ registry). layers/README.md: "Adding a layer kind".
+KINDS = {
+    "dense": Kind(
+        modules=(nn.Linear,), **_WEIGHT_AND_BIAS,
+        export=lambda m, x, where: ({}, {}, _weight_and_bias(m, where)),
+        build=_dense_build,
+        example=lambda: (nn.Linear(6, 4), (6,))),
+    "conv2d": Kind(
+        modules=(nn.Conv2d,), **_WEIGHT_AND_BIAS,
+        ints={"kernel_size": 2, "stride": 2, "padding": 2, "dilation": 2, "groups": 0},
+        export=partial(_conv_export, 2), build=partial(_conv_build, 2),
+        example=lambda: (nn.Conv2d(4, 6, 3, stride=2, padding=1, groups=2), (4, 9, 8))),
+    "conv3d": Kind(
+        modules=(nn.Conv3d,), **_WEIGHT_AND_BIAS,
+        ints={"kernel_size": 3, "stride": 3, "padding": 3, "dilation": 3, "groups": 0},
+        export=partial(_conv_export, 3), build=partial(_conv_build, 3),
+        example=lambda: (nn.Conv3d(2, 4, (3, 2, 2), padding=1, dilation=(1, 2, 1)), (2, 5, 6, 5))),
+    "maxpool2d": Kind(
+        modules=(nn.MaxPool2d,), ints={**_POOL2D, "dilation": 2, "ceil_mode": 0},
+        export=partial(_max_pool_export, 2), build=partial(_max_pool_build, 2),
+        example=lambda: (nn.MaxPool2d(3, stride=2, padding=1, ceil_mode=True), (2, 9, 8))),
+    "maxpool3d": Kind(
+        modules=(nn.MaxPool3d,), ints={"kernel_size": 3, "stride": 3, "padding": 3, "dilation": 3, "ceil_mode": 0},
+        export=partial(_max_pool_export, 3), build=partial(_max_pool_build, 3),
+        example=lambda: (nn.MaxPool3d(2, stride=(1, 2, 2), padding=(1, 0, 1)), (2, 4, 6, 5))),
+    "avgpool2d": Kind(
+        modules=(nn.AvgPool2d,), ints={**_POOL2D, "ceil_mode": 0, "count_include_pad": 0},
+        export=_avg_pool_export, build=_avg_pool_build,
+        example=lambda: (nn.AvgPool2d(3, stride=2, padding=1, count_include_pad=False), (2, 9, 8))),
+    "adaptiveavgpool2d": Kind(
+        modules=(nn.AdaptiveAvgPool2d,), ints={"output_size": 2},
+        export=_adaptive_avg_pool_export,
+        build=lambda g, where, x: nn.AdaptiveAvgPool2d(_ints_attr(g, "output_size", where, 2)),
+        example=lambda: (nn.AdaptiveAvgPool2d((3, 2)), (2, 7, 5))),
+    "relu": Kind(
+        modules=(nn.ReLU,), export=_no_attributes, build=lambda g, where, x: nn.ReLU(),
+        example=lambda: (nn.ReLU(), (2, 3, 4))),
+    "lrn": Kind(
+        modules=(nn.LocalResponseNorm,), ints={"size": 0}, reals=frozenset({"alpha", "beta", "k"}),
+        export=lambda m, x, where: ({"size": int(m.size)},
+                                    {"alpha": float(m.alpha), "beta": float(m.beta), "k": float(m.k)}, {}),
+        build=lambda g, where, x: nn.LocalResponseNorm(
+            _ints_attr(g, "size", where, 0), _real_attr(g, "alpha", where, 1e-4),
+            _real_attr(g, "beta", where, 0.75), _real_attr(g, "k", where, 1.0)),
+        example=lambda: (nn.LocalResponseNorm(3, alpha=1e-2, beta=0.75, k=2.0), (5, 4, 3))),
+    "batchnorm": Kind(
+        modules=(nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d), reals=frozenset({"eps"}),
+        required=frozenset({"weight", "bias", "running_mean", "running_var"}),
+        export=_batch_norm_export, build=_batch_norm_build, example=_batch_norm_example),
+    "softmax": Kind(
+        modules=(nn.Softmax,), export=_softmax_export, build=_softmax_build,
+        example=lambda: (nn.Softmax(dim=1), (7,))),
+    "flatten": Kind(
+        modules=(nn.Flatten,), export=_flatten_export, build=lambda g, where, x: nn.Flatten(),
+        example=lambda: (nn.Flatten(), (2, 3, 4))),
+    "dropout": Kind(
+        modules=(nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d), reals=frozenset({"p"}),
+        export=lambda m, x, where: ({}, {"p": float(m.p)}, {}),
+        build=lambda g, where, x: nn.Dropout(_real_attr(g, "p", where, 0.5)),
+        example=lambda: (nn.Dropout(0.3), (2, 5))),
+}
+
+
+# --------------------------------------------------------------------------
+# Export
+# --------------------------------------------------------------------------
 def _leaves(module, prefix):
     """Yield (dotted path, module) for every layer, in execution order.
 
@@ -98,118 +440,16 @@ def _leaves(module, prefix):
         yield (prefix or type(module).__name__.lower()), module
 
 
-def _f32(t, where, key):
-    a = t.detach().cpu().to(torch.float32).contiguous().numpy()
-    if not np.all(np.isfinite(a)):
-        raise ModelFileError(f"{where}: parameter '{key}' holds NaN or Inf")
-    return a
-
-
-def _conv_padding(m, nd, where):
-    if m.padding_mode != "zeros":
-        raise ModelFileError(f"{where}: padding_mode '{m.padding_mode}' is not supported (only 'zeros')")
-    if isinstance(m.padding, str):
-        if m.padding == "valid":
-            return (0,) * nd
-        # 'same': total padding dilation*(k-1) per dim; only symmetric is representable.
-        pads = []
-        for k, d in zip(_tuple(m.kernel_size, nd, where), _tuple(m.dilation, nd, where)):
-            total = d * (k - 1)
-            if total % 2:
-                raise ModelFileError(f"{where}: padding='same' needs asymmetric padding here, not representable")
-            pads.append(total // 2)
-        return tuple(pads)
-    return _tuple(m.padding, nd, where)
-
-
 def _layer(path, m, x):
     """(kind, ints, reals, datasets) for leaf module m at path, whose input is x (batched)."""
     where = f"module '{path}' ({type(m).__name__})"
     if isinstance(m, str) and m == "flatten":
         return "flatten", {}, {}, {}
-    if isinstance(m, nn.Linear):
-        data = {"weight": _f32(m.weight, where, "weight")}
-        if m.bias is not None:
-            data["bias"] = _f32(m.bias, where, "bias")
-        return "dense", {}, {}, data
-    if isinstance(m, (nn.Conv2d, nn.Conv3d)):
-        nd = 2 if isinstance(m, nn.Conv2d) else 3
-        ints = {
-            "kernel_size": _tuple(m.kernel_size, nd, where),
-            "stride": _tuple(m.stride, nd, where),
-            "padding": _conv_padding(m, nd, where),
-            "dilation": _tuple(m.dilation, nd, where),
-            "groups": int(m.groups),
-        }
-        data = {"weight": _f32(m.weight, where, "weight")}
-        if m.bias is not None:
-            data["bias"] = _f32(m.bias, where, "bias")
-        return f"conv{nd}d", ints, {}, data
-    if isinstance(m, (nn.MaxPool2d, nn.MaxPool3d)):
-        nd = 2 if isinstance(m, nn.MaxPool2d) else 3
-        if m.return_indices:
-            raise ModelFileError(f"{where}: return_indices=True is not supported")
-        ks = _tuple(m.kernel_size, nd, where)
-        ints = {
-            "kernel_size": ks,
-            "stride": _tuple(m.stride if m.stride is not None else ks, nd, where),
-            "padding": _tuple(m.padding, nd, where),
-            "dilation": _tuple(m.dilation, nd, where),
-            "ceil_mode": int(bool(m.ceil_mode)),
-        }
-        return f"maxpool{nd}d", ints, {}, {}
-    if isinstance(m, nn.AvgPool2d):
-        if m.divisor_override is not None:
-            raise ModelFileError(f"{where}: divisor_override is not supported")
-        ks = _tuple(m.kernel_size, 2, where)
-        ints = {
-            "kernel_size": ks,
-            "stride": _tuple(m.stride if m.stride is not None else ks, 2, where),
-            "padding": _tuple(m.padding, 2, where),
-            "ceil_mode": int(bool(m.ceil_mode)),
-            "count_include_pad": int(bool(m.count_include_pad)),
-        }
-        return "avgpool2d", ints, {}, {}
-    if isinstance(m, nn.AdaptiveAvgPool2d):
-        size = m.output_size
-        if isinstance(size, int) or size is None:
-            size = (size, size)
-        size = tuple(x.shape[-2 + i] if s is None else int(s) for i, s in enumerate(size))
-        return "adaptiveavgpool2d", {"output_size": size}, {}, {}
-    if isinstance(m, nn.ReLU):
-        return "relu", {}, {}, {}
-    if isinstance(m, nn.LocalResponseNorm):
-        return "lrn", {"size": int(m.size)}, {"alpha": float(m.alpha), "beta": float(m.beta), "k": float(m.k)}, {}
-    if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)):
-        if m.running_mean is None or m.running_var is None:
-            raise ModelFileError(f"{where}: track_running_stats=False (batch statistics) is not supported")
-        c = m.num_features
-        w = m.weight if m.weight is not None else torch.ones(c)
-        b = m.bias if m.bias is not None else torch.zeros(c)
-        data = {
-            "weight": _f32(w, where, "weight"),
-            "bias": _f32(b, where, "bias"),
-            "running_mean": _f32(m.running_mean, where, "running_mean"),
-            "running_var": _f32(m.running_var, where, "running_var"),
-        }
-        return "batchnorm", {}, {"eps": float(m.eps)}, data
-    if isinstance(m, nn.Softmax):
-        if x.dim() != 2:
-            raise ModelFileError(f"{where}: softmax needs a feature-vector input {{F}}, got {tuple(x.shape[1:])}")
-        if m.dim not in (1, -1, None):
-            raise ModelFileError(f"{where}: softmax dim={m.dim} is not the class dimension (dim=1 or -1)")
-        return "softmax", {}, {}, {}
-    if isinstance(m, nn.Flatten):
-        r = x.dim()
-        if m.start_dim % r != 1 or m.end_dim % r != r - 1:
-            raise ModelFileError(f"{where}: only Flatten(start_dim=1, end_dim=-1) is supported, "
-                                 f"got start_dim={m.start_dim}, end_dim={m.end_dim}")
-        return "flatten", {}, {}, {}
-    if isinstance(m, (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d)):
-        return "dropout", {}, {"p": float(m.p)}, {}
-    raise ModelFileError(f"unsupported {where}: cdcnn model files support Linear, Conv2d, Conv3d, "
-                         "MaxPool2d/3d, AvgPool2d, AdaptiveAvgPool2d, ReLU, LocalResponseNorm, "
-                         "BatchNorm1d/2d/3d, Softmax, Flatten, Dropout, and nn.Sequential / "
+    for kind, k in KINDS.items():
+        if isinstance(m, k.modules):
+            return (kind,) + tuple(k.export(m, x, where))
+    supported = ", ".join(c.__name__ for k in KINDS.values() for c in k.modules)
+    raise ModelFileError(f"unsupported {where}: cdcnn model files support {supported}, and nn.Sequential / "
                          "torchvision AlexNet / VGG containers")
 
 
@@ -297,161 +537,25 @@ def export_module(module, input_shape, path, name=None, input_mean=None, input_s
 # --------------------------------------------------------------------------
 # Load
 # --------------------------------------------------------------------------
-def _decode(v):
-    if isinstance(v, bytes):
-        return v.decode("utf-8")
-    if isinstance(v, np.ndarray) and v.shape == () and v.dtype.kind in "SUO":
-        return _decode(v[()])
-    if isinstance(v, np.bytes_):
-        return bytes(v).decode("utf-8")
-    return v
-
-
-def _is_string(v):
-    v = _decode(v)
-    return isinstance(v, str)
-
-
-def _attr_value(v):
-    """Python value of an attribute: str, int, float, or list."""
-    v = _decode(v)
-    if isinstance(v, str):
-        return v
-    a = np.asarray(v)
-    if a.ndim == 0:
-        return a.item()
-    return a.tolist()
-
-
-def _ints_attr(obj, key, where, n=None):
-    v = obj.attrs[key]
-    a = np.atleast_1d(np.asarray(v))
-    if a.dtype.kind not in "iu" or a.ndim != 1 or a.size == 0:
-        raise ModelFileError(f"{where}: attribute '{key}' must be integer (scalar or 1-D), got {a.dtype} {a.shape}")
-    vals = [int(x) for x in a]
-    if n is not None:
-        if n == 0:
-            if len(vals) != 1:
-                raise ModelFileError(f"{where}: attribute '{key}' must be one integer, has {len(vals)}")
-            return vals[0]
-        if len(vals) == 1:
-            vals = vals * n
-        if len(vals) != n:
-            raise ModelFileError(f"{where}: attribute '{key}' must hold {n} integers, has {len(vals)}")
-        return tuple(vals)
-    return vals
-
-
-def _real_attr(obj, key, where, default):
-    if key not in obj.attrs:
-        return default
-    a = np.asarray(obj.attrs[key])
-    if a.dtype.kind not in "fiu" or a.size != 1:
-        raise ModelFileError(f"{where}: real attribute '{key}' must be a scalar number")
-    return float(a.reshape(()))
-
-
-def _tensor(g, key, where, shape=None):
-    ds = g[key]
-    if not isinstance(ds, h5py.Dataset):
-        raise ModelFileError(f"{where}: '{key}' is not a dataset")
-    if ds.dtype.kind != "f":
-        raise ModelFileError(f"{where}: dataset '{key}' must be floating point, is {ds.dtype}")
-    a = np.asarray(ds[()], dtype=np.float32)
-    if not np.all(np.isfinite(a)):
-        raise ModelFileError(f"{where}: dataset '{key}' holds NaN or Inf")
-    if shape is not None and tuple(a.shape) != tuple(shape):
-        raise ModelFileError(f"{where}: dataset '{key}' has shape {a.shape}, expected {tuple(shape)}")
-    return torch.from_numpy(a.copy())
-
-
 def _check_keys(g, kind, where):
-    spec = SCHEMA[kind]
-    allowed = set(spec["ints"]) | set(spec["reals"]) | {"kind", "name"}
+    k = KINDS[kind]
+    allowed = set(k.ints) | set(k.reals) | {"kind", "name"}
     extra = set(g.attrs.keys()) - allowed
     if extra:
         raise ModelFileError(f"{where}: unknown attribute(s) {sorted(extra)} for kind '{kind}'")
-    required, optional = spec["data"]
     present = set(g.keys())
-    if present - required - optional:
-        raise ModelFileError(f"{where}: unknown dataset(s) {sorted(present - required - optional)}")
-    if required - present:
-        raise ModelFileError(f"{where}: missing dataset(s) {sorted(required - present)}")
-
-
-def _with_params(m, w, g, where):
-    """Copies weight `w` and the group's optional bias {out} into module `m`."""
-    m.weight.data.copy_(w)
-    if "bias" in g:
-        m.bias.data.copy_(_tensor(g, "bias", where, (w.shape[0],)))
-    return m
+    if present - k.required - k.optional:
+        raise ModelFileError(f"{where}: unknown dataset(s) {sorted(present - k.required - k.optional)}")
+    if k.required - present:
+        raise ModelFileError(f"{where}: missing dataset(s) {sorted(k.required - present)}")
 
 
 def _build(g, kind, where, x):
     """torch module for layer group g, whose (batched) input is x."""
+    if kind not in KINDS:
+        raise ModelFileError(f"{where}: unknown layer kind '{kind}' (known: {', '.join(KINDS)})")
     _check_keys(g, kind, where)
-    has = lambda k: k in g.attrs  # noqa: E731
-    if kind == "dense":
-        w = _tensor(g, "weight", where)
-        if w.dim() != 2:
-            raise ModelFileError(f"{where}: weight must be {{out, in}}, has shape {tuple(w.shape)}")
-        return _with_params(nn.Linear(w.shape[1], w.shape[0], bias="bias" in g), w, g, where)
-    if kind in ("conv2d", "conv3d"):
-        nd = int(kind[4])
-        ks = _ints_attr(g, "kernel_size", where, nd)
-        stride = _ints_attr(g, "stride", where, nd) if has("stride") else (1,) * nd
-        pad = _ints_attr(g, "padding", where, nd) if has("padding") else (0,) * nd
-        dil = _ints_attr(g, "dilation", where, nd) if has("dilation") else (1,) * nd
-        groups = _ints_attr(g, "groups", where, 0) if has("groups") else 1
-        w = _tensor(g, "weight", where)
-        if w.dim() != 2 + nd or tuple(w.shape[2:]) != ks:
-            raise ModelFileError(f"{where}: weight shape {tuple(w.shape)} does not match kernel_size {ks}")
-        if w.shape[0] % groups:
-            raise ModelFileError(f"{where}: {w.shape[0]} output channels not divisible by groups={groups}")
-        cls = nn.Conv2d if nd == 2 else nn.Conv3d
-        return _with_params(cls(w.shape[1] * groups, w.shape[0], ks, stride, pad, dil, groups, bias="bias" in g),
-                            w, g, where)
-    if kind in ("maxpool2d", "maxpool3d"):
-        nd = int(kind[7])
-        ks = _ints_attr(g, "kernel_size", where, nd)
-        stride = _ints_attr(g, "stride", where, nd) if has("stride") else ks
-        pad = _ints_attr(g, "padding", where, nd) if has("padding") else (0,) * nd
-        dil = _ints_attr(g, "dilation", where, nd) if has("dilation") else (1,) * nd
-        ceil = bool(_ints_attr(g, "ceil_mode", where, 0)) if has("ceil_mode") else False
-        cls = nn.MaxPool2d if nd == 2 else nn.MaxPool3d
-        return cls(ks, stride, pad, dil, ceil_mode=ceil)
-    if kind == "avgpool2d":
-        ks = _ints_attr(g, "kernel_size", where, 2)
-        stride = _ints_attr(g, "stride", where, 2) if has("stride") else ks
-        pad = _ints_attr(g, "padding", where, 2) if has("padding") else (0, 0)
-        ceil = bool(_ints_attr(g, "ceil_mode", where, 0)) if has("ceil_mode") else False
-        cip = bool(_ints_attr(g, "count_include_pad", where, 0)) if has("count_include_pad") else True
-        return nn.AvgPool2d(ks, stride, pad, ceil_mode=ceil, count_include_pad=cip)
-    if kind == "adaptiveavgpool2d":
-        return nn.AdaptiveAvgPool2d(_ints_attr(g, "output_size", where, 2))
-    if kind == "relu":
-        return nn.ReLU()
-    if kind == "lrn":
-        return nn.LocalResponseNorm(_ints_attr(g, "size", where, 0), _real_attr(g, "alpha", where, 1e-4),
-                                    _real_attr(g, "beta", where, 0.75), _real_attr(g, "k", where, 1.0))
-    if kind == "batchnorm":
-        if x.dim() < 2 or x.dim() > 5:
-            raise ModelFileError(f"{where}: batchnorm input of rank {x.dim() - 1} is not supported")
-        c = x.shape[1]
-        cls = {2: nn.BatchNorm1d, 3: nn.BatchNorm1d, 4: nn.BatchNorm2d, 5: nn.BatchNorm3d}[x.dim()]
-        m = cls(c, eps=_real_attr(g, "eps", where, 1e-5))
-        for k in ("weight", "bias", "running_mean", "running_var"):
-            getattr(m, k).data.copy_(_tensor(g, k, where, (c,)))
-        return m
-    if kind == "softmax":
-        if x.dim() != 2:
-            raise ModelFileError(f"{where}: softmax needs a {{F}} input, got {tuple(x.shape[1:])}")
-        return nn.Softmax(dim=1)
-    if kind == "flatten":
-        return nn.Flatten()
-    if kind == "dropout":
-        return nn.Dropout(_real_attr(g, "p", where, 0.5))
-    raise ModelFileError(f"{where}: unknown layer kind '{kind}' (known: {', '.join(SCHEMA)})")
+    return KINDS[kind].build(g, where, x)
 
 
 def load_module(path):
@@ -558,11 +662,11 @@ def validate_file(path, structure=True):
             check(g, "kind", "str", where)
             check(g, "name", "str", where)
             kind = _decode(g.attrs["kind"])
-            if kind not in SCHEMA:
+            if kind not in KINDS:
                 raise ModelFileError(f"{where}: unknown kind '{kind}'")
-            for k in SCHEMA[kind]["ints"]:
+            for k in KINDS[kind].ints:
                 check(g, k, "int64", where)
-            for k in SCHEMA[kind]["reals"]:
+            for k in KINDS[kind].reals:
                 check(g, k, "float64", where)
             for k, ds in g.items():
                 if ds.dtype != np.float32:

@@ -25,8 +25,6 @@
 namespace {
 
 
-const char* const kKinds[] = {"dense", "conv2d", "conv3d", "maxpool2d", "maxpool3d", "avgpool2d",
-                              "adaptiveavgpool2d", "relu", "lrn", "batchnorm", "softmax", "flatten", "dropout"};
 const char* const kLayerAttributes[] = {"kernel_size", "stride", "padding", "dilation", "groups", "ceil_mode",
                                         "count_include_pad", "output_size", "size", "alpha", "beta", "k", "eps", "p"};
 const char* const kParams[] = {"weight", "bias", "running_mean", "running_var"};
@@ -216,6 +214,7 @@ void build_file(FuzzedDataProvider& in, hid_t file) {
   Id layers{H5Gcreate2(file, "layers", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose};
   if (in.ConsumeIntegralInRange(0, 7) != 0) write_attribute(in, layers.id, "count", "", Canonical::ints);
   const int count = in.ConsumeIntegralInRange(0, 5);
+  const std::vector<std::string> kinds = cdcnn::layer_registry().kinds();  // a new kind is fuzzed as it is registered
   for (int i = 0; i < count; ++i) {
     const std::string group = in.ConsumeIntegralInRange(0, 15) ? std::to_string(i) : in.ConsumeRandomLengthString(4);
     if (in.ConsumeIntegralInRange(0, 15) == 0) {  // a dataset where a layer group should be
@@ -224,7 +223,9 @@ void build_file(FuzzedDataProvider& in, hid_t file) {
     }
     Id g{H5Gcreate2(layers.id, group.empty() ? "x" : group.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose};
     if (g.id < 0) continue;
-    if (in.ConsumeIntegralInRange(0, 7)) write_attribute(in, g.id, "kind", kKinds[in.ConsumeIntegralInRange(0, 12)], Canonical::string);
+    if (in.ConsumeIntegralInRange(0, 7))
+      write_attribute(in, g.id, "kind", kinds[in.ConsumeIntegralInRange<std::size_t>(0, kinds.size() - 1)],
+                      Canonical::string);
     if (in.ConsumeIntegralInRange(0, 7)) write_attribute(in, g.id, "name", "l" + std::to_string(i), Canonical::string);
     for (int a = in.ConsumeIntegralInRange(0, 3); a > 0; --a) {
       const int which = in.ConsumeIntegralInRange(0, 13);  // the first 9 are integer attributes

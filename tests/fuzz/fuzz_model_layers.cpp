@@ -23,8 +23,6 @@ namespace {
 
 constexpr std::size_t kMaxParamElements = 1 << 16;
 
-const char* const kKinds[] = {"dense", "conv2d", "conv3d", "maxpool2d", "maxpool3d", "avgpool2d",
-                              "adaptiveavgpool2d", "relu", "lrn", "batchnorm", "softmax", "flatten", "dropout"};
 const char* const kIntAttributes[] = {"kernel_size", "stride", "padding", "dilation", "groups",
                                       "ceil_mode", "count_include_pad", "output_size", "size"};
 const char* const kRealAttributes[] = {"alpha", "beta", "k", "eps", "p"};
@@ -126,11 +124,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto count = in.ConsumeIntegralInRange(1, 6);
   std::vector<cdcnn::LayerSpec> specs;
   cdcnn::Shape shape = input;  // the input of the next layer, when the ones before it are valid
+  const std::vector<std::string> kinds = cdcnn::layer_registry().kinds();  // a new kind is fuzzed as it is registered
   try {
     std::vector<std::unique_ptr<cdcnn::Layer>> layers;
     for (int i = 0; i < count; ++i) {
       cdcnn::LayerSpec s;
-      s.kind = in.ConsumeBool() ? std::string(kKinds[in.ConsumeIntegralInRange<std::size_t>(0, 12)])
+      s.kind = in.ConsumeBool() ? kinds[in.ConsumeIntegralInRange<std::size_t>(0, kinds.size() - 1)]
                                 : in.ConsumeRandomLengthString(12);
       s.name = in.ConsumeBool() ? "l" + std::to_string(i) : in.ConsumeRandomLengthString(8);
       for (auto n = in.ConsumeIntegralInRange(0, 4); n > 0; --n) {
