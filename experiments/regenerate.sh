@@ -4,7 +4,8 @@
 # sweep` (traces and logs under BUILD/results/), redraws each PNG and CSV
 # into experiments/results/<figure>/, and says how long each step took.
 #
-#   experiments/regenerate.sh [--fresh] [--only FIGS] [BUILD_DIR]   (default BUILD_DIR: build)
+#   experiments/regenerate.sh [--fresh] [--only FIGS] [--keep-calibration] [BUILD_DIR]
+#                                                         (default BUILD_DIR: build)
 #   make figures                                          (the same, BUILD=build)
 #
 # --only takes a comma-separated subset of figure1, figure5b, tail, figure2,
@@ -12,6 +13,12 @@
 # sweeps alone. Each plot.py also writes the small per-run data it draws from
 # (CSV) next to its PNG, so `plot.py` with no argument redraws a figure from
 # the committed files alone, without rerunning anything.
+#
+# --keep-calibration skips Figure 1's calibration and fit and keeps the
+# committed figure1/offset.txt and pi-wifi-arrivals.txt (which Figure 5b's
+# stragglers also use): for a machine whose load changes between the
+# calibration and the runs, where a new calibration would subtract a time
+# the runs do not see (experiments/results/README.md).
 #
 # Sweeps resume: a run already finished in BUILD/results/ is not run again
 # (its trace is re-read; a run's ID does not change with the contents of an
@@ -26,16 +33,18 @@
 set -euo pipefail
 
 fresh=0
+calibrate=1
 build=build
 all_figures=(figure1 figure5b tail figure2 figure3)
 only=$(IFS=,; echo "${all_figures[*]}")
 while (($#)); do
   case $1 in
     --fresh) fresh=1 ;;
+    --keep-calibration) calibrate=0 ;;
     --only) only=${2:?regenerate.sh: --only needs a list, e.g. --only figure1,tail}; shift ;;
     --only=*) only=${1#--only=} ;;
     -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    -*) echo "regenerate.sh: unknown option '$1' (known: --fresh, --only)" >&2; exit 1 ;;
+    -*) echo "regenerate.sh: unknown option '$1' (known: --fresh, --only, --keep-calibration)" >&2; exit 1 ;;
     *) build=$1 ;;
   esac
   shift
@@ -92,8 +101,12 @@ sweep() {  # sweep SUITE OUT_DIR
 if wanted figure1; then
   step "figure1: model, calibration, fit, sweep, plot"
   [[ -f $results/figure1/model/fc6x3.h5 ]] || "$python" "$results/figure1/make_model.py" "$results/figure1/model/fc6x3.h5"
-  sweep "$results/figure1/calibrate.suite" "$out/figure1-calibrate"
-  "$python" "$results/figure1/fit.py" --calibration "$out/figure1-calibrate"
+  if ((calibrate)); then
+    sweep "$results/figure1/calibrate.suite" "$out/figure1-calibrate"
+    "$python" "$results/figure1/fit.py" --calibration "$out/figure1-calibrate"
+  else
+    echo "== figure1: calibration kept (offset $(cat "$results/figure1/offset.txt") ms, figure1/offset.txt)"
+  fi
   sweep "$results/figure1/figure1.suite" "$out/figure1"
   "$python" "$results/figure1/plot.py" "$out/figure1"
 fi

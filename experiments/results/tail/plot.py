@@ -17,8 +17,10 @@ DIR/runs.csv (one row per run: code, straggler, seed, the workers' compute
 per inference), DIR/inferences.csv (one row per inference: latency and
 ideal; about 0.4 MB) and DIR/generators.csv (each code's G, from `cdcnn
 encode`). Then, with or without a sweep, draws from those files alone:
-DIR/tail.png, DIR/overhead.png and DIR/tail.csv. So `plot.py` with no
-argument redraws the committed figures from the committed data.
+DIR/tail.png, DIR/overhead.png and DIR/tail.csv. So `plot.py --out DIR`
+redraws the committed figures from the committed data. `--from-summary`
+redraws only the two PNGs from DIR/tail.csv (a summary whose per-run data
+were not kept: the headline run of README.md).
 """
 
 import argparse
@@ -120,41 +122,10 @@ def load(directory):
     return codes, gens, pooled
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("sweep", nargs="?", help="a sweep of tail.suite (default: draw from DIR's per-run data)")
-    parser.add_argument("--cdcnn", help="the cdcnn binary (for cdcnn encode; needed with a sweep)")
-    parser.add_argument("--out", default=HERE, help="where the per-run data are written and read, and the "
-                        "figures drawn (default: this directory)")
-    args = parser.parse_args()
-    if args.sweep:
-        if not args.cdcnn:
-            parser.error("with a sweep, --cdcnn BUILD/cdcnn is needed (cdcnn encode gives each code's G)")
-        for name, table in zip((RUNS, INFERENCES, GENERATORS), per_run_data(args.sweep, args.cdcnn)):
-            runs.write_rows(os.path.join(args.out, name), table, decimals=runs.PER_RUN_DECIMALS)
-    codes, gens, pooled = load(args.out)
-    masks = {c: decodable.decodable_masks(G) for c, G in gens.items()}
-    k = next(iter(gens.values())).shape[1]
-
-    baseline = {code: runs.percentile(np.concatenate(p["lat"]), 50)
-                for (code, spec), p in pooled.items() if spec == "none"}
-    table = []
-    for (code, spec), p in pooled.items():
-        G = gens[code]
-        counts = decodable.decodable_counts(masks[code])
-        lat, ideal = np.concatenate(p["lat"]), np.concatenate(p["ideal"])
-        pred50, pred99 = decodable.first_decodable_quantile(counts, delays.parse(spec), [0.5, 0.99]) + baseline[code]
-        table.append({
-            "code": code, "n": G.shape[0], "k": G.shape[1], "straggler": spec, "sigma": intensity(spec),
-            "seeds": " ".join(p["seeds"]), "inferences": len(lat),
-            "p50_ms": runs.percentile(lat, 50), "p99_ms": runs.percentile(lat, 99), "mean_ms": float(np.mean(lat)),
-            "predicted_p50_ms": float(pred50), "predicted_p99_ms": float(pred99),
-            "ideal_p50_ms": runs.percentile(ideal, 50), "ideal_p99_ms": runs.percentile(ideal, 99),
-            "no_straggler_p50_ms": baseline[code],
-            "worker_compute_ms_per_inference": float(np.mean(p["compute"])),
-        })
-    table.sort(key=lambda t: (codes.index(t["code"]), t["sigma"]))
-    runs.write_rows(os.path.join(args.out, "tail.csv"), table)
+def draw(table, out):
+    """tail.png and overhead.png from the rows of tail.csv (numbers as numbers)."""
+    codes = list(dict.fromkeys(t["code"] for t in table))
+    k = table[0]["k"]
     row = {(t["code"], t["sigma"]): t for t in table}
 
     # p50 / p99 against intensity, one panel per code.
@@ -176,7 +147,7 @@ def main():
     axes.flat[0].legend(fontsize=8)
     fig.suptitle(f"MLP fc1 in {k} blocks, every code on the same delays: measured vs order-statistics prediction")
     fig.tight_layout()
-    fig.savefig(os.path.join(args.out, "tail.png"), dpi=100)
+    fig.savefig(os.path.join(out, "tail.png"), dpi=100)
 
     # Overhead of coding against the tail it buys.
     sigmas = sorted({t["sigma"] for t in table if t["sigma"] > 0})
@@ -226,8 +197,69 @@ def main():
     ax_c.legend(fontsize=7.5, loc="upper left")
     ax_c.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(os.path.join(args.out, "overhead.png"), dpi=100)
+    fig.savefig(os.path.join(out, "overhead.png"), dpi=100)
 
+
+def summarise(codes, gens, pooled):
+    """tail.csv's rows: per (code, intensity), measured, predicted and ideal
+    p50 and p99 over the pooled seeds."""
+    masks = {c: decodable.decodable_masks(G) for c, G in gens.items()}
+    baseline = {code: runs.percentile(np.concatenate(p["lat"]), 50)
+                for (code, spec), p in pooled.items() if spec == "none"}
+    table = []
+    for (code, spec), p in pooled.items():
+        G = gens[code]
+        counts = decodable.decodable_counts(masks[code])
+        lat, ideal = np.concatenate(p["lat"]), np.concatenate(p["ideal"])
+        pred50, pred99 = decodable.first_decodable_quantile(counts, delays.parse(spec), [0.5, 0.99]) + baseline[code]
+        table.append({
+            "code": code, "n": G.shape[0], "k": G.shape[1], "straggler": spec, "sigma": intensity(spec),
+            "seeds": " ".join(p["seeds"]), "inferences": len(lat),
+            "p50_ms": runs.percentile(lat, 50), "p99_ms": runs.percentile(lat, 99), "mean_ms": float(np.mean(lat)),
+            "predicted_p50_ms": float(pred50), "predicted_p99_ms": float(pred99),
+            "ideal_p50_ms": runs.percentile(ideal, 50), "ideal_p99_ms": runs.percentile(ideal, 99),
+            "no_straggler_p50_ms": baseline[code],
+            "worker_compute_ms_per_inference": float(np.mean(p["compute"])),
+        })
+    table.sort(key=lambda t: (codes.index(t["code"]), t["sigma"]))
+    return table
+
+
+def read_summary(directory):
+    """tail.csv's rows back, numbers as numbers (for --from-summary)."""
+    table = runs.read_rows(os.path.join(directory, "tail.csv"))
+    for t in table:
+        for key, value in t.items():
+            if key in ("n", "k", "inferences"):
+                t[key] = int(value)
+            elif key.endswith("_ms") or key.endswith("_inference") or key == "sigma":
+                t[key] = float(value)
+    return table
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sweep", nargs="?", help="a sweep of tail.suite (default: draw from DIR's per-run data)")
+    parser.add_argument("--cdcnn", help="the cdcnn binary (for cdcnn encode; needed with a sweep)")
+    parser.add_argument("--out", default=HERE, help="where the per-run data are written and read, and the "
+                        "figures drawn (default: this directory)")
+    parser.add_argument("--from-summary", action="store_true",
+                        help="redraw tail.png and overhead.png from DIR/tail.csv alone (for a summary whose "
+                        "per-run data were not kept)")
+    args = parser.parse_args()
+    if args.from_summary:
+        if args.sweep:
+            parser.error("--from-summary draws from DIR/tail.csv, not from a sweep")
+        draw(read_summary(args.out), args.out)
+        return
+    if args.sweep:
+        if not args.cdcnn:
+            parser.error("with a sweep, --cdcnn BUILD/cdcnn is needed (cdcnn encode gives each code's G)")
+        for name, table in zip((RUNS, INFERENCES, GENERATORS), per_run_data(args.sweep, args.cdcnn)):
+            runs.write_rows(os.path.join(args.out, name), table, decimals=runs.PER_RUN_DECIMALS)
+    table = summarise(*load(args.out))
+    runs.write_rows(os.path.join(args.out, "tail.csv"), table)
+    draw(table, args.out)
     print(f"{'code':17} {'n':>2} {'sigma':>5} {'p50':>8} {'pred':>8} {'ideal':>8} {'p99':>8} {'pred':>8} {'ideal':>8}")
     for t in table:
         print(f"{t['code']:17} {t['n']:2d} {t['sigma']:5.2f} {t['p50_ms']:8.2f} {t['predicted_p50_ms']:8.2f} "
