@@ -11,8 +11,8 @@
 # --only takes a comma-separated subset of figure1, figure5b, tail, figure2,
 # figure3 (default: all), e.g. --only figure1,figure5b,tail for the runtime
 # sweeps alone. Each plot.py also writes the small per-run data it draws from
-# (CSV) next to its PNG, so `plot.py` with no argument redraws a figure from
-# the committed files alone, without rerunning anything.
+# (CSV) next to its PNG, so `plot.py --out DIR` redraws a figure from
+# committed files alone, without rerunning anything.
 #
 # --keep-calibration skips Figure 1's calibration and fit and keeps the
 # committed figure1/offset.txt and pi-wifi-arrivals.txt (which Figure 5b's

@@ -17,6 +17,7 @@ import glob
 import os
 import re
 import sys
+from decimal import ROUND_HALF_UP, Decimal
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -29,6 +30,12 @@ def rows(relative):
 def quantities(relative):
     """A two-column quantity,value CSV (figure1/arrivals.csv) as a dict of floats."""
     return {r["quantity"]: float(r["value"]) for r in rows(relative)}
+
+
+def num(text, decimals):
+    """A number as the CSV writes it, rounded half up as a reader would
+    round the CSV's digits (149.95 -> 150.0), not as binary floats do."""
+    return str(Decimal(str(text)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP))
 
 
 def span(values, decimals):
@@ -93,13 +100,13 @@ def figure5b():
     checks = []
     for code, r in latency.items():
         mean = float(r["mean_ms"])
-        checks.append((both, f"{mean:.1f}", f"{code}: mean latency (ms)"))
-        checks.append((both, f"{float(r['p99_ms']):.1f}", f"{code}: p99 latency (ms)"))
+        checks.append((both, num(r["mean_ms"], 1), f"{code}: mean latency (ms)"))
+        checks.append((both, num(r["p99_ms"], 1), f"{code}: p99 latency (ms)"))
         if code != "uncoded":
             checks.append((both, f"−{100 * (1 - mean / uncoded):.0f}%", f"{code}: mean cut against uncoded"))
     for column, what in (("faster_fc6_pct", "fc6 alone"), ("faster_inference_pct", "whole inference")):
         for r in devices:
-            checks.append((["figure5b/README.md"], f"{float(r[column]):.1f}%",
+            checks.append((["figure5b/README.md"], f"{num(r[column], 1)}%",
                            f"one sum parity at {r['devices_with_parity']} devices, {what}"))
     return checks
 
@@ -118,7 +125,7 @@ def tail():
     checks = [
         (both, f"{span(p50_over_prediction, 2)} ms above", "p50 above the prediction, every point with stragglers"),
         (both, f"within {span(p99_to_ideal, 2)} ms of the ideal", "p99 against the ideal of the same inferences"),
-        (both, f"{float(worst['p99_ms']):.1f} against {float(worst['predicted_p99_ms']):.1f} ms",
+        (both, f"{num(worst['p99_ms'], 1)} against {num(worst['predicted_p99_ms'], 1)} ms",
          f"the largest p99 gap to the prediction ({worst['code']}, sigma {float(worst['sigma']):g})"),
         (both, f"{100 * gap(worst, 'p99_ms', 'predicted_p99_ms') / float(worst['predicted_p99_ms']):.0f}%",
          "the largest p99 gap to the prediction, relative"),
@@ -126,12 +133,11 @@ def tail():
     top = max(float(r["sigma"]) for r in table)
     at_top = {r["code"]: r for r in table if float(r["sigma"]) == top}
     uncoded = float(at_top["uncoded"]["p99_ms"])
-    checks.append((both, f"p99 {uncoded:.1f} ms uncoded", f"uncoded p99 at sigma {top:g}"))
+    checks.append((both, f"p99 {num(at_top['uncoded']['p99_ms'], 1)} ms uncoded", f"uncoded p99 at sigma {top:g}"))
     for code, r in at_top.items():
         if code != "uncoded":
             checks.append((both, f"{uncoded / float(r['p99_ms']):.1f}×", f"{code}: p99 cut at sigma {top:g}"))
-        row = " | ".join(f"{float(x['p99_ms']):.1f} / {float(x['predicted_p99_ms']):.1f} / "
-                         f"{float(x['ideal_p99_ms']):.1f}"
+        row = " | ".join(f"{num(x['p99_ms'], 1)} / {num(x['predicted_p99_ms'], 1)} / {num(x['ideal_p99_ms'], 1)}"
                          for x in table if x["code"] == code and float(x["sigma"]) in (0.5, 1.0, 1.5))
         checks.append((["tail/README.md"], row, f"{code}: p99 measured / predicted / ideal at sigma 0.5, 1, 1.5"))
     none = [float(r["no_straggler_p50_ms"]) for r in table if float(r["sigma"]) == 0]

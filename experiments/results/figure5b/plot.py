@@ -16,8 +16,9 @@ read from the traces: DIR/runs.csv (one row per run: which sweep, code, k,
 straggler, devices for fc6, max relative error) and DIR/inferences.csv (one
 row per inference: latency, outcome, fc6's time; about 40 kB). Then, with or
 without sweeps, draws from those two files alone: DIR/fig5b.png,
-DIR/latency.csv and DIR/devices.csv. So `plot.py` with no argument redraws
-the committed figure from the committed data.
+DIR/latency.csv and DIR/devices.csv. So `plot.py --out DIR` redraws a figure
+from committed per-run data (under-load-2026-12-02/: README.md), nothing
+rerun.
 """
 
 import argparse
