@@ -4,30 +4,57 @@
 # sweep` (traces and logs under BUILD/results/), redraws each PNG and CSV
 # into experiments/results/<figure>/, and says how long each step took.
 #
-#   experiments/regenerate.sh [--fresh] [BUILD_DIR]      (default BUILD_DIR: build)
+#   experiments/regenerate.sh [--fresh] [--only FIGS] [--keep-calibration] [BUILD_DIR]
+#                                                         (default BUILD_DIR: build)
 #   make figures                                          (the same, BUILD=build)
+#
+# --only takes a comma-separated subset of figure1, figure5b, tail, figure2,
+# figure3 (default: all), e.g. --only figure1,figure5b,tail for the runtime
+# sweeps alone. Each plot.py also writes the small per-run data it draws from
+# (CSV) next to its PNG, so `plot.py --out DIR` redraws a figure from
+# committed files alone, without rerunning anything.
+#
+# --keep-calibration skips Figure 1's calibration and fit and keeps the
+# committed figure1/offset.txt and pi-wifi-arrivals.txt (which Figure 5b's
+# stragglers also use): for a machine whose load changes between the
+# calibration and the runs, where a new calibration would subtract a time
+# the runs do not see (experiments/results/README.md).
 #
 # Sweeps resume: a run already finished in BUILD/results/ is not run again
 # (its trace is re-read; a run's ID does not change with the contents of an
 # empirical delay file, so after a new calibration of Figure 1 use --fresh).
-# --fresh deletes BUILD/results/ first and measures everything anew (about
-# 23 minutes on this 2-core machine; experiments/results/README.md). Also
-# runs experiments/results/figure2/regenerate.sh and figure3/regenerate.sh,
-# with BUILD_DIR as $1, when they exist. experiments/wifi-arrivals (Figure 1
+# --fresh deletes the selected figures' sweeps under BUILD/results/ first and
+# measures them anew (all of them: about 23 minutes on this 2-core machine;
+# experiments/results/README.md). Figures 2 and 3 are made by
+# experiments/results/figure2/regenerate.sh and figure3/regenerate.sh, run
+# with BUILD_DIR as $1. experiments/wifi-arrivals (Figure 1
 # over emulated WiFi) is not run: it needs root and network namespaces
 # (sudo experiments/wifi-arrivals/run.sh).
 set -euo pipefail
 
 fresh=0
+calibrate=1
 build=build
-for arg in "$@"; do
-  case $arg in
+all_figures=(figure1 figure5b tail figure2 figure3)
+only=$(IFS=,; echo "${all_figures[*]}")
+while (($#)); do
+  case $1 in
     --fresh) fresh=1 ;;
-    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    -*) echo "regenerate.sh: unknown option '$arg' (known: --fresh)" >&2; exit 1 ;;
-    *) build=$arg ;;
+    --keep-calibration) calibrate=0 ;;
+    --only) only=${2:?regenerate.sh: --only needs a list, e.g. --only figure1,tail}; shift ;;
+    --only=*) only=${1#--only=} ;;
+    -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -*) echo "regenerate.sh: unknown option '$1' (known: --fresh, --only, --keep-calibration)" >&2; exit 1 ;;
+    *) build=$1 ;;
   esac
+  shift
 done
+IFS=, read -r -a selected <<< "$only"
+for fig in "${selected[@]}"; do
+  [[ " ${all_figures[*]} " == *" $fig "* ]] \
+    || { echo "regenerate.sh: unknown figure '$fig' in --only (known: ${all_figures[*]})" >&2; exit 1; }
+done
+wanted() { [[ ",$only," == *",$1,"* ]]; }
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 results=$root/experiments/results
@@ -59,7 +86,9 @@ cmake --build "$build" -j"${JOBS:-2}" --target cdcnn
 cdcnn=$build/cdcnn
 
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-if ((fresh)); then rm -rf "$out"; fi
+if ((fresh)); then
+  for fig in "${selected[@]}"; do rm -rf "$out/$fig" "$out/$fig"-*; done  # figure1-calibrate, figure5b-devices
+fi
 mkdir -p "$out"
 
 sweep() {  # sweep SUITE OUT_DIR
@@ -69,24 +98,35 @@ sweep() {  # sweep SUITE OUT_DIR
   (cd "$(dirname "$1")" && "$cdcnn" sweep --suite "$(basename "$1")" --out "$2")
 }
 
-step "figure1: model, calibration, fit, sweep, plot"
-[[ -f $results/figure1/model/fc6x3.h5 ]] || "$python" "$results/figure1/make_model.py" "$results/figure1/model/fc6x3.h5"
-sweep "$results/figure1/calibrate.suite" "$out/figure1-calibrate"
-"$python" "$results/figure1/fit.py" --calibration "$out/figure1-calibrate"
-sweep "$results/figure1/figure1.suite" "$out/figure1"
-"$python" "$results/figure1/plot.py" "$out/figure1"
+if wanted figure1; then
+  step "figure1: model, calibration, fit, sweep, plot"
+  [[ -f $results/figure1/model/fc6x3.h5 ]] || "$python" "$results/figure1/make_model.py" "$results/figure1/model/fc6x3.h5"
+  if ((calibrate)); then
+    sweep "$results/figure1/calibrate.suite" "$out/figure1-calibrate"
+    "$python" "$results/figure1/fit.py" --calibration "$out/figure1-calibrate"
+  else
+    echo "== figure1: calibration kept (offset $(cat "$results/figure1/offset.txt") ms, figure1/offset.txt)"
+  fi
+  sweep "$results/figure1/figure1.suite" "$out/figure1"
+  "$python" "$results/figure1/plot.py" "$out/figure1"
+fi
 
-step "figure5b: sweeps, plot"
-sweep "$results/figure5b/figure5b.suite" "$out/figure5b"
-sweep "$results/figure5b/devices.suite" "$out/figure5b-devices"
-"$python" "$results/figure5b/plot.py" "$out/figure5b" "$out/figure5b-devices"
+if wanted figure5b; then
+  step "figure5b: sweeps, plot"
+  sweep "$results/figure5b/figure5b.suite" "$out/figure5b"
+  sweep "$results/figure5b/devices.suite" "$out/figure5b-devices"
+  "$python" "$results/figure5b/plot.py" "$out/figure5b" "$out/figure5b-devices"
+fi
 
-step "tail: sweep, plot"
-sweep "$results/tail/tail.suite" "$out/tail"
-"$python" "$results/tail/plot.py" "$out/tail" --cdcnn "$cdcnn"
+if wanted tail; then
+  step "tail: sweep, plot"
+  sweep "$results/tail/tail.suite" "$out/tail"
+  "$python" "$results/tail/plot.py" "$out/tail" --cdcnn "$cdcnn"
+fi
 
 failed=()
 for fig in figure2 figure3; do
+  wanted "$fig" || continue
   script=$results/$fig/regenerate.sh
   if [[ -f $script ]]; then
     step "$fig ($script)"

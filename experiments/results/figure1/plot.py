@@ -3,8 +3,14 @@
 arrival times (every shard's result, dispatch to arrival at the master) with
 the fitted model's density, and the CDF against the paper's 34% / 42%.
 
-Usage: plot.py SWEEP_OUT_DIR [--out DIR]   (DIR: this directory by default)
-Writes DIR/fig1.png and DIR/arrivals.csv (the numbers quoted in README.md).
+Usage: plot.py [SWEEP_OUT_DIR] [--out DIR]   (DIR: this directory by default)
+With a sweep, first writes DIR/shards.csv: one row per shard of every
+inference, read from the traces (arrival after dispatch, a late result's
+arrival, the worker's compute, the injected delay; about 40 kB). Then, with
+or without a sweep, draws from DIR/shards.csv alone: DIR/fig1.png and
+DIR/arrivals.csv (the numbers quoted in README.md). So `plot.py --out DIR`
+redraws a figure from committed per-run data (under-load-2026-12-02/:
+README.md), nothing rerun.
 """
 
 import argparse
@@ -25,23 +31,62 @@ import runs  # noqa: E402
 import fit  # noqa: E402
 
 
+SHARDS = "shards.csv"
+
+
+def shard_rows(sweep):
+    """One row per shard of every inference of every run of the sweep, with
+    what the figure needs from the trace. A result that came after its layer
+    was done is in the trace's late table: its arrival is late_arrival_ms."""
+    out = []
+    for run, r in enumerate(runs.ok_rows(sweep)):
+        t = runs.read_trace(os.path.join(sweep, r["trace"]))
+        s = t["shards"]
+        late = {}
+        for row in (t["late"] if t["late"] is not None else []):
+            late[(int(row["inference"]), int(row["layer"]), int(row["shard"]))] = float(row["arrival_ms"])
+        for row in s:
+            key = (int(row["inference"]), int(row["layer"]), int(row["shard"]))
+            dispatch = float(row["dispatch_ms"])
+            out.append({
+                "run": run, "inference": key[0], "layer": key[1], "shard": key[2],
+                "arrival_ms": float(row["arrival_ms"]) - dispatch,
+                "late_arrival_ms": late[key] - dispatch if key in late else float("nan"),
+                "compute_ms": float(row["compute_ms"]), "injected_delay_ms": float(row["injected_delay_ms"]),
+            })
+    return out
+
+
+def load(directory):
+    """The arrays the figure is drawn from, out of DIRECTORY/shards.csv."""
+    rows = runs.read_rows(os.path.join(directory, SHARDS),
+                          "made by plot.py SWEEP: experiments/regenerate.sh --only figure1")
+    arrival, late = runs.column(rows, "arrival_ms"), runs.column(rows, "late_arrival_ms")
+    injected = runs.column(rows, "injected_delay_ms")
+    arrivals = np.concatenate([arrival, late])
+    # What this machine adds to the injected Pi arrival time: its own
+    # compute and the messages (arrival - injected delay).
+    extra = arrival - injected
+    return {
+        "arrivals": arrivals[np.isfinite(arrivals)],
+        "compute": runs.column(rows, "compute_ms"),
+        "injected": injected,
+        "extra": extra[np.isfinite(extra)],
+        "inferences": len({(r["run"], r["inference"]) for r in rows}),
+    }
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("sweep")
-    parser.add_argument("--out", default=HERE)
+    parser.add_argument("sweep", nargs="?", help="a sweep of figure1.suite (default: draw from DIR/shards.csv)")
+    parser.add_argument("--out", default=HERE, help="where the per-run data are written and read, and the "
+                        "figure drawn (default: this directory)")
     args = parser.parse_args()
-    rows = runs.ok_rows(args.sweep)
-    traces = [runs.read_trace(os.path.join(args.sweep, r["trace"])) for r in rows]
-    arrivals = np.concatenate([runs.arrivals_ms(t) for t in traces])
-    compute = np.concatenate([np.asarray(t["shards"]["compute_ms"], float) for t in traces])
-    injected = np.concatenate([np.asarray(t["shards"]["injected_delay_ms"], float) for t in traces])
-    n_inferences = sum(len(t["inferences"]) for t in traces)
-    # What this machine adds to the injected Pi arrival time: its own compute
-    # and the messages (arrival - injected delay).
-    extra = np.concatenate([
-        (np.asarray(t["shards"]["arrival_ms"], float) - np.asarray(t["shards"]["dispatch_ms"], float)
-         - np.asarray(t["shards"]["injected_delay_ms"], float)) for t in traces])
-    extra = extra[np.isfinite(extra)]
+    if args.sweep:
+        runs.write_rows(os.path.join(args.out, SHARDS), shard_rows(args.sweep), decimals=runs.PER_RUN_DECIMALS)
+    data = load(args.out)
+    arrivals, compute, injected, extra = data["arrivals"], data["compute"], data["injected"], data["extra"]
+    n_inferences = data["inferences"]
 
     fits = fit.fits()
     _, _, model = fits[fit.INJECTED]

@@ -69,3 +69,44 @@ def percentile(values, p):
         return float("nan")
     rank = int(np.ceil(p / 100 * len(v)))
     return float(v[min(max(rank, 1), len(v)) - 1])
+
+
+# Per-run data committed beside each figure (its plot.py writes them from a
+# sweep and draws from them, so a figure can be redrawn from the repository
+# alone): plain CSV tables, one rule for numbers. Times in them keep
+# PER_RUN_DECIMALS decimals of a millisecond (a nanosecond), so that the
+# summaries drawn from the committed files equal those drawn from the traces
+# to every digit they print.
+PER_RUN_DECIMALS = 6
+
+
+def write_rows(path, rows, decimals=3):
+    """Writes a list of dicts as CSV (header: the first row's keys); floats
+    with `decimals` decimals, NaN and infinities as nan / inf / -inf."""
+    if not rows:
+        raise ValueError(f"{path}: no rows to write")
+
+    def cell(v):
+        if isinstance(v, (float, np.floating)):
+            return f"{float(v):.{decimals}f}" if np.isfinite(v) else str(float(v))
+        return v
+
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: cell(v) for k, v in r.items()})
+
+
+def read_rows(path, regenerate_hint=""):
+    """The rows of a CSV file as dicts of strings; exits with one line naming
+    the file (and how to make it) if it is missing."""
+    if not os.path.exists(path):
+        sys.exit(f"{path}: no such file{' (' + regenerate_hint + ')' if regenerate_hint else ''}")
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def column(rows, name, dtype=float):
+    """One column of read_rows' result as a numpy array."""
+    return np.array([dtype(r[name]) for r in rows], dtype=dtype)

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """experiments/results/lib/runs.py: percentiles as cdcnn's summary computes
-them (nearest rank), arrival times including late results, and summary.csv
-rows refused when a run did not finish."""
+them (nearest rank), arrival times including late results, summary.csv
+rows refused when a run did not finish, and the per-run tables committed
+beside each figure read back as written."""
 
 import csv
 import os
@@ -54,6 +55,30 @@ class OkRows(unittest.TestCase):
         with self.assertRaises(SystemExit) as e:
             runs.ok_rows("/nonexistent/sweep")
         self.assertIn("/nonexistent/sweep/summary.csv", str(e.exception))
+
+
+class PerRunTables(unittest.TestCase):
+    def test_read_back_as_written(self):
+        rows = [{"run": 0, "code": "mds:r=2", "straggler": "lognormal:mu=2.302585,sigma=1.5", "latency_ms": 92.6123456789},
+                {"run": 1, "code": "sum", "straggler": "none", "latency_ms": float("nan")}]
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "inferences.csv")
+            runs.write_rows(path, rows, decimals=runs.PER_RUN_DECIMALS)
+            back = runs.read_rows(path)
+        self.assertEqual([r["straggler"] for r in back], ["lognormal:mu=2.302585,sigma=1.5", "none"])
+        self.assertEqual(list(runs.column(back, "run", int)), [0, 1])
+        latency = runs.column(back, "latency_ms")
+        self.assertEqual(latency[0], 92.612346)  # PER_RUN_DECIMALS decimals, rounded
+        self.assertTrue(np.isnan(latency[1]))
+
+    def test_names_a_missing_table_and_how_to_make_it(self):
+        with self.assertRaises(SystemExit) as e:
+            runs.read_rows("/nonexistent/runs.csv", "experiments/regenerate.sh --only tail")
+        self.assertIn("/nonexistent/runs.csv: no such file (experiments/regenerate.sh --only tail)", str(e.exception))
+
+    def test_refuses_an_empty_table(self):
+        with self.assertRaises(ValueError):
+            runs.write_rows(os.path.join(tempfile.gettempdir(), "never-written.csv"), [])
 
 
 if __name__ == "__main__":
