@@ -25,8 +25,7 @@
 #include "core/rng.hpp"
 #include "fault/injector.hpp"
 #include "layers/registry.hpp"
-#include "runtime/master.hpp"
-#include "runtime/worker.hpp"
+#include "runtime/run.hpp"
 #include "trace/summary.hpp"
 
 using namespace cdcnn;
@@ -97,38 +96,27 @@ struct Row {
   int not_exact = 0;
 };
 
-/// One run of `inferences` on every rank; the master returns latencies.
-std::vector<double> run(const Model& model, const Deployment& d, const FaultInjector& faults, int inferences,
+/// One run of `inferences` on every rank (runtime/run.hpp), its faults
+/// drawn from seed 1; the master returns the latencies and the framework's
+/// overhead per layer (from the run's trace).
+std::vector<double> run(const Model& model, const Plan& plan, const std::string& straggler, int inferences,
                         double* overhead_ms, int* not_exact) {
-  int rank = 0, world = 1;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  MPI_Comm_size(MPI_COMM_WORLD, &world);
-  ShardWeights weights;
-  if (rank == 0) send_shard_weights(model, d);
-  else weights = receive_shard_weights(rank, model, d);
-  mpi::barrier();
-  const double start = MPI_Wtime();
+  const std::string path = "latency_bench_trace.h5";
+  RunConfig config{.stragglers = {straggler},
+                   .inferences = inferences,
+                   .master = {.deadline_ms = 5000, .policy = DeadlinePolicy::wait},
+                   .trace_file = path,
+                   .seed = 1};
   std::vector<double> latencies;
-  if (rank > 0) {
-    run_worker(rank, model, d, weights, faults, start);
-  } else {
-    const std::string path = "latency_bench_trace.h5";
-    {
-      TraceWriter trace(path, {});
-      Master master(model, d, MasterOptions{.deadline_ms = 5000, .policy = DeadlinePolicy::wait}, world, &trace);
-      Rng rng(1);
-      for (int i = 0; i < inferences; ++i) {
-        Tensor x(model.input_shape());
-        for (float& v : x.values()) v = static_cast<float>(rng.normal());
-        const InferenceResult r = master.infer(x, i);
-        latencies.push_back(r.latency_ms);
-        *not_exact += r.outcome > InferenceOutcome::recovered;
-        trace.add(InferenceRecord{i, r.start_ms, r.latency_ms, static_cast<std::int8_t>(r.outcome), r.blocks_decoded,
-                                  NAN});
-        trace.flush();
-      }
-      master.stop_workers();
-    }
+  run_distributed(config, RunHooks{.model = &model,
+                                   .plan = &plan,
+                                   .on_inference = [&](const Tensor&, InferenceResult&& r, double) {
+                                     latencies.push_back(r.latency_ms);
+                                     *not_exact += r.outcome > InferenceOutcome::recovered;
+                                   }});
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  if (rank == 0) {
     *overhead_ms = summarize(read_trace(path), "").overhead_ms_per_layer;
     std::remove(path.c_str());
   }
@@ -152,15 +140,14 @@ int main(int argc, char** argv) {
       const Deployment d = deploy(plan, model, env.size());
       Row row{.code = spec, .n = d.layers[0].code->n(), .k = d.layers[0].code->k()};
       // No stragglers: the framework's own overhead per layer.
-      FaultInjector calm(1, {"none"}, {}, env.size());
       double overhead = 0;
       int bad = 0;
-      run(model, d, calm, std::max(20, o.inferences / 10), &overhead, &bad);
+      run(model, plan, "none", std::max(20, o.inferences / 10), &overhead, &bad);
       row.overhead = overhead;
-      // The same stragglers for every code.
-      FaultInjector faults(1, {o.straggler}, {}, env.size());
+      // The same stragglers for every code (the faults `run` injects).
+      const FaultInjector faults(1, {o.straggler}, {}, env.size());
       double ignored = 0;
-      const auto lat = run(model, d, faults, o.inferences, &ignored, &row.not_exact);
+      const auto lat = run(model, plan, o.straggler, o.inferences, &ignored, &row.not_exact);
       if (rank == 0) {
         row.p50 = percentile(lat, 50);
         row.p99 = percentile(lat, 99);

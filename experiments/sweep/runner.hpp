@@ -31,7 +31,7 @@ struct SweepOptions {
   std::string cdcnn;                  ///< absolute path of the cdcnn executable
   double timeout_s = 900;             ///< per run
   double grace_s = 5;                 ///< between SIGTERM and SIGKILL at the limit
-  RunFlags run_flags;                 ///< from cdcnn run --help; may be empty
+  RunFlags run_flags;                 ///< cdcnn run's flags (cli/run_options.hpp); may be empty
   Provenance provenance;
   std::vector<std::string> env;       ///< the launcher's whole environment
 };

@@ -214,23 +214,6 @@ Suite load_suite(const std::string& path) {
   return parse_suite(text.str(), path, directory);
 }
 
-RunFlags parse_run_flags(const std::string& help_text) {
-  // "  --model arg          ...", "  --code arg (=sum)   ...", "  --verify   ...", "  -h [ --help ]"
-  static const std::regex flag_line(R"(^  (?:-[A-Za-z] \[ )?--([A-Za-z0-9][A-Za-z0-9-]*)(?: \])?( arg(?: \(=([^)]*)\))?)?(?:\s|$))");
-  RunFlags flags;
-  std::istringstream in(help_text);
-  std::string line;
-  while (std::getline(in, line)) {
-    std::smatch m;
-    if (!std::regex_search(line, m, flag_line)) continue;
-    RunFlag flag;
-    flag.takes_value = m[2].matched;
-    if (m[3].matched) flag.default_value = m[3].str();
-    flags[normalise_key(m[1].str())] = flag;
-  }
-  return flags;
-}
-
 void check_keys_against_flags(const Suite& suite, const RunFlags& flags) {
   for (const auto& key : suite.keys) {
     if (key.name == "ranks" || key.name == "k") continue;  // the sweep's own: -np, plan templates

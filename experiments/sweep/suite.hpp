@@ -64,14 +64,14 @@ Suite load_suite(const std::string& path);
 /// Error (without location) for an unterminated quote or an empty value.
 std::vector<std::string> split_values(const std::string& text);
 
-/// What `cdcnn run --help` says about one flag.
+/// One flag of `cdcnn run`, as its options description says
+/// (framework/cli/run_options.hpp's run_flags).
 struct RunFlag {
   bool takes_value = true;  ///< false: a switch (--verify)
-  std::optional<std::string> default_value;
+  std::optional<std::string> default_value;  ///< as --help prints it
 };
-/// name (normalised, '-' → '_') → flag, parsed from boost's --help output.
+/// name (normalised, '-' → '_') → flag.
 using RunFlags = std::map<std::string, RunFlag>;
-RunFlags parse_run_flags(const std::string& help_text);
 
 /// Checks every key against cdcnn run's flags: each must be a flag (the keys
 /// the sweep consumes itself — k — excepted), and a switch takes true/false.

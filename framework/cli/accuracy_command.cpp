@@ -68,7 +68,8 @@ int count_lost(const ShardMask& lost) { return static_cast<int>(std::count(lost.
 
 int accuracy_command(const Args& args) {
   po::options_description options("cdcnn accuracy options");
-  options.add_options()("model", po::value<std::string>()->required(), "model file or zoo name (e.g. fmnist-cnn)")(
+  add_model_option(options, "model file or zoo name (e.g. fmnist-cnn)");
+  options.add_options()(
       "dataset", po::value<std::string>()->required(),
       "IDX dataset directory; its t10k test set is classified (e.g. /usr/share/datasets/fashion-mnist)")(
       "layer", po::value<std::string>()->required(), "the dense or conv layer whose shards are lost (its name)")(
@@ -82,10 +83,10 @@ int accuracy_command(const Args& args) {
       "for each count J in this list (e.g. '0,1,2' or 'all' for 0..k), lose J of the k data shards "
       "(shards 0..k-1 of a systematic code): every one of the C(k,J) sets, or --sets of them")(
       "sets", po::value<int>()->default_value(10),
-      "with --lose-data: when C(k,J) exceeds this, that many distinct sets drawn from --seed")(
-      "seed", po::value<std::uint64_t>()->default_value(0), "seed for the drawn sets and for zoo weights")(
-      "limit", po::value<Index>()->default_value(0), "only the first N test images (0 = all)")(
-      "csv", po::value<std::string>(), "write one row per loss pattern to FILE ('-': stdout, and no table)");
+      "with --lose-data: when C(k,J) exceeds this, that many distinct sets drawn from --seed");
+  add_seed_option(options, "seed for the drawn sets and for zoo weights");
+  options.add_options()("limit", po::value<Index>()->default_value(0), "only the first N test images (0 = all)");
+  add_csv_option(options, "write one row per loss pattern to FILE ('-': stdout, and no table)");
   add_plugin_option(options);
   po::variables_map vm;
   if (!parse(args,

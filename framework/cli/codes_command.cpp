@@ -2,26 +2,9 @@
 
 #include "cli/command.hpp"
 #include "codes/code_table.hpp"
-#include "codes/plugin_loader.hpp"
 #include "core/error.hpp"
 
 namespace cdcnn::cli {
-
-void add_plugin_option(po::options_description& options) {
-  options.add_options()("code-plugin", po::value<std::vector<std::string>>()->composing(),
-                        "load codes from this shared library (repeatable)");
-}
-
-void load_plugins(const po::variables_map& vm) {
-  if (!vm.count("code-plugin")) return;
-  for (const auto& path : vm["code-plugin"].as<std::vector<std::string>>()) {
-    try {
-      load_code_plugin(path);
-    } catch (const Error& e) {
-      throw Error(cat("--code-plugin: ", e.what()));
-    }
-  }
-}
 
 int codes_command(const Args& args) {
   po::options_description options("cdcnn codes options");

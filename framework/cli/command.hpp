@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-namespace cdcnn::cli {
+#include "cli/options.hpp"
 
-namespace po = boost::program_options;
+namespace cdcnn::cli {
 
 /// Arguments after the subcommand name.
 using Args = std::vector<std::string>;
@@ -20,11 +20,6 @@ using Args = std::vector<std::string>;
 /// malformed options become an Error naming the flag.
 bool parse(const Args& args, const std::string& usage, po::options_description& options,
            po::variables_map& vm, const po::positional_options_description* positional = nullptr);
-
-/// --code-plugin (repeatable), shared by every command that builds codes.
-void add_plugin_option(po::options_description& options);
-/// Loads the plugins named by --code-plugin into the code registry.
-void load_plugins(const po::variables_map& vm);
 
 int infer_command(const Args& args);
 int inspect_command(const Args& args);

@@ -16,12 +16,14 @@ namespace cdcnn::cli {
 int coverage_command(const Args& args) {
   po::options_description options("cdcnn coverage options");
   options.add_options()("plan", po::value<std::string>()->required(),
-                        "plan file: lines of 'LAYER K CODE RANKS...', a rank for every shard")(
-      "model", po::value<std::string>(), "model file or zoo name to check the plan's layers and k against")(
+                        "plan file: lines of 'LAYER K CODE RANKS...', a rank for every shard");
+  add_model_option(options, "model file or zoo name to check the plan's layers and k against", nullptr,
+                   Presence::optional);
+  options.add_options()(
       "max-extra", po::value<int>(), "additional devices to add, one per step (default: the plan's devices)")(
       "parity-code", po::value<std::string>()->default_value("sum"),
-      "systematic code whose parity shards CDC adds to an uncoded layer")(
-      "csv", po::value<std::string>(), "also write the curves as CSV to this file ('-': print CSV instead)");
+      "systematic code whose parity shards CDC adds to an uncoded layer");
+  add_csv_option(options, "also write the curves as CSV to this file ('-': print CSV instead)");
   add_plugin_option(options);
   po::variables_map vm;
   if (!parse(args, "usage: cdcnn coverage --plan FILE [--model NAME|FILE] [--max-extra N] [--parity-code SPEC] [--csv FILE|-]\n"

@@ -10,12 +10,13 @@ namespace cdcnn::cli {
 
 int encode_command(const Args& args) {
   po::options_description options("cdcnn encode options");
-  options.add_options()("model", po::value<std::string>()->required(), "model file or zoo name")(
+  add_model_option(options, "model file or zoo name");
+  options.add_options()(
       "plan", po::value<std::string>(), "plan file: lines of 'LAYER K CODE [RANKS...]'")(
       "split", po::value<std::vector<std::string>>()->composing(),
       "one plan line given inline, e.g. --split 'classifier.1 4 mds:r=2' (repeatable)")(
-      "out", po::value<std::string>()->required(), "coded-weight HDF5 file to write")(
-      "seed", po::value<std::uint64_t>()->default_value(0), "seed for zoo weights when no file is at hand");
+      "out", po::value<std::string>()->required(), "coded-weight HDF5 file to write");
+  add_seed_option(options, "seed for zoo weights when no file is at hand");
   add_plugin_option(options);
   po::variables_map vm;
   if (!parse(args, "usage: cdcnn encode --model NAME|FILE (--plan FILE | --split 'LAYER K CODE' ...) --out FILE\n"

@@ -2,7 +2,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
 #include <numeric>
 
 #include "cli/command.hpp"
@@ -19,13 +18,6 @@ using Clock = std::chrono::steady_clock;
 
 double elapsed_ms(Clock::time_point since) {
   return std::chrono::duration<double, std::milli>(Clock::now() - since).count();
-}
-
-Tensor read_input(const std::string& path, const Model& model) {
-  std::string ext = std::filesystem::path(path).extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-  if (ext == ".npy") return load_npy(path, model.input_shape());
-  return load_image(path, model.input_shape(), model.normalisation());
 }
 
 Tensor random_input(const Shape& shape, std::uint64_t seed) {
@@ -65,14 +57,16 @@ int dataset_accuracy(const Model& model, const std::string& dir, Index limit) {
 
 int infer_command(const Args& args) {
   po::options_description options("cdcnn infer options");
-  options.add_options()("model", po::value<std::string>()->required(), "model file or zoo name (alexnet, vgg16, ...)")(
+  add_model_option(options, "model file or zoo name (alexnet, vgg16, ...)");
+  options.add_options()(
       "input", po::value<std::string>(), "image (PNG/JPEG/BMP) or .npy tensor; default: seeded random input")(
       "dataset", po::value<std::string>(),
       "IDX dataset directory (e.g. /usr/share/datasets/fashion-mnist): report test-set accuracy")(
       "limit", po::value<Index>()->default_value(0), "with --dataset: only the first N images (0 = all)")(
       "repeat", po::value<int>()->default_value(5), "timed inferences after one warm-up (median reported)")(
-      "top", po::value<int>()->default_value(5), "how many classes to print")(
-      "seed", po::value<std::uint64_t>()->default_value(0), "seed for zoo weights and the random input")(
+      "top", po::value<int>()->default_value(5), "how many classes to print");
+  add_seed_option(options, "seed for zoo weights and the random input");
+  options.add_options()(
       "save-input", po::value<std::string>(), "write the (preprocessed) input tensor to this .npy file")(
       "save-output", po::value<std::string>(), "write the output tensor to this .npy file");
   po::variables_map vm;
@@ -89,8 +83,9 @@ int infer_command(const Args& args) {
               to_string(model.input_shape()).c_str(), model.flops() / 1e9, elapsed_ms(load_start));
   if (vm.count("dataset")) return dataset_accuracy(model, vm["dataset"].as<std::string>(), vm["limit"].as<Index>());
 
-  const Tensor x = vm.count("input") ? read_input(vm["input"].as<std::string>(), model)
-                                     : random_input(model.input_shape(), seed + 1);
+  const Tensor x = vm.count("input")
+                       ? load_input(vm["input"].as<std::string>(), model.input_shape(), model.normalisation())
+                       : random_input(model.input_shape(), seed + 1);
   if (vm.count("save-input")) save_npy(vm["save-input"].as<std::string>(), x);
   Tensor y = model.forward(x);  // warm-up
   std::vector<double> times;

@@ -8,8 +8,8 @@ namespace cdcnn::cli {
 
 int inspect_command(const Args& args) {
   po::options_description options("cdcnn inspect options");
-  options.add_options()("model", po::value<std::string>()->required(), "model file or zoo name")(
-      "seed", po::value<std::uint64_t>()->default_value(0), "seed for zoo weights when no file is at hand");
+  add_model_option(options, "model file or zoo name");
+  add_seed_option(options, "seed for zoo weights when no file is at hand");
   po::positional_options_description positional;
   positional.add("model", 1);
   po::variables_map vm;

@@ -12,8 +12,8 @@ namespace cdcnn::cli {
 
 int report_command(const Args& args) {
   po::options_description options("cdcnn report options");
-  options.add_options()("trace", po::value<std::vector<std::string>>()->required(), "trace files of cdcnn run")(
-      "csv", po::value<std::string>(), "also write the table as CSV to this file ('-': print CSV instead)");
+  options.add_options()("trace", po::value<std::vector<std::string>>()->required(), "trace files of cdcnn run");
+  add_csv_option(options, "also write the table as CSV to this file ('-': print CSV instead)");
   po::positional_options_description positional;
   positional.add("trace", -1);
   po::variables_map vm;

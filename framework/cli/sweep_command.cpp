@@ -6,12 +6,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <set>
 #include <sstream>
 
 #include "cli/command.hpp"
+#include "cli/run_options.hpp"
 #include "codes/registry.hpp"
 #include "core/error.hpp"
 #include "core/spec_string.hpp"
@@ -45,30 +45,6 @@ std::string own_executable() {
   require(path.find(" (deleted)") == std::string::npos && fs::exists(self), "this cdcnn (", path,
           ") was deleted or replaced since it started: start the sweep again");
   return path;
-}
-
-/// cdcnn run's flags from its --help (an MPI singleton: no mpirun needed).
-/// Empty, with a warning, if that does not work here.
-RunFlags probe_run_flags(const std::string& cdcnn, const std::vector<std::string>& env) {
-  char log[] = "/tmp/cdcnn_sweep_help_XXXXXX";
-  const int fd = mkstemp(log);
-  if (fd < 0) return {};
-  close(fd);
-  RunFlags flags;
-  try {
-    const ProcessResult r = run_process(ProcessSpec{.argv = {cdcnn, "run", "--help"}, .env = env,
-                                                    .log_path = log, .timeout_s = 60, .grace_s = 2});
-    std::ifstream in(log);
-    std::ostringstream text;
-    text << in.rdbuf();
-    if (r.error.empty()) flags = parse_run_flags(text.str());
-  } catch (const Error&) {
-  }
-  fs::remove(log);
-  if (flags.empty())
-    std::fprintf(stderr, "cdcnn sweep: warning: could not list cdcnn run's flags (cdcnn run --help failed): "
-                         "suite keys are not checked\n");
-  return flags;
 }
 
 /// The working directory changed for a scope: runs start in the suite's
@@ -164,8 +140,8 @@ int sweep_command(const Args& args) {
                                                                       "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1"}
                                           : std::vector<std::string>{});
   o.provenance = current_provenance();
-  o.run_flags = probe_run_flags(o.cdcnn, o.env);
-  if (!o.run_flags.empty()) check_keys_against_flags(suite, o.run_flags);
+  o.run_flags = run_flags();
+  check_keys_against_flags(suite, o.run_flags);
   check_values(suite);
 
   if (vm["dry-run"].as<bool>()) {

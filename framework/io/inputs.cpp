@@ -4,8 +4,10 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 
@@ -39,6 +41,12 @@ float bilinear(const unsigned char* img, int w, int h, int channels, int ch, dou
 }
 
 }  // namespace
+
+Tensor load_input(const std::string& path, const Shape& shape, const InputNormalisation& norm) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return ext == ".npy" ? load_npy(path, shape) : load_image(path, shape, norm);
+}
 
 Tensor load_image(const std::string& path, const Shape& shape, const InputNormalisation& norm) {
   require(shape.size() == 3 && (shape[0] == 1 || shape[0] == 3), path,

@@ -11,6 +11,13 @@
 
 namespace cdcnn {
 
+/// The input of a model from a file, as `cdcnn infer --input` and `cdcnn run
+/// --input` read it: a path whose extension is .npy in any letter case (.npy,
+/// .NPY, .Npy) is a numpy array (load_npy); any other path is an image
+/// (load_image), whatever its extension, stb_image telling the format from
+/// the contents.
+Tensor load_input(const std::string& path, const Shape& shape, const InputNormalisation& norm);
+
 /// Loads an image and turns it into `shape` ({C, H, W}, C = 1 or 3) as
 /// torchvision's eval transform does: resize so the shorter side is
 /// H·256/224 (bilinear), centre-crop H×W, scale to [0, 1], then normalise

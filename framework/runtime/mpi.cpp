@@ -31,7 +31,7 @@ Environment::~Environment() {
   MPI_Finalize();
 }
 
-std::string Environment::host() const {
+std::string Environment::host() {
   char name[MPI_MAX_PROCESSOR_NAME] = {};
   int length = 0;
   MPI_Get_processor_name(name, &length);

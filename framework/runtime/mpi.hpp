@@ -31,7 +31,7 @@ class Environment {
   int rank() const { return rank_; }
   int size() const { return size_; }
   /// This process's host name (MPI_Get_processor_name).
-  std::string host() const;
+  static std::string host();
   /// When a process of the job has died, MPI_Finalize's fence may wait for it
   /// forever (Open MPI 4.1 without ULFM): the destructor then flushes stdio
   /// and ends the process with `exit_code` instead of finalizing. Needs

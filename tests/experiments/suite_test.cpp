@@ -213,36 +213,20 @@ TEST(Expand, FillsKAndCodeIntoAPlanTemplate) {
   EXPECT_THROW(expand_text("model = mlp\nranks = 6\nplan = t.plan\nk = 2\n", {{"t.plan", "fc1 {k} {code}\n"}}), Error);
 }
 
-const char* const help_text = R"(usage: mpirun -np N cdcnn run --model NAME|FILE [options]
-
-cdcnn run options:
-  --model arg                   model file, coded-weight file or zoo name
-  --code arg (=sum)             code of the default plan
-  --weights-from arg (=master)  master: the master encodes and sends each 
-                                --weights-from file: each worker reads
-  --deadline-ms arg (=1000)     per-layer deadline
-  --verify                      compare every output with single-process 
-  --fail arg                    failure (repeatable)
-
-Common options:
-  -h [ --help ]                 print this help and exit
-  --config arg                  read further options from FILE
-)";
-
-TEST(ParseRunFlags, ReadsNamesValuesAndDefaultsFromHelp) {
-  const RunFlags flags = parse_run_flags(help_text);
-  EXPECT_EQ(flags.size(), 8u);  // with help and config
-  EXPECT_TRUE(flags.at("model").takes_value);
-  EXPECT_FALSE(flags.at("model").default_value);
-  EXPECT_EQ(flags.at("code").default_value, "sum");
-  EXPECT_EQ(flags.at("weights_from").default_value, "master");
-  EXPECT_EQ(flags.at("deadline_ms").default_value, "1000");
-  EXPECT_FALSE(flags.at("verify").takes_value);
-  EXPECT_FALSE(flags.at("help").takes_value);
+// Some of cdcnn run's flags (the whole set is tested with its options
+// description, tests/framework/cli/run_options_test.cpp).
+RunFlags some_run_flags() {
+  RunFlags flags;
+  flags["model"] = RunFlag{true, std::nullopt};
+  flags["code"] = RunFlag{true, "sum"};
+  flags["deadline_ms"] = RunFlag{true, "1000"};
+  flags["verify"] = RunFlag{false, std::nullopt};
+  flags["fail"] = RunFlag{true, std::nullopt};
+  return flags;
 }
 
 TEST(CheckKeysAgainstFlags, RefusesUnknownKeysAndNonBooleanSwitches) {
-  const RunFlags flags = parse_run_flags(help_text);
+  const RunFlags flags = some_run_flags();
   EXPECT_NO_THROW(check_keys_against_flags(parse_suite("model = m\nranks = 3\nverify = true, false\n"), flags));
   try {
     check_keys_against_flags(parse_suite("model = m\nranks = 3\nfial = none\n", "s.suite"), flags);

@@ -98,6 +98,39 @@ TEST(Inputs, NameAPathTooLongToExamine) {
   }
 }
 
+/// A binary PPM of w x h pixels: left half black, right half white.
+void write_ppm(const std::string& path, int w, int h) {
+  std::ofstream out(path, std::ios::binary);
+  out << "P6\n" << w << " " << h << "\n255\n";
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x)
+      for (int c = 0; c < 3; ++c) out.put(static_cast<char>(x < w / 2 ? 0 : 255));
+}
+
+TEST(Inputs, LoadInputReadsNpyInAnyLetterCaseAndEverythingElseAsAnImage) {
+  const Tensor t({3, 2, 2}, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12});
+  for (const std::string name : {"x.npy", "x.NPY", "x.Npy"}) {
+    const std::string path = test::temp_path(name);
+    save_npy(path, t);
+    EXPECT_EQ(max_relative_error(load_input(path, {3, 2, 2}, {}), t), 0.0) << name;
+  }
+  // An image whatever its extension (or none): stb_image reads the contents.
+  for (const std::string name : {"img.ppm", "img.png", "img", "img.npy.ppm"}) {
+    const std::string path = test::temp_path(name);
+    write_ppm(path, 4, 2);
+    EXPECT_EQ(max_relative_error(load_input(path, {3, 2, 2}, {}), load_image(path, {3, 2, 2}, {})), 0.0) << name;
+  }
+  // A .npy that is not one is an error of load_npy, not an unreadable image.
+  const std::string path = test::temp_path("y.NPY");
+  std::ofstream(path) << "garbage";
+  try {
+    load_input(path, {3, 2, 2}, {});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("not a .npy file"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Image, RefusesAMissingOrUnreadableFile) {
   EXPECT_THROW(load_image(test::temp_path("none.png"), {3, 8, 8}, {}), Error);
   const std::string path = test::temp_path("bad.png");
@@ -109,12 +142,7 @@ TEST(Image, ReadsABinaryPpmResizedAndCentreCropped) {
   // A 4x2 PPM: left half black, right half white; cropping to 2x2 keeps the
   // centre, so the first column is darker than the last.
   const std::string path = test::temp_path("img.ppm");
-  std::ofstream out(path, std::ios::binary);
-  out << "P6\n4 2\n255\n";
-  for (int y = 0; y < 2; ++y)
-    for (int x = 0; x < 4; ++x)
-      for (int c = 0; c < 3; ++c) out.put(static_cast<char>(x < 2 ? 0 : 255));
-  out.close();
+  write_ppm(path, 4, 2);
   const Tensor t = load_image(path, {3, 2, 2}, {});
   EXPECT_EQ(t.shape(), (Shape{3, 2, 2}));
   EXPECT_LT(t[0], t[1]);

@@ -7,15 +7,12 @@
 #include <gtest/gtest.h>
 #include <mpi.h>
 
-#include <cmath>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "core/rng.hpp"
-#include "fault/injector.hpp"
-#include "runtime/master.hpp"
-#include "runtime/worker.hpp"
+#include "runtime/run.hpp"
 
 namespace cdcnn::runtime {
 
@@ -44,37 +41,28 @@ struct Session {
   std::vector<WorkerHealth::Event> health;  // master only
 };
 
-/// One run on every rank: the same model, plan and faults everywhere.
+/// One run on every rank: the same model, plan and faults everywhere
+/// (runtime/run.hpp's run_distributed, every output verified).
 inline Session run_session(const Model& model, const Plan& plan, const std::vector<std::string>& stragglers,
                     const std::vector<std::string>& fails, int inferences, MasterOptions options,
                     TraceWriter* trace = nullptr, std::uint64_t seed = 3) {
-  const int rank = world_rank(), world = world_size();
-  const Deployment d = deploy(plan, model, world);
-  const FaultInjector faults(seed, stragglers, fails, world);
-  ShardWeights weights;
-  if (rank == 0) send_shard_weights(model, d);
-  else weights = receive_shard_weights(rank, model, d);
-  MPI_Barrier(MPI_COMM_WORLD);
-  const double start = MPI_Wtime();
+  RunConfig config{.stragglers = stragglers, .fails = fails, .inferences = inferences, .master = options,
+                   .seed = seed, .verify = true};
   Session s;
-  if (rank > 0) {
-    run_worker(rank, model, d, weights, faults, start);
-  } else {
-    Master master(model, d, options, world, trace);
-    for (int i = 0; i < inferences; ++i) {
-      const Tensor x = input(model.input_shape(), i);
-      InferenceResult r = master.infer(x, i);
-      s.errors.push_back(r.output ? max_relative_error(*r.output, model.forward(x)) : NAN);
-      if (trace) {
-        trace->add(InferenceRecord{i, r.start_ms, r.latency_ms, static_cast<std::int8_t>(r.outcome), r.blocks_decoded,
-                                   s.errors.back()});
-        trace->flush();
-      }
-      s.results.push_back(std::move(r));
-    }
-    EXPECT_TRUE(master.stop_workers().empty());
-    s.late = master.late_results();
-    s.health = master.health_log();
+  const RunOutcome out = run_distributed(
+      config, RunHooks{.model = &model,
+                       .plan = &plan,
+                       .input = [&](std::int64_t i) { return input(model.input_shape(), i); },
+                       .trace = trace,
+                       .on_inference =
+                           [&](const Tensor&, InferenceResult&& r, double error) {
+                             s.errors.push_back(error);
+                             s.results.push_back(std::move(r));
+                           }});
+  if (world_rank() == 0) {
+    EXPECT_TRUE(out.unanswered.empty());
+    s.late = out.late_results;
+    s.health = out.health;
   }
   MPI_Barrier(MPI_COMM_WORLD);
   return s;

@@ -1,0 +1,30 @@
+#include "cli/options.hpp"
+
+#include "runtime/run_config.hpp"
+
+namespace cdcnn::cli {
+
+void add_model_option(po::options_description& options, const char* help, std::string* to, Presence presence) {
+  auto* value = po::value<std::string>(to);
+  if (presence == Presence::required) value->required();
+  options.add_options()("model", value, help);
+}
+
+void add_seed_option(po::options_description& options, const char* help, std::uint64_t* to) {
+  options.add_options()("seed", po::value<std::uint64_t>(to)->default_value(0), help);
+}
+
+void add_csv_option(po::options_description& options, const char* help) {
+  options.add_options()("csv", po::value<std::string>(), help);
+}
+
+void add_plugin_option(po::options_description& options, std::vector<std::string>* to) {
+  options.add_options()("code-plugin", po::value<std::vector<std::string>>(to)->composing(),
+                        "load codes from this shared library (repeatable)");
+}
+
+void load_plugins(const po::variables_map& vm) {
+  if (vm.count("code-plugin")) runtime::load_code_plugins(vm["code-plugin"].as<std::vector<std::string>>());
+}
+
+}  // namespace cdcnn::cli

@@ -1,0 +1,30 @@
+#pragma once
+// The options several commands share, each declared once here: its name,
+// type, default and whether it is required. The command passes the line of
+// help that says what it does with it, and where to store it (if anywhere:
+// otherwise it is read from the variables_map under its name).
+
+#include <boost/program_options.hpp>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace cdcnn::cli {
+
+namespace po = boost::program_options;
+
+enum class Presence { required, optional };
+
+/// --model NAME|FILE: a model file or zoo name (io/model_file.hpp's open_model).
+void add_model_option(po::options_description& options, const char* help, std::string* to = nullptr,
+                      Presence presence = Presence::required);
+/// --seed N (default 0): the seed of zoo weights and of whatever else the command draws.
+void add_seed_option(po::options_description& options, const char* help, std::uint64_t* to = nullptr);
+/// --csv FILE|-: the command's rows as CSV ('-': to stdout).
+void add_csv_option(po::options_description& options, const char* help);
+/// --code-plugin LIB.so (repeatable), of every command that builds codes.
+void add_plugin_option(po::options_description& options, std::vector<std::string>* to = nullptr);
+/// Loads the plugins named by --code-plugin into the code registry.
+void load_plugins(const po::variables_map& vm);
+
+}  // namespace cdcnn::cli

@@ -1,0 +1,159 @@
+#include "runtime/run.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <memory>
+
+#include "core/error.hpp"
+#include "core/rng.hpp"
+#include "fault/injector.hpp"
+#include "io/inputs.hpp"
+#include "io/model_file.hpp"
+#include "runtime/mpi.hpp"
+
+namespace cdcnn::runtime {
+
+namespace {
+
+/// What every rank builds before the vote.
+struct Setup {
+  std::unique_ptr<Model> owned_model;  // unless the caller gave one
+  const Model* model = nullptr;
+  Plan plan;
+  Deployment deployment;
+  std::unique_ptr<FaultInjector> faults;
+  ShardWeights weights;  // WeightSource::file, workers
+  std::vector<std::string> warnings;
+  std::optional<Tensor> fixed_input;         // rank 0
+  std::unique_ptr<TraceWriter> owned_trace;  // rank 0
+};
+
+/// The trace of this run, its attributes saying how the run was made.
+std::unique_ptr<TraceWriter> open_trace(const RunConfig& c, const Setup& s, const std::string& command_line,
+                                        int world) {
+  std::string codes;
+  for (const auto& l : s.deployment.layers)
+    codes += cat(codes.empty() ? "" : " ", s.model->layer(l.layer_index).name(), "=", l.code->spec());
+  return std::make_unique<TraceWriter>(
+      c.trace_file, std::map<std::string, std::string>{{"command_line", command_line},
+                                                       {"model", s.model->name()},
+                                                       {"plan", format_plan(s.plan)},
+                                                       {"codes", codes},
+                                                       {"faults", s.faults->describe()},
+                                                       {"ranks", std::to_string(world)},
+                                                       {"host", mpi::Environment::host()},
+                                                       {"deadline_ms", std::to_string(c.master.deadline_ms)},
+                                                       {"policy", to_string(c.master.policy)},
+                                                       {"weights_from", to_string(c.weights_from)}});
+}
+
+void set_up(Setup& s, const RunConfig& c, const RunHooks& hooks, int rank, int world) {
+  load_code_plugins(c.code_plugins);
+  check(c);
+  if (hooks.model) {
+    s.model = hooks.model;
+  } else {
+    s.owned_model = std::make_unique<Model>(open_model(c.model, c.seed));
+    s.model = s.owned_model.get();
+  }
+  s.plan = hooks.plan ? *hooks.plan
+           : !c.plan_file.empty()
+               ? load_plan(c.plan_file)
+               : default_plan(*s.model, c.code, world - 1, static_cast<std::int64_t>(c.min_mflops * 1e6));
+  s.deployment = deploy(s.plan, *s.model, world, &s.warnings);
+  if (s.deployment.layers.empty())
+    s.warnings.push_back(cat(s.plan.source, " splits no layer: everything runs on the master"));
+  s.faults = std::make_unique<FaultInjector>(c.seed, c.stragglers, c.fails, world);
+  if (rank > 0 && c.weights_from == WeightSource::file)
+    s.weights = read_shard_weights(c.coded_file, rank, *s.model, s.deployment);
+  if (rank == 0 && !c.input_file.empty() && !hooks.input)
+    s.fixed_input = load_input(c.input_file, s.model->input_shape(), s.model->normalisation());
+  if (rank == 0 && !c.trace_file.empty() && !hooks.trace) s.owned_trace = open_trace(c, s, hooks.command_line, world);
+}
+
+/// Normal values drawn from `seed` and the inference's number.
+Tensor seeded_input(const Shape& shape, std::uint64_t seed, std::int64_t inference) {
+  Tensor x(shape);
+  Rng rng = Rng(seed).fork(1000003 + static_cast<std::uint64_t>(inference));
+  for (float& v : x.values()) v = static_cast<float>(rng.normal());
+  return x;
+}
+
+void run_master(const RunConfig& c, const RunHooks& hooks, Setup& s, int world, RunOutcome& out) {
+  for (const auto& w : s.warnings) std::fprintf(stderr, "cdcnn run: warning: %s\n", w.c_str());
+  const Model& model = *s.model;
+  TraceWriter* trace = hooks.trace ? hooks.trace : s.owned_trace.get();
+  Master master(model, s.deployment, c.master, world, trace);
+  for (std::int64_t i = 0; i < c.inferences; ++i) {
+    const Tensor x = hooks.input      ? hooks.input(i)
+                     : s.fixed_input ? *s.fixed_input
+                                     : seeded_input(model.input_shape(), c.seed, i);
+    InferenceResult r = master.infer(x, i);
+    const double error = c.verify && r.output ? max_relative_error(*r.output, model.forward(x)) : NAN;
+    if (trace) {
+      trace->add(InferenceRecord{i, r.start_ms, r.latency_ms, static_cast<std::int8_t>(r.outcome), r.blocks_decoded,
+                                 error, static_cast<std::int8_t>(r.check)});
+      trace->flush();
+    }
+    if (hooks.on_inference) hooks.on_inference(x, std::move(r), error);
+  }
+  out.unanswered = master.stop_workers();
+  if (!out.unanswered.empty()) out.leave_code = 0;
+  out.late_results = master.late_results();
+  out.health = master.health_log();
+  if (trace) trace->flush();
+}
+
+}  // namespace
+
+RunOutcome run_distributed(RunConfig& config, const RunHooks& hooks) {
+  int rank = 0, world = 1;
+  CDCNN_CHECK_MPI(MPI_Comm_rank(MPI_COMM_WORLD, &rank));
+  CDCNN_CHECK_MPI(MPI_Comm_size(MPI_COMM_WORLD, &world));
+  RunOutcome out;
+  Setup s;
+  std::string error;
+  bool configured = true;
+  try {
+    if (hooks.configure) configured = hooks.configure(config);
+    if (configured) set_up(s, config, hooks, rank, world);
+  } catch (const std::bad_alloc&) {
+    error = "out of memory while setting up";
+  } catch (const std::exception& e) {
+    error = e.what();  // cdcnn::Error, or anything else: every rank must still reach the vote below
+  }
+  if (mpi::min_over_ranks(error.empty() ? 1 : 0) == 0) {
+    // Every rank knows; the lowest rank that failed says why (usually all
+    // failed alike, and then rank 0 speaks). The others return quietly: under
+    // mpirun a non-zero exit kills the whole job at once, which could cut
+    // the speaker off before its line is out.
+    const int lowest = mpi::min_over_ranks(error.empty() ? world : rank);
+    if (rank == lowest) throw Error(rank == 0 ? error : cat("rank ", rank, ": ", error));
+    return out;
+  }
+  if (!configured) return out;
+  out.ran = true;
+
+  if (config.weights_from == WeightSource::master) {
+    if (rank == 0) send_shard_weights(*s.model, s.deployment);
+    else s.weights = receive_shard_weights(rank, *s.model, s.deployment);
+  }
+  mpi::barrier();
+  if (hooks.startup) hooks.startup->disarm();
+  const double start_wtime = MPI_Wtime();
+
+  if (rank > 0) {
+    out.worker = run_worker(rank, *s.model, s.deployment, s.weights, *s.faults, start_wtime,
+                            config.master_timeout_s * 1e3);
+    if (out.worker.master_lost)
+      std::fprintf(stderr, "cdcnn run: rank %d: nothing from the master for %g s: it is presumed dead, leaving\n", rank,
+                   config.master_timeout_s);
+    if (!out.worker.finalize) out.leave_code = out.worker.master_lost ? 1 : 0;
+    return out;
+  }
+  run_master(config, hooks, s, world, out);
+  return out;
+}
+
+}  // namespace cdcnn::runtime

@@ -1,0 +1,48 @@
+#include "runtime/run_config.hpp"
+
+#include "codes/plugin_loader.hpp"
+#include "codes/registry.hpp"
+#include "core/error.hpp"
+#include "core/spec_string.hpp"
+
+namespace cdcnn::runtime {
+
+WeightSource parse_weight_source(const std::string& text) {
+  if (text == "master") return WeightSource::master;
+  if (text == "file") return WeightSource::file;
+  throw Error(cat("--weights-from must be master or file, got '", text, "'"));
+}
+
+std::string to_string(WeightSource source) { return source == WeightSource::master ? "master" : "file"; }
+
+std::string to_string(DeadlinePolicy policy) {
+  switch (policy) {
+    case DeadlinePolicy::wait: return "wait";
+    case DeadlinePolicy::zero_fill: return "zero-fill";
+    case DeadlinePolicy::fail: return "fail";
+  }
+  throw Error("unknown deadline policy");
+}
+
+void load_code_plugins(const std::vector<std::string>& paths) {
+  for (const auto& path : paths) {
+    try {
+      load_code_plugin(path);
+    } catch (const Error& e) {
+      throw Error(cat("--code-plugin: ", e.what()));
+    }
+  }
+}
+
+void check(const RunConfig& c) {
+  require(c.weights_from == WeightSource::master || !c.coded_file.empty(), "--weights-from file needs --coded FILE");
+  require(c.inferences >= 1, "--inferences must be at least 1");
+  require(c.master.deadline_ms > 0, "--deadline-ms must be positive");
+  require(c.master.suspect_after >= 1, "--suspect-after must be at least 1");
+  require(c.master.probe_every >= 1, "--probe-every must be at least 1");
+  require(c.master_timeout_s > 0, "--master-timeout-s must be positive");
+  require(c.startup_timeout_s > 0, "--startup-timeout-s must be positive");
+  code_registry().entry(SpecString::parse(c.code, "--code").name);  // a known code?
+}
+
+}  // namespace cdcnn::runtime
