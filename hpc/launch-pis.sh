@@ -5,7 +5,15 @@
 #
 #   hpc/launch-pis.sh [options] [--] CDCNN_RUN_ARGS...
 #
-#   --hostfile FILE  hosts, one per line, first = master (default hpc/pi/hostfile)
+#   --hostfile FILE  hosts, one per line, first = master (default hpc/pi/hostfile);
+#                    mpirun places rank r on line r+1 (--map-by node)
+#   --rankfile FILE  place ranks by an Open MPI rankfile instead (rank 0 = the
+#                    master): its hosts are checked, -np is its number of
+#                    ranks, and mpirun gets --rankfile without --hostfile and
+#                    --map-by (Open MPI 4.1 refuses --map-by with a rankfile)
+#   --mca-params F   Open MPI settings passed to mpirun, one `name = value` a
+#                    line (default hpc/pi/openmpi-mca-params.conf); the
+#                    interface named in it is replaced by --iface
 #   --binary PATH    the cdcnn binary, at the same absolute path on every Pi
 #                    (default: build/cdcnn of this checkout)
 #   --need FILE      another file every Pi must have, identical (repeatable;
@@ -27,6 +35,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 hostfile=$here/pi/hostfile
+rankfile=""
+mca_params=$here/pi/openmpi-mca-params.conf
 binary=$here/../build/cdcnn
 iface=wlan0
 sync=0 check_only=0
@@ -34,6 +44,8 @@ need=()
 while (($#)); do
   case $1 in
     --hostfile) hostfile=${2:?}; shift 2 ;;
+    --rankfile) rankfile=${2:?}; shift 2 ;;
+    --mca-params) mca_params=${2:?}; shift 2 ;;
     --binary) binary=${2:?}; shift 2 ;;
     --need) need+=("$(realpath "${2:?}")"); shift 2 ;;
     --sync) sync=1; shift ;;
@@ -48,11 +60,23 @@ die() { echo "launch-pis: $*" >&2; exit 1; }
 ssh_cmd=${CDCNN_PI_SSH:-ssh -o BatchMode=yes -o ConnectTimeout=5}
 read -r -a ssh_argv <<<"$ssh_cmd"
 
-[[ -f $hostfile ]] || die "no hostfile $hostfile (copy hpc/pi/hostfile.example and edit it)"
 [[ -x $binary ]] || die "$binary is not an executable (build first, or --binary PATH)"
 binary=$(realpath "$binary")
-mapfile -t hosts < <(sed 's/#.*//' "$hostfile" | awk 'NF {print $1}')
-((${#hosts[@]} >= 2)) || die "$hostfile names ${#hosts[@]} host(s); need a master and at least one worker"
+[[ -f $mca_params ]] || die "no Open MPI settings file $mca_params (--mca-params FILE)"
+if [[ -n $rankfile ]]; then
+  [[ -f $rankfile ]] || die "no rankfile $rankfile"
+  placement=$rankfile
+  # `rank N=HOST slot=...` lines; the hosts in rank order, each once (rank 0's first).
+  ranks=$(sed 's/#.*//' "$rankfile" | grep -cE '^[[:space:]]*rank[[:space:]]' || true)
+  mapfile -t hosts < <(sed 's/#.*//' "$rankfile" | sed -nE 's/^[[:space:]]*rank[[:space:]]+([0-9]+)[[:space:]]*=[[:space:]]*([^[:space:]]+).*/\1 \2/p' |
+    sort -n | awk '!seen[$2]++ {print $2}')
+else
+  [[ -f $hostfile ]] || die "no hostfile $hostfile (copy hpc/pi/hostfile.example and edit it)"
+  placement=$hostfile
+  mapfile -t hosts < <(sed 's/#.*//' "$hostfile" | awk 'NF {print $1}')
+  ranks=${#hosts[@]}
+fi
+((${#hosts[@]} >= 2)) || die "$placement names ${#hosts[@]} host(s); need a master and at least one worker"
 for f in "${need[@]}"; do [[ -f $f ]] || die "--need $f: no such file here"; done
 
 files=("$binary" "${need[@]}")
@@ -61,7 +85,7 @@ probe='mpirun --version 2>/dev/null | head -n1 | tr -d "\r"; for f in "$@"; do i
 local_state=$(sh -c "$probe" probe "${files[@]}")
 quoted=$(printf ' %q' "${files[@]}")
 
-echo "launch-pis: checking ${#hosts[@]} hosts from $hostfile"
+echo "launch-pis: checking ${#hosts[@]} hosts from $placement"
 printf '%-20s %-10s %s\n' host ssh state
 bad=0
 for i in "${!hosts[@]}"; do
@@ -104,12 +128,22 @@ if ((bad)); then
 fi
 ((check_only)) && { echo "launch-pis: all ${#hosts[@]} hosts ready"; exit 0; }
 
-flags=(--hostfile "$hostfile" -np "${#hosts[@]}" --map-by node -q
-  --mca plm_rsh_agent "$ssh_cmd" --mca plm_rsh_no_tree_spawn 1
-  --mca btl self,vader,tcp --mca btl_tcp_if_include "$iface" --mca oob_tcp_if_include "$iface"
-  --mca pml ob1 --mca orte_startup_timeout 60
-  --mca oob_tcp_keepalive_time 30 --mca oob_tcp_keepalive_intvl 10 --mca oob_tcp_keepalive_probes 6
-  --enable-recovery)
+# The settings file, line by line, as --mca options; the interface is --iface.
+# Read as Open MPI reads it: a comment is a whole line starting with '#'.
+mca=()
+while IFS= read -r line; do
+  [[ $line =~ ^[[:space:]]*# ]] && continue
+  [[ $line =~ ^[[:space:]]*([A-Za-z0-9_]+)[[:space:]]*=[[:space:]]*(.*[^[:space:]])[[:space:]]*$ ]] || continue
+  name=${BASH_REMATCH[1]} value=${BASH_REMATCH[2]}
+  [[ $name == btl_tcp_if_include || $name == oob_tcp_if_include ]] && value=$iface
+  mca+=(--mca "$name" "$value")
+done <"$mca_params"
+if [[ -n $rankfile ]]; then
+  flags=(--rankfile "$rankfile" -np "$ranks")
+else
+  flags=(--hostfile "$hostfile" -np "$ranks" --map-by node)
+fi
+flags+=(-q --mca plm_rsh_agent "$ssh_cmd" "${mca[@]}" --enable-recovery)
 [[ $(id -u) -eq 0 ]] && flags+=(--allow-run-as-root)
 # shellcheck disable=SC2206  # the user's extra flags, split on spaces on purpose
 [[ -n ${CDCNN_MPIRUN_FLAGS:-} ]] && flags+=($CDCNN_MPIRUN_FLAGS)
