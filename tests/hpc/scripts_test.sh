@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks the command lines hpc/'s launch scripts build, without a cluster:
 # stand-ins for ssh, mpirun, srun and cdcnn record what they were given.
-#   bash hpc/scripts_test.sh        # prints "ok: N checks" or the first failure, exit 1
+#   bash tests/hpc/scripts_test.sh       # prints "ok: N checks" or the first failure, exit 1
 # - launch-pis.sh: every setting of pi/openmpi-mca-params.conf reaches mpirun
 #   (comment lines skipped, the interface replaced by --iface); with a
 #   hostfile: --hostfile, -np hosts, --map-by node; with --rankfile: the
@@ -11,7 +11,7 @@
 # - slurm/run-suite.sbatch hands cdcnn sweep a suite with min_mflops and
 #   ranks = the allocation's tasks, and the launcher it was asked for.
 set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../hpc" && pwd)
 root=$(cd "$here/.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
