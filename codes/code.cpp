@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "codes/combinations.hpp"
 #include "core/error.hpp"
 
 namespace cdcnn {
@@ -57,18 +58,12 @@ int Code::tolerance() const {
   CDCNN_CODE_CHECK(n() <= 24, ": no closed-form tolerance and n > 24 is too many loss sets to try");
   for (int t = 1; t <= n(); ++t) {
     // Every mask with exactly t shards lost.
-    std::vector<int> lost(static_cast<std::size_t>(t));
-    for (int i = 0; i < t; ++i) lost[static_cast<std::size_t>(i)] = i;
-    while (true) {
+    const bool all_decodable = for_each_combination(n(), t, [&](std::span<const int> lost) {
       ShardMask arrived(static_cast<std::size_t>(n()), true);
       for (int j : lost) arrived[static_cast<std::size_t>(j)] = false;
-      if (!decodable(arrived)) return t - 1;
-      int i = t - 1;
-      while (i >= 0 && lost[static_cast<std::size_t>(i)] == n() - t + i) --i;
-      if (i < 0) break;
-      ++lost[static_cast<std::size_t>(i)];
-      for (int m = i + 1; m < t; ++m) lost[static_cast<std::size_t>(m)] = lost[static_cast<std::size_t>(m - 1)] + 1;
-    }
+      return decodable(arrived);
+    });
+    if (!all_decodable) return t - 1;
   }
   return n();
 }

@@ -5,6 +5,8 @@
 #include <limits>
 #include <vector>
 
+#include "codes/combinations.hpp"
+
 namespace cdcnn {
 
 namespace {
@@ -44,10 +46,8 @@ double worst_condition_number(const Eigen::MatrixXd& generator,
   Eigen::MatrixXd scaled = generator;
   for (Eigen::Index j = 0; j < scaled.rows(); ++j) scaled.row(j) /= scaled.row(j).norm();
   double worst = 1.0;
-  std::vector<int> pick(static_cast<std::size_t>(k));
-  for (int i = 0; i < k; ++i) pick[static_cast<std::size_t>(i)] = i;
   Eigen::MatrixXd system(k, k);
-  while (true) {
+  for_each_combination(d, k, [&](std::span<const int> pick) {
     ShardMask mask(static_cast<std::size_t>(generator.rows()), false);
     for (int i = 0; i < k; ++i) {
       const int shard = rows[static_cast<std::size_t>(pick[static_cast<std::size_t>(i)])];
@@ -60,12 +60,7 @@ double worst_condition_number(const Eigen::MatrixXd& generator,
       const double cond = s(k - 1) > 0 ? s(0) / s(k - 1) : std::numeric_limits<double>::infinity();
       worst = std::max(worst, cond);
     }
-    int i = k - 1;
-    while (i >= 0 && pick[static_cast<std::size_t>(i)] == d - k + i) --i;
-    if (i < 0) break;
-    ++pick[static_cast<std::size_t>(i)];
-    for (int m = i + 1; m < k; ++m) pick[static_cast<std::size_t>(m)] = pick[static_cast<std::size_t>(m - 1)] + 1;
-  }
+  });
   return worst;
 }
 

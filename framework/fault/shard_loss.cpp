@@ -5,19 +5,11 @@
 #include <optional>
 #include <set>
 
+#include "codes/combinations.hpp"
 #include "core/error.hpp"
 #include "core/rng.hpp"
 
 namespace cdcnn {
-
-const char* to_string(LossOutcome outcome) {
-  switch (outcome) {
-    case LossOutcome::exact: return "exact";
-    case LossOutcome::recovered: return "recovered";
-    case LossOutcome::degraded: return "degraded";
-  }
-  return "?";
-}
 
 namespace {
 
@@ -32,6 +24,12 @@ const LinearLayer& linear_layer(const Model& model, std::size_t index) {
                     " (linear layers: ", known, ")"));
   }
   return *linear;
+}
+
+ShardMask complement(const ShardMask& mask) {
+  ShardMask out(mask.size());
+  for (std::size_t j = 0; j < mask.size(); ++j) out[j] = !mask[j];
+  return out;
 }
 
 Index argmax(const Tensor& y) {
@@ -71,11 +69,7 @@ void ShardLoss::check_lost(const ShardMask& lost) const {
 
 ShardMask ShardLoss::missing_blocks(const ShardMask& lost) const {
   check_lost(lost);
-  ShardMask missing(static_cast<std::size_t>(code_->k()), true);
-  for (int j = 0; j < code_->n(); ++j)
-    if (!lost[static_cast<std::size_t>(j)] && code_->verbatim_block(j) >= 0)
-      missing[static_cast<std::size_t>(code_->verbatim_block(j))] = false;
-  return missing;
+  return unheld_blocks(*code_, complement(lost));
 }
 
 ShardMask ShardLoss::lost_blocks(const ShardMask& lost) const {
@@ -116,32 +110,23 @@ LossyOutput ShardLoss::assemble(const std::vector<Matrix>& shards, const ShardMa
   check_lost(lost);
   const int n = code_->n(), k = code_->k();
   require(static_cast<int>(shards.size()) == n, "shard loss: ", shards.size(), " shard outputs, expected n=", n);
-  ShardMask arrived(static_cast<std::size_t>(n));
-  for (int j = 0; j < n; ++j) arrived[static_cast<std::size_t>(j)] = !lost[static_cast<std::size_t>(j)];
-  const ShardMask missing = missing_blocks(lost);
-
-  LossyOutput out;
-  out.zeroed.assign(static_cast<std::size_t>(k), false);
-  std::vector<Matrix> data;
-  if (code_->decodable(arrived)) {
-    std::vector<std::optional<Matrix>> in(static_cast<std::size_t>(n));
-    for (int j = 0; j < n; ++j)
-      if (arrived[static_cast<std::size_t>(j)]) in[static_cast<std::size_t>(j)] = shards[static_cast<std::size_t>(j)];
-    data = code_->decode(in);
-    out.blocks_decoded = static_cast<int>(std::count(missing.begin(), missing.end(), true));
-    out.outcome = out.blocks_decoded > 0 ? LossOutcome::recovered : LossOutcome::exact;
-  } else {
-    // The runtime's zero-fill: blocks that arrived verbatim, zeros elsewhere.
-    const Index cols = shards.front().cols();
-    data.assign(static_cast<std::size_t>(k), Matrix::Zero(encoded_.rows_per_block, cols));
-    for (int j = 0; j < n; ++j)
-      if (arrived[static_cast<std::size_t>(j)] && code_->verbatim_block(j) >= 0)
-        data[static_cast<std::size_t>(code_->verbatim_block(j))] = shards[static_cast<std::size_t>(j)];
-    out.zeroed = missing;
-    out.outcome = LossOutcome::degraded;
-  }
-  out.output = layer_.raise(assemble_output(data, encoded_.rows), input_shape);
-  return out;
+  // The runtime master's own decode-or-zero-fill, under --policy zero-fill.
+  const Index cols = shards.front().cols();
+  std::vector<Matrix> data(static_cast<std::size_t>(k), Matrix(encoded_.rows_per_block, cols));
+  std::vector<std::span<const float>> in(static_cast<std::size_t>(n));
+  for (int j = 0; j < n; ++j)
+    if (!lost[static_cast<std::size_t>(j)])
+      in[static_cast<std::size_t>(j)] = {shards[static_cast<std::size_t>(j)].data(),
+                                         static_cast<std::size_t>(shards[static_cast<std::size_t>(j)].size())};
+  std::vector<std::span<float>> out;
+  for (auto& d : data) out.emplace_back(d.data(), static_cast<std::size_t>(d.size()));
+  const Recovery recovery = recover_blocks(*code_, in, out, Undecodable::zero_fill);
+  LossyOutput result;
+  result.outcome = recovery.outcome;
+  result.blocks_decoded = recovery.blocks_decoded();
+  result.zeroed = recovery.zeroed;
+  result.output = layer_.raise(assemble_output(data, encoded_.rows), input_shape);
+  return result;
 }
 
 LossyOutput ShardLoss::forward(const Tensor& x, const ShardMask& lost) const {
@@ -168,16 +153,7 @@ std::vector<ShardMask> loss_sets(int n, const std::vector<int>& candidates, int 
   for (int i = 0; i < count; ++i) subsets = subsets * (c - i) / (i + 1);
   std::set<std::vector<int>> chosen;  // positions in `candidates`, ascending
   if (std::llround(subsets) <= max_sets) {
-    std::vector<int> pick(static_cast<std::size_t>(count));
-    for (int i = 0; i < count; ++i) pick[static_cast<std::size_t>(i)] = i;
-    while (true) {
-      chosen.insert(pick);
-      int i = count - 1;
-      while (i >= 0 && pick[static_cast<std::size_t>(i)] == c - count + i) --i;
-      if (i < 0) break;
-      ++pick[static_cast<std::size_t>(i)];
-      for (int t = i + 1; t < count; ++t) pick[static_cast<std::size_t>(t)] = pick[static_cast<std::size_t>(t - 1)] + 1;
-    }
+    for_each_combination(c, count, [&](std::span<const int> pick) { chosen.emplace(pick.begin(), pick.end()); });
   } else {
     Rng rng(seed);
     std::vector<int> order(static_cast<std::size_t>(c));
@@ -216,17 +192,11 @@ LossAccuracy::LossAccuracy(const ShardLoss& loss, std::vector<ShardMask> pattern
     require(static_cast<int>(lost.size()) == code.n(), "loss pattern ", format_mask(lost), " has ", lost.size(),
             " entries, code ", code.spec(), " has n=", code.n(), " shards");
     Pattern p;
-    ShardMask arrived(lost.size());
-    for (std::size_t j = 0; j < lost.size(); ++j) arrived[j] = !lost[j];
-    const ShardMask missing = loss.missing_blocks(lost);
+    const Recovery recovery = plan_recovery(code, complement(lost), Undecodable::zero_fill);
+    p.outcome = recovery.outcome;
     p.lost_rows = loss.rows_in(loss.lost_blocks(lost));
-    if (code.decodable(arrived)) {
-      p.outcome = std::count(missing.begin(), missing.end(), true) > 0 ? LossOutcome::recovered : LossOutcome::exact;
-      p.decoded_rows = loss.rows_in(missing);
-    } else {
-      p.outcome = LossOutcome::degraded;
-      p.zeroed_rows = loss.rows_in(missing);
-    }
+    p.decoded_rows = loss.rows_in(recovery.decoded);
+    p.zeroed_rows = loss.rows_in(recovery.zeroed);
     p.lost = std::move(lost);
     patterns_.push_back(std::move(p));
   }

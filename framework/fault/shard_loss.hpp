@@ -8,15 +8,10 @@
 // ceil(m/k) rows, the last padded with zero rows; the code's shard j holds
 // the *encoded* weights W'_j = Σ_i G[j,i]·W_i, b'_j (encode_layer, the
 // runtime's own encoder) and computes Z_j = W'_j·X + b'_j. A lost shard then
-// means what it means to the runtime's master (runtime/master.cpp) under
-// `--policy zero-fill`:
-//  - the arrived shards are decodable → Code::decode rebuilds the k data
-//    blocks from them (outcome `recovered` if any block was rebuilt rather
-//    than received verbatim, `exact` if none was);
-//  - they are not → every block that arrived verbatim (a systematic data
-//    shard or a replica) is kept and every other block is zeros (outcome
-//    `degraded`). Like the runtime, no partial decoding is attempted: a block
-//    the arrived parities would determine on their own is zeros too.
+// means what it means to the runtime's master under `--policy zero-fill`:
+// both call the same decode-or-zero-fill, codes/recovery.hpp (decodable →
+// decoded, `recovered` or `exact`; not → verbatim blocks kept, zeros
+// elsewhere, `degraded`).
 // The blocks are stacked (padding rows dropped), raised to the layer's output
 // tensor, and the rest of the model runs on it.
 
@@ -28,20 +23,16 @@
 
 #include "codes/code.hpp"
 #include "codes/encoding.hpp"
+#include "codes/recovery.hpp"
 #include "core/tensor.hpp"
 #include "layers/model.hpp"
 
 namespace cdcnn {
 
-/// What the master makes of a layer's arrived shards, ordered as the
-/// runtime's InferenceOutcome (worst last).
-enum class LossOutcome : std::int8_t { exact = 0, recovered = 1, degraded = 2 };
-const char* to_string(LossOutcome outcome);
-
 /// A layer's output as assembled from the shards that arrived.
 struct LossyOutput {
   Tensor output;
-  LossOutcome outcome = LossOutcome::exact;
+  InferenceOutcome outcome = InferenceOutcome::exact;
   int blocks_decoded = 0;  ///< data blocks rebuilt by decoding
   ShardMask zeroed;        ///< per data block: zero-filled
 };
@@ -117,7 +108,7 @@ class LossAccuracy {
  public:
   struct Pattern {
     ShardMask lost;                ///< n entries
-    LossOutcome outcome = LossOutcome::exact;  ///< the same for every image
+    InferenceOutcome outcome = InferenceOutcome::exact;  ///< the same for every image
     Index lost_rows = 0;           ///< real rows of lost_blocks
     Index decoded_rows = 0;        ///< real rows rebuilt by decoding
     Index zeroed_rows = 0;         ///< real rows zero-filled

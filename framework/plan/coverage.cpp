@@ -5,6 +5,7 @@
 #include <set>
 #include <sstream>
 
+#include "codes/combinations.hpp"
 #include "core/error.hpp"
 
 namespace cdcnn {
@@ -61,20 +62,16 @@ struct System {
 /// loss of `device`; keeps the first such set. False (layer unchanged) if none.
 bool place_parities(HeldLayer& layer, const std::vector<int>& unplaced, int count, int device, int added) {
   constexpr int kMaxTrials = 10000;
-  std::vector<int> pick(static_cast<std::size_t>(count));
-  for (int i = 0; i < count; ++i) pick[static_cast<std::size_t>(i)] = i;
-  const int r = static_cast<int>(unplaced.size());
-  for (int trial = 0; trial < kMaxTrials; ++trial) {
+  bool placed = false;
+  int trials = 0;
+  for_each_combination(static_cast<int>(unplaced.size()), count, [&](std::span<const int> pick) {
     for (int i : pick) layer.holders[static_cast<std::size_t>(unplaced[static_cast<std::size_t>(i)])] = {added};
-    if (layer_survives(layer, device)) return true;
-    for (int i : pick) layer.holders[static_cast<std::size_t>(unplaced[static_cast<std::size_t>(i)])].clear();
-    int i = count - 1;
-    while (i >= 0 && pick[static_cast<std::size_t>(i)] == r - count + i) --i;
-    if (i < 0) break;
-    ++pick[static_cast<std::size_t>(i)];
-    for (int m = i + 1; m < count; ++m) pick[static_cast<std::size_t>(m)] = pick[static_cast<std::size_t>(m - 1)] + 1;
-  }
-  return false;
+    placed = layer_survives(layer, device);
+    if (!placed)
+      for (int i : pick) layer.holders[static_cast<std::size_t>(unplaced[static_cast<std::size_t>(i)])].clear();
+    return !placed && ++trials < kMaxTrials;
+  });
+  return placed;
 }
 
 /// Copies of `device`'s shards of layer `layer` onto `added`.

@@ -7,6 +7,8 @@
 #include <thread>
 
 #include "codes/encoding.hpp"
+#include "codes/recovery.hpp"
+#include "codes/shard_check.hpp"
 #include "core/error.hpp"
 #include "runtime/protocol.hpp"
 
@@ -77,88 +79,17 @@ void Master::log_health() {
   }
 }
 
-namespace {
-
-/// Decodes from the shards in `use` and re-encodes: does every shard in `use`
-/// agree with the decoded blocks (to 1e-3 of the block's largest value)?
-bool consistent(const Code& code, const std::vector<std::vector<float>>& shards, const ShardMask& use, Index block) {
-  const int n = code.n(), k = code.k();
-  std::vector<std::vector<float>> data(static_cast<std::size_t>(k), std::vector<float>(static_cast<std::size_t>(block)));
-  std::vector<std::span<const float>> in(static_cast<std::size_t>(n));
-  for (int j = 0; j < n; ++j)
-    if (use[j]) in[j] = shards[j];
-  std::vector<std::span<float>> out(data.begin(), data.end());
-  code.decode(in, out);
-  std::vector<double> y(static_cast<std::size_t>(block));
-  for (int j = 0; j < n; ++j) {
-    if (!use[j]) continue;
-    std::fill(y.begin(), y.end(), 0.0);
-    for (int i = 0; i < k; ++i) {
-      const double g = code.generator()(j, i);
-      if (g != 0.0)
-        for (std::size_t t = 0; t < y.size(); ++t) y[t] += g * data[i][t];
-    }
-    double scale = 0.0, diff = 0.0;
-    for (std::size_t t = 0; t < y.size(); ++t) {
-      scale = std::max({scale, std::abs(y[t]), std::abs(static_cast<double>(shards[j][t]))});
-      diff = std::max(diff, std::abs(y[t] - shards[j][t]));
-    }
-    if (!(diff <= 1e-3 * scale + 1e-30)) return false;
-  }
-  return true;
-}
-
-struct Check {
-  CheckResult result;
-  int culprit;  ///< the shard found wrong, or -1
-};
-
-/// The consistency check (--check) of a decodable set of arrived shards.
-Check check_shards(const Code& code, const std::vector<std::vector<float>>& shards, const ShardMask& arrived,
-                   Index block) {
-  bool spare = false;
-  for (int j = 0; j < code.n() && !spare; ++j) {
-    if (!arrived[j]) continue;
-    ShardMask without = arrived;
-    without[j] = false;
-    spare = code.decodable(without);
-  }
-  if (!spare) return {CheckResult::unverified, -1};
-  if (consistent(code, shards, arrived, block)) return {CheckResult::consistent, -1};
-  // Locate: the one shard without which the others agree. With a single
-  // spare shard every exclusion "agrees" (nothing left to disagree with),
-  // so the culprit is found only with two or more spares.
-  int culprit = -1, candidates = 0;
-  for (int j = 0; j < code.n(); ++j) {
-    if (!arrived[j]) continue;
-    ShardMask without = arrived;
-    without[j] = false;
-    if (code.decodable(without) && consistent(code, shards, without, block)) {
-      culprit = j;
-      ++candidates;
-    }
-  }
-  if (candidates == 1) return {CheckResult::corrected, culprit};
-  return {CheckResult::inconsistent, -1};
-}
-
-}  // namespace
-
-Master::SplitOutcome Master::run_split(const SplitLayer& split, const Tensor& x, std::int64_t inference) {
+Master::Dispatch Master::dispatch(const SplitLayer& split, const Tensor& x, std::int64_t inference) {
   const Code& code = *split.code;
-  const int n = code.n(), k = code.k();
-  const Index block = split.rows_per_block * split.positions;
-  const int layer = static_cast<int>(split.layer_index);
-
-  // Dispatch: the layer input once to every holder.
+  // The layer input once to every holder.
   auto message = std::make_shared<std::vector<float>>(static_cast<std::size_t>(kHeaderFloats + x.numel()));
-  Header h{.inference = inference, .layer = layer, .floats = x.numel()};
+  Header h{.inference = inference, .layer = static_cast<int>(split.layer_index), .floats = x.numel()};
   std::memcpy(message->data(), &h, sizeof h);
   std::copy(x.data(), x.data() + x.numel(), message->begin() + kHeaderFloats);
   // Suspects get no work unless a probe is due, or the others alone could
   // not decode even if all of them answered.
   std::vector<int> targets;
-  ShardMask sent(static_cast<std::size_t>(n), false);
+  ShardMask sent(static_cast<std::size_t>(code.n()), false);
   for (int r : split.holders())
     if (health_.should_dispatch(r, inference)) {
       targets.push_back(r);
@@ -175,6 +106,18 @@ Master::SplitOutcome Master::run_split(const SplitLayer& split, const Tensor& x,
                                                     r, kInput),
                           r});
   }
+  return {std::move(sent), dispatch_ms};
+}
+
+Master::SplitOutcome Master::run_split(const SplitLayer& split, const Tensor& x, std::int64_t inference) {
+  const Code& code = *split.code;
+  const int n = code.n(), k = code.k();
+  const Index block = split.rows_per_block * split.positions;
+  const int layer = static_cast<int>(split.layer_index);
+
+  const Dispatch dispatched = dispatch(split, x, inference);
+  const ShardMask& sent = dispatched.sent;
+  const double dispatch_ms = dispatched.dispatch_ms;
 
   std::vector<std::vector<float>> shards(static_cast<std::size_t>(n));
   ShardMask arrived(static_cast<std::size_t>(n), false), rejected(static_cast<std::size_t>(n), false);
@@ -226,42 +169,31 @@ Master::SplitOutcome Master::run_split(const SplitLayer& split, const Tensor& x,
       break;
     if (!got) backoff.pause();
   }
+  // The wait is over; the rest is coding (codes/shard_check.hpp, codes/recovery.hpp).
+  std::vector<std::span<const float>> in(static_cast<std::size_t>(n));
+  for (int j = 0; j < n; ++j)
+    if (arrived[j]) in[j] = shards[j];
   CheckResult check = CheckResult::unchecked;
   if (options_.check && decodable) {
-    const auto [result, culprit] = check_shards(code, shards, arrived, block);
-    check = result;
-    if (culprit >= 0) {
-      arrived[static_cast<std::size_t>(culprit)] = false;
-      rejected[static_cast<std::size_t>(culprit)] = true;
-      health_.corrupted(split.ranks[static_cast<std::size_t>(culprit)], inference, now_ms());
+    const ShardCheck found = check_shards(code, in);
+    check = found.result;
+    if (found.culprit >= 0) {
+      const auto j = static_cast<std::size_t>(found.culprit);
+      in[j] = {};
+      arrived[j] = false;
+      rejected[j] = true;
+      health_.corrupted(split.ranks[j], inference, now_ms());
     }
   }
 
   const double decode_start = now_ms();
-  std::vector<std::vector<float>> data(static_cast<std::size_t>(k), std::vector<float>(static_cast<std::size_t>(block), 0.0f));
-  int decoded = 0;
-  InferenceOutcome outcome = InferenceOutcome::exact;
-  if (decodable) {
-    std::vector<std::span<const float>> in(static_cast<std::size_t>(n));
-    for (int j = 0; j < n; ++j)
-      if (arrived[j]) in[j] = shards[j];
-    std::vector<std::span<float>> out;
-    for (auto& d : data) out.emplace_back(d);
-    code.decode(in, out);
-    std::vector<bool> verbatim(static_cast<std::size_t>(k), false);
-    for (int j = 0; j < n; ++j)
-      if (arrived[j] && code.verbatim_block(j) >= 0) verbatim[static_cast<std::size_t>(code.verbatim_block(j))] = true;
-    for (int i = 0; i < k; ++i) decoded += !verbatim[static_cast<std::size_t>(i)];
-    if (decoded > 0) outcome = InferenceOutcome::recovered;
-    if (check == CheckResult::inconsistent) outcome = InferenceOutcome::degraded;  // known wrong, cannot say where
-  } else if (options_.policy == DeadlinePolicy::fail || options_.policy == DeadlinePolicy::wait) {
-    outcome = InferenceOutcome::failed;
-  } else {
-    // Zero-fill: keep every block that arrived verbatim, zeros elsewhere.
-    outcome = InferenceOutcome::degraded;
-    for (int j = 0; j < n; ++j)
-      if (arrived[j] && code.verbatim_block(j) >= 0) data[static_cast<std::size_t>(code.verbatim_block(j))] = shards[j];
-  }
+  std::vector<std::vector<float>> data(static_cast<std::size_t>(k), std::vector<float>(static_cast<std::size_t>(block)));
+  const std::vector<std::span<float>> out(data.begin(), data.end());
+  Recovery recovery = recover_blocks(
+      code, in, out, options_.policy == DeadlinePolicy::zero_fill ? Undecodable::zero_fill : Undecodable::fail);
+  if (check == CheckResult::inconsistent) recovery.outcome = InferenceOutcome::degraded;  // known wrong, cannot say where
+  const InferenceOutcome outcome = recovery.outcome;
+  const int decoded = recovery.blocks_decoded();
   const double complete_ms = now_ms();
 
   if (trace_) {

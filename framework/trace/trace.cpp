@@ -3,6 +3,8 @@
 #include <cstddef>
 
 #include "core/error.hpp"
+#include "io/hdf5.hpp"
+#include "io/table.hpp"
 
 namespace cdcnn {
 
@@ -80,28 +82,37 @@ std::vector<Record> read_table(const h5::Location& root, const char* name, const
 
 }  // namespace
 
+struct TraceWriter::Tables {
+  explicit Tables(const std::string& path) : file(path, h5::File::Mode::stream) {}
+  h5::File file;
+  std::unique_ptr<h5::AppendableTable> inferences, layers, shards, late, health;
+};
+
 TraceWriter::TraceWriter(const std::string& path, const std::map<std::string, std::string>& attributes)
-    : path_(path), file_(std::make_unique<h5::File>(path, h5::File::Mode::stream)) {
-  file_->write_string("format", "cdcnn-trace");
-  file_->write_ints("format_version", {1}, true);
-  for (const auto& [key, value] : attributes) file_->write_string(key, value);
-  inference_table_ =
-      std::make_unique<h5::AppendableTable>(*file_, "inferences", sizeof(InferenceRecord), inference_columns(), 64);
-  layer_table_ = std::make_unique<h5::AppendableTable>(*file_, "layers", sizeof(LayerRecord), layer_columns());
-  shard_table_ = std::make_unique<h5::AppendableTable>(*file_, "shards", sizeof(ShardRecord), shard_columns(), 1024);
-  late_table_ = std::make_unique<h5::AppendableTable>(*file_, "late", sizeof(LateRecord), late_columns());
-  health_table_ = std::make_unique<h5::AppendableTable>(*file_, "health", sizeof(HealthRecord), health_columns());
-  file_->start_streaming();
+    : path_(path), tables_(std::make_unique<Tables>(path)) {
+  h5::File& file = tables_->file;
+  file.write_string("format", "cdcnn-trace");
+  file.write_ints("format_version", {1}, true);
+  for (const auto& [key, value] : attributes) file.write_string(key, value);
+  tables_->inferences =
+      std::make_unique<h5::AppendableTable>(file, "inferences", sizeof(InferenceRecord), inference_columns(), 64);
+  tables_->layers = std::make_unique<h5::AppendableTable>(file, "layers", sizeof(LayerRecord), layer_columns());
+  tables_->shards = std::make_unique<h5::AppendableTable>(file, "shards", sizeof(ShardRecord), shard_columns(), 1024);
+  tables_->late = std::make_unique<h5::AppendableTable>(file, "late", sizeof(LateRecord), late_columns());
+  tables_->health = std::make_unique<h5::AppendableTable>(file, "health", sizeof(HealthRecord), health_columns());
+  file.start_streaming();
 }
+
+TraceWriter::~TraceWriter() = default;
 
 void TraceWriter::flush() {
   // Shards and layers before inferences: a reader never sees an inference row
   // whose details are not on disk yet.
-  append_and_clear(*shard_table_, shards_);
-  append_and_clear(*late_table_, late_);
-  append_and_clear(*health_table_, health_);
-  append_and_clear(*layer_table_, layers_);
-  append_and_clear(*inference_table_, inferences_);
+  append_and_clear(*tables_->shards, shards_);
+  append_and_clear(*tables_->late, late_);
+  append_and_clear(*tables_->health, health_);
+  append_and_clear(*tables_->layers, layers_);
+  append_and_clear(*tables_->inferences, inferences_);
 }
 
 Trace read_trace(const std::string& path) {

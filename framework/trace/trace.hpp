@@ -18,17 +18,11 @@
 #include <string>
 #include <vector>
 
-#include "io/hdf5.hpp"
-#include "io/table.hpp"
+#include "codes/outcome.hpp"
 
 namespace cdcnn {
 
-enum class InferenceOutcome : std::int8_t {
-  exact = 0,      ///< every split layer had all its data shards: nothing decoded
-  recovered = 1,  ///< some data blocks were rebuilt by decoding; still exact
-  degraded = 2,   ///< some block was undecodable at the deadline and zero-filled
-  failed = 3,     ///< some block was undecodable and the policy failed the inference
-};
+// InferenceOutcome and CheckResult, the outcome columns: codes/outcome.hpp.
 
 enum class ShardFate : std::int8_t {
   used = 0,            ///< arrived in time and went into the layer's output
@@ -37,16 +31,6 @@ enum class ShardFate : std::int8_t {
   lost = 3,            ///< had not arrived and the layer could not be completed
   skipped = 4,         ///< not sent: its rank was suspected and the layer decodable without it
   corrupt = 5,         ///< arrived with wrong numbers (NaN/Inf, or located by the consistency check): not used
-};
-
-/// What the master's consistency check (--check) found, per inference: the
-/// weakest over its split layers.
-enum class CheckResult : std::int8_t {
-  unchecked = 0,     ///< the check was off
-  consistent = 1,    ///< every arrived shard agreed with the decoded blocks, with a shard to spare
-  corrected = 2,     ///< one shard disagreed, was located and decoded around
-  unverified = 3,    ///< no spare shard: nothing to check against
-  inconsistent = 4,  ///< shards disagree and the culprit cannot be located: the inference is degraded
 };
 
 struct InferenceRecord {
@@ -104,6 +88,11 @@ class TraceWriter {
   /// configuration, the command line, hostnames — then switches to SWMR.
   TraceWriter(const std::string& path, const std::map<std::string, std::string>& attributes);
 
+  ~TraceWriter();
+  TraceWriter(const TraceWriter&) = delete;
+  TraceWriter& operator=(const TraceWriter&) = delete;
+
+  /// Rows wait in memory until the next flush.
   void add(const InferenceRecord& r) { inferences_.push_back(r); }
   void add(const LayerRecord& r) { layers_.push_back(r); }
   void add(const ShardRecord& r) { shards_.push_back(r); }
@@ -114,9 +103,9 @@ class TraceWriter {
   const std::string& path() const { return path_; }
 
  private:
+  struct Tables;  // the HDF5 file and its tables: HDF5 stays inside trace.cpp
   std::string path_;
-  std::unique_ptr<h5::File> file_;
-  std::unique_ptr<h5::AppendableTable> inference_table_, layer_table_, shard_table_, late_table_, health_table_;
+  std::unique_ptr<Tables> tables_;
   std::vector<InferenceRecord> inferences_;
   std::vector<LayerRecord> layers_;
   std::vector<ShardRecord> shards_;

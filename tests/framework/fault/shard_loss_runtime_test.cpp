@@ -22,16 +22,16 @@ TEST(ShardLossAgainstTheRuntime, DeadWorkersGiveWhatTheOfflineLossGives) {
     std::string code;
     int k;
     std::vector<int> dead;  ///< ranks; shard j is on rank j+1
-    LossOutcome outcome;
+    InferenceOutcome outcome;
   };
   const std::vector<Case> cases = {
-      {"uncoded", 4, {2}, LossOutcome::degraded},
-      {"uncoded", 4, {1, 4}, LossOutcome::degraded},
-      {"sum", 4, {2}, LossOutcome::recovered},
-      {"sum", 4, {2, 5}, LossOutcome::degraded},  // a data shard and the parity
-      {"sum", 4, {1, 3}, LossOutcome::degraded},
-      {"replication:n=2", 2, {1, 4}, LossOutcome::exact},     // each block still has a copy
-      {"replication:n=2", 2, {2, 4}, LossOutcome::degraded},  // both copies of block 1
+      {"uncoded", 4, {2}, InferenceOutcome::degraded},
+      {"uncoded", 4, {1, 4}, InferenceOutcome::degraded},
+      {"sum", 4, {2}, InferenceOutcome::recovered},
+      {"sum", 4, {2, 5}, InferenceOutcome::degraded},  // a data shard and the parity
+      {"sum", 4, {1, 3}, InferenceOutcome::degraded},
+      {"replication:n=2", 2, {1, 4}, InferenceOutcome::exact},     // each block still has a copy
+      {"replication:n=2", 2, {2, 4}, InferenceOutcome::degraded},  // both copies of block 1
   };
   const MasterOptions options{.deadline_ms = 100, .policy = DeadlinePolicy::zero_fill};
   const int inferences = 3;

@@ -69,7 +69,7 @@ TEST(ShardLoss, WithNothingLostEveryLayerGivesPlainInference) {
         const Tensor x = random_input(model.input_shape(), seed);
         const LossyOutput out = loss.forward(x, mask(loss.code().n(), {}));
         const Tensor plain = model.forward(x);
-        EXPECT_EQ(out.outcome, LossOutcome::exact) << layer << " " << spec;
+        EXPECT_EQ(out.outcome, InferenceOutcome::exact) << layer << " " << spec;
         EXPECT_EQ(out.blocks_decoded, 0);
         EXPECT_LT(rel_error(out.output, plain), 1e-5) << layer << " " << spec;
       }
@@ -95,7 +95,7 @@ TEST(ShardLoss, ZeroFillOfAnUncodedShardEqualsZeroingItsRowsByHand) {
   for (const auto& c : cases) {
     const ShardLoss loss(model, c.layer, make_code("uncoded", c.k));
     const LossyOutput out = loss.forward(x, mask(c.k, c.lost));
-    EXPECT_EQ(out.outcome, LossOutcome::degraded);
+    EXPECT_EQ(out.outcome, InferenceOutcome::degraded);
     EXPECT_LT(rel_error(out.output, zeroed_by_hand(model, c.layer, x, c.rows)), 1e-5) << "layer " << c.layer;
     Index zeroed = 0;
     for (const auto& [first, last] : c.rows) zeroed += last - first;
@@ -117,7 +117,7 @@ TEST(ShardLoss, ACodeCoveringTheLossGivesPlainInference) {
         for (int j = 0; j < n; ++j) all[static_cast<std::size_t>(j)] = j;
         for (const ShardMask& set : loss_sets(n, all, lost, 1000, 0)) {
           const LossyOutput out = loss.forward(x, set);
-          EXPECT_NE(out.outcome, LossOutcome::degraded) << spec << " " << format_mask(set);
+          EXPECT_NE(out.outcome, InferenceOutcome::degraded) << spec << " " << format_mask(set);
           EXPECT_LT(rel_error(out.output, plain), 1e-4) << layer << " " << spec << " lost " << format_mask(set);
         }
       }
@@ -129,7 +129,7 @@ TEST(ShardLoss, LosingAllDataShardsUnderAnMdsCodeWithAsManyParitiesIsDecoded) {
   const Tensor x = random_input(model.input_shape(), 12);
   const ShardLoss loss(model, "3", make_code("mds:r=4", 4));
   const LossyOutput out = loss.forward(x, mask(8, {0, 1, 2, 3}));
-  EXPECT_EQ(out.outcome, LossOutcome::recovered);
+  EXPECT_EQ(out.outcome, InferenceOutcome::recovered);
   EXPECT_EQ(out.blocks_decoded, 4);
   EXPECT_LT(rel_error(out.output, model.forward(x)), 1e-4);
 }
@@ -141,7 +141,7 @@ TEST(ShardLoss, UndecodableKeepsTheBlocksThatArrivedVerbatimAndZeroFillsTheRest)
   {
     const ShardLoss loss(model, "3", make_code("sum", 4));
     const LossyOutput out = loss.forward(x, mask(5, {0, 2}));
-    EXPECT_EQ(out.outcome, LossOutcome::degraded);
+    EXPECT_EQ(out.outcome, InferenceOutcome::degraded);
     EXPECT_EQ(out.zeroed, mask(4, {0, 2}));
     EXPECT_LT(rel_error(out.output, zeroed_by_hand(model, "3", x, {{0, 16}, {32, 48}})), 1e-5);
   }
@@ -149,7 +149,7 @@ TEST(ShardLoss, UndecodableKeepsTheBlocksThatArrivedVerbatimAndZeroFillsTheRest)
   {
     const ShardLoss loss(model, "7", make_code("mds:r=2", 4));
     const LossyOutput out = loss.forward(x, mask(6, {1, 2, 3}));
-    EXPECT_EQ(out.outcome, LossOutcome::degraded);
+    EXPECT_EQ(out.outcome, InferenceOutcome::degraded);
     EXPECT_LT(rel_error(out.output, zeroed_by_hand(model, "7", x, {{32, 128}})), 1e-5);
   }
   // replication:n=2, k=2 (shards 2, 3 replicate blocks 0, 1): block 1's two
@@ -157,7 +157,7 @@ TEST(ShardLoss, UndecodableKeepsTheBlocksThatArrivedVerbatimAndZeroFillsTheRest)
   {
     const ShardLoss loss(model, "7", make_code("replication:n=2", 2));
     const LossyOutput out = loss.forward(x, mask(4, {0, 1, 3}));
-    EXPECT_EQ(out.outcome, LossOutcome::degraded);
+    EXPECT_EQ(out.outcome, InferenceOutcome::degraded);
     EXPECT_EQ(out.zeroed, mask(2, {1}));
     EXPECT_LT(rel_error(out.output, zeroed_by_hand(model, "7", x, {{64, 128}})), 1e-5);
   }
@@ -172,7 +172,7 @@ TEST(ShardLoss, UndecodableKeepsTheBlocksThatArrivedVerbatimAndZeroFillsTheRest)
     for (int j = 0; j < 6; ++j) arrived[static_cast<std::size_t>(j)] = !lost[static_cast<std::size_t>(j)];
     ASSERT_TRUE(loss.code().recoverable_blocks(arrived)[2]);
     const LossyOutput out = loss.forward(x, lost);
-    EXPECT_EQ(out.outcome, LossOutcome::degraded);
+    EXPECT_EQ(out.outcome, InferenceOutcome::degraded);
     EXPECT_EQ(out.zeroed, mask(4, {0, 1, 2}));
     EXPECT_LT(rel_error(out.output, zeroed_by_hand(model, "3", x, {{0, 48}})), 1e-5);
   }
@@ -183,12 +183,12 @@ TEST(ShardLoss, ALostReplicaOrParityAloneChangesNothing) {
   const Tensor x = random_input(model.input_shape(), 14);
   const ShardLoss sum(model, "7", make_code("sum", 4));
   const LossyOutput parity_lost = sum.forward(x, mask(5, {4}));
-  EXPECT_EQ(parity_lost.outcome, LossOutcome::exact);
+  EXPECT_EQ(parity_lost.outcome, InferenceOutcome::exact);
   EXPECT_LT(rel_error(parity_lost.output, model.forward(x)), 1e-5);
   // A data shard lost but its replica in: received verbatim, nothing decoded.
   const ShardLoss replicated(model, "7", make_code("replication:n=2", 2));
   const LossyOutput out = replicated.forward(x, mask(4, {0}));
-  EXPECT_EQ(out.outcome, LossOutcome::exact);
+  EXPECT_EQ(out.outcome, InferenceOutcome::exact);
   EXPECT_EQ(replicated.lost_blocks(mask(4, {0})), mask(2, {0}));  // block 0's data shard was lost...
   EXPECT_EQ(replicated.missing_blocks(mask(4, {0})), mask(2, {}));  // ...but its replica arrived
   EXPECT_EQ(replicated.lost_blocks(mask(4, {2})), mask(2, {}));  // a replica alone is no loss
@@ -225,11 +225,11 @@ TEST(LossAccuracy, CountsAgainstPlainInferenceOnRealImages) {
     EXPECT_EQ(ps[p].zeroed_rows, 0);
     EXPECT_EQ(ps[p].decoded_rows, ps[p].lost_rows);
   }
-  EXPECT_EQ(ps[0].outcome, LossOutcome::exact);
-  EXPECT_EQ(ps[1].outcome, LossOutcome::recovered);
+  EXPECT_EQ(ps[0].outcome, InferenceOutcome::exact);
+  EXPECT_EQ(ps[1].outcome, InferenceOutcome::recovered);
   EXPECT_EQ(ps[1].lost_rows, 32);
   const auto& beyond = ps.back();
-  EXPECT_EQ(beyond.outcome, LossOutcome::degraded);
+  EXPECT_EQ(beyond.outcome, InferenceOutcome::degraded);
   EXPECT_EQ(beyond.lost_rows, 48);
   EXPECT_EQ(beyond.decoded_rows, 0);
   EXPECT_EQ(beyond.zeroed_rows, 48);

@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "core/error.hpp"
+#include "io/hdf5.hpp"
 #include "temp_path.hpp"
 
 namespace cdcnn {
