@@ -33,15 +33,7 @@ std::vector<CodedLayer> write_coded_file(const std::string& path, const Model& m
     CodedLayer c;
     c.layer_index = model.index_of(split.layer);
     c.layer = split.layer;
-    std::unique_ptr<Code> code;
-    try {
-      code = registry.make(split.code, split.k);
-    } catch (const Error& e) {
-      throw Error(cat(plan.source, ":", split.line, ": ", e.what()));
-    }
-    if (!split.ranks.empty())
-      require(static_cast<int>(split.ranks.size()) == code->n(), plan.source, ":", split.line, ": ", code->spec(),
-              " with k = ", split.k, " has ", code->n(), " shards, but ", split.ranks.size(), " ranks are listed");
+    const std::unique_ptr<Code> code = make_code(plan, split, registry);
     const LinearLayer& linear = *model.layer(c.layer_index).as_linear();
     EncodedLayer e = encode_layer(*code, linear.weight(), linear.bias());
     c.code_spec = code->spec();

@@ -190,19 +190,12 @@ std::string AddedDevice::describe() const {
 std::vector<HeldLayer> held_layers(const Plan& plan, const CodeRegistry& registry) {
   std::vector<HeldLayer> layers;
   for (const auto& split : plan.splits) {
-    const std::string where = cat(plan.source, split.line ? cat(":", split.line) : std::string());
+    const std::string where = plan.where(split);
     HeldLayer layer;
     layer.layer = split.layer;
-    try {
-      layer.code = registry.make(split.code, split.k);
-    } catch (const Error& e) {
-      throw Error(cat(where, ": ", e.what()));
-    }
-    const int n = layer.code->n();
+    layer.code = make_code(plan, split, registry);
     require(!split.ranks.empty(), where, ": layer '", split.layer, "' lists no ranks; coverage needs the rank of each of ",
-            layer.code->spec(), "'s ", n, " shards");
-    require(static_cast<int>(split.ranks.size()) == n, where, ": ", layer.code->spec(), " with k = ", split.k, " has ",
-            n, " shards, but ", split.ranks.size(), " ranks are listed");
+            layer.code->spec(), "'s ", layer.code->n(), " shards");
     for (int r : split.ranks) layer.holders.push_back({r});
     require(layer_survives(layer, -1), where, ": layer '", split.layer, "' cannot be decoded even with every shard");
     layers.push_back(std::move(layer));

@@ -14,6 +14,10 @@ const LayerSplit* Plan::find(const std::string& layer) const {
   return nullptr;
 }
 
+std::string Plan::where(const LayerSplit& split) const {
+  return split.line ? cat(source, ":", split.line) : source;
+}
+
 namespace {
 
 int parse_int(const std::string& token, const std::string& where, const char* what) {
@@ -81,9 +85,22 @@ std::string format_plan(const Plan& plan) {
   return out.str();
 }
 
+std::unique_ptr<Code> make_code(const Plan& plan, const LayerSplit& split, const CodeRegistry& registry) {
+  std::unique_ptr<Code> code;
+  try {
+    code = registry.make(split.code, split.k);
+  } catch (const Error& e) {
+    throw Error(cat(plan.where(split), ": ", e.what()));
+  }
+  require(split.ranks.empty() || static_cast<int>(split.ranks.size()) == code->n(), plan.where(split), ": ",
+          code->spec(), " with k = ", split.k, " has ", code->n(), " shards, but ", split.ranks.size(),
+          " ranks are listed");
+  return code;
+}
+
 void check_plan_against_model(const Plan& plan, const Model& model) {
   for (const auto& s : plan.splits) {
-    const std::string where = cat(plan.source, ":", s.line);
+    const std::string where = plan.where(s);
     std::size_t index = 0;
     try {
       index = model.index_of(s.layer);

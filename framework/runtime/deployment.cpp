@@ -65,20 +65,14 @@ Deployment deploy(const Plan& plan, const Model& model, int world_size, std::vec
           ": splitting layers needs worker ranks (run with mpirun -np 2 or more)");
   Deployment d;
   for (const auto& split : plan.splits) {
-    const std::string where = cat(plan.source, split.line ? cat(":", split.line) : std::string());
+    const std::string where = plan.where(split);
     SplitLayer l;
     l.layer_index = model.index_of(split.layer);
-    try {
-      l.code = registry.make(split.code, split.k);
-    } catch (const Error& e) {
-      throw Error(cat(where, ": ", e.what()));
-    }
+    l.code = make_code(plan, split, registry);
     const int n = l.code->n();
     if (split.ranks.empty()) {
       for (int j = 0; j < n; ++j) l.ranks.push_back(1 + j % (world_size - 1));
     } else {
-      require(static_cast<int>(split.ranks.size()) == n, where, ": ", l.code->spec(), " with k = ", split.k, " has ",
-              n, " shards, but ", split.ranks.size(), " ranks are listed");
       for (int r : split.ranks)
         require(r >= 1 && r < world_size, where, ": rank ", r, " does not exist or is the master (workers are 1..",
                 world_size - 1, ")");
