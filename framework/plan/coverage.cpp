@@ -5,7 +5,9 @@
 #include <set>
 #include <sstream>
 
+#include "core/csv.hpp"
 #include "core/error.hpp"
+#include "core/text_table.hpp"
 
 namespace cdcnn {
 
@@ -280,13 +282,6 @@ std::string added_text(const CoveragePoint& p) {
   return cat("rank ", p.added->rank, ": ", p.added->describe(), covers.empty() ? "" : " -> covers " + covers);
 }
 
-std::string csv_field(const std::string& text) {
-  if (text.find_first_of(",\"\n") == std::string::npos) return text;
-  std::string out = "\"";
-  for (char c : text) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
-
 }  // namespace
 
 std::string format_coverage_table(const CoverageCurves& curves) {
@@ -300,18 +295,7 @@ std::string format_coverage_table(const CoverageCurves& curves) {
     const auto& c = curves.cdc[i];
     rows.push_back({std::to_string(r.extra), percent(r), added_text(r), percent(c), added_text(c)});
   }
-  std::vector<std::size_t> width(rows.front().size(), 0);
-  for (const auto& row : rows)
-    for (std::size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
-  for (const auto& row : rows) {
-    std::string line;
-    for (std::size_t i = 0; i < row.size(); ++i) {
-      line += row[i];
-      if (i + 1 < row.size()) line += std::string(width[i] - row[i].size() + 2, ' ');
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    out << line << "\n";
-  }
+  out << format_text_table(rows);
   const auto full = [](const std::vector<CoveragePoint>& curve) -> std::string {
     for (const auto& p : curve)
       if (p.covered == p.devices) return std::to_string(p.devices - (curve.empty() ? 0 : curve.front().devices));
@@ -323,23 +307,22 @@ std::string format_coverage_table(const CoverageCurves& curves) {
 }
 
 std::string format_coverage_csv(const CoverageCurves& curves) {
-  std::ostringstream out;
-  out << "extra,devices_2mr,covered_2mr,coverage_2mr,covered_planned_2mr,added_2mr,"
-         "devices_cdc,covered_cdc,coverage_cdc,covered_planned_cdc,added_cdc\n";
-  auto columns = [&](const CoveragePoint& p) {
+  std::vector<std::vector<std::string>> rows = {
+      {"extra", "devices_2mr", "covered_2mr", "coverage_2mr", "covered_planned_2mr", "added_2mr", "devices_cdc",
+       "covered_cdc", "coverage_cdc", "covered_planned_cdc", "added_cdc"}};
+  auto columns = [](std::vector<std::string>& row, const CoveragePoint& p) {
     char coverage[32];
     std::snprintf(coverage, sizeof coverage, "%.6f", p.coverage());
-    out << p.devices << ',' << p.covered << ',' << coverage << ',' << p.covered_planned << ','
-        << csv_field(p.added ? added_text(p) : "");
+    row.insert(row.end(), {std::to_string(p.devices), std::to_string(p.covered), coverage,
+                           std::to_string(p.covered_planned), p.added ? added_text(p) : ""});
   };
   for (std::size_t i = 0; i < curves.replication.size() && i < curves.cdc.size(); ++i) {
-    out << curves.replication[i].extra << ',';
-    columns(curves.replication[i]);
-    out << ',';
-    columns(curves.cdc[i]);
-    out << '\n';
+    std::vector<std::string> row = {std::to_string(curves.replication[i].extra)};
+    columns(row, curves.replication[i]);
+    columns(row, curves.cdc[i]);
+    rows.push_back(std::move(row));
   }
-  return out.str();
+  return csv_text(rows);
 }
 
 }  // namespace cdcnn
