@@ -15,11 +15,14 @@ namespace {
 
 constexpr int kMaxExtra = 1000;
 
+/// The old name; removed once the k-combinations rewrite of place_parities is merged and renamed.
+using HeldLayer = CoverageLayer;
+
 bool holds(const std::vector<int>& holders, int device) {
   return std::find(holders.begin(), holders.end(), device) != holders.end();
 }
 
-bool layer_survives(const HeldLayer& layer, int failed) {
+bool layer_survives(const CoverageLayer& layer, int failed) {
   ShardMask arrived(layer.holders.size(), false);
   for (std::size_t j = 0; j < layer.holders.size(); ++j)
     for (int h : layer.holders[j])
@@ -35,7 +38,7 @@ std::string join(const std::vector<std::string>& parts, const char* separator) {
 
 /// A strategy's state: the layers as held now, and how CDC may extend each.
 struct System {
-  std::vector<HeldLayer> layers;
+  std::vector<CoverageLayer> layers;
   /// Per layer: the parity code CDC switches an uncoded layer to, or null
   /// where no code covers the layer (it is replicated).
   std::vector<std::shared_ptr<const Code>> parity_codes;
@@ -80,7 +83,7 @@ bool place_parities(HeldLayer& layer, const std::vector<int>& unplaced, int coun
 }
 
 /// Copies of `device`'s shards of layer `layer` onto `added`.
-void replicate(HeldLayer& layer, int device, int added) {
+void replicate(CoverageLayer& layer, int device, int added) {
   for (auto& h : layer.holders)
     if (holds(h, device)) h.push_back(added);
 }
@@ -92,7 +95,7 @@ bool add_candidate(System& system, Redundancy redundancy, int device, AddedDevic
   out.rank = system.next_rank();
   out.built_for = device;
   for (std::size_t l = 0; l < system.layers.size(); ++l) {
-    HeldLayer& layer = system.layers[l];
+    CoverageLayer& layer = system.layers[l];
     const bool involved =
         std::any_of(layer.holders.begin(), layer.holders.end(), [&](const auto& h) { return holds(h, device); });
     if (!involved) continue;
@@ -106,7 +109,7 @@ bool add_candidate(System& system, Redundancy redundancy, int device, AddedDevic
     if (const auto& parity = system.parity_codes[l]) {
       // The fewest unplaced parity shards (no more than `device` holds of
       // the layer) that let the layer survive its loss, lowest first.
-      HeldLayer extended{layer.layer, parity, layer.holders};
+      CoverageLayer extended{layer.layer, parity, layer.holders};
       extended.holders.resize(static_cast<std::size_t>(parity->n()));
       std::vector<int> unplaced;
       for (int j = parity->k(); j < parity->n(); ++j)
@@ -168,7 +171,7 @@ System make_system(const Plan& plan, Redundancy redundancy, const CoverageOption
 
 }  // namespace
 
-bool survives(const std::vector<HeldLayer>& layers, int failed) {
+bool survives(const std::vector<CoverageLayer>& layers, int failed) {
   for (const auto& layer : layers)
     if (!layer_survives(layer, failed)) return false;
   return true;
@@ -189,11 +192,11 @@ std::string AddedDevice::describe() const {
   return out;
 }
 
-std::vector<HeldLayer> held_layers(const Plan& plan, const CodeRegistry& registry) {
-  std::vector<HeldLayer> layers;
+std::vector<CoverageLayer> held_layers(const Plan& plan, const CodeRegistry& registry) {
+  std::vector<CoverageLayer> layers;
   for (const auto& split : plan.splits) {
     const std::string where = plan.where(split);
-    HeldLayer layer;
+    CoverageLayer layer;
     layer.layer = split.layer;
     layer.code = make_code(plan, split, registry);
     require(!split.ranks.empty(), where, ": layer '", split.layer, "' lists no ranks; coverage needs the rank of each of ",

@@ -8,13 +8,13 @@
 
 namespace cdcnn {
 
-const LayerSplit* Plan::find(const std::string& layer) const {
+const PlanLine* Plan::find(const std::string& layer) const {
   for (const auto& s : splits)
     if (s.layer == layer) return &s;
   return nullptr;
 }
 
-std::string Plan::where(const LayerSplit& split) const {
+std::string Plan::where(const PlanLine& split) const {
   return split.line ? cat(source, ":", split.line) : source;
 }
 
@@ -49,7 +49,7 @@ Plan parse_plan(const std::string& text, const std::string& source) {
     if (tokens.empty()) continue;
     const std::string where = cat(source, ":", number);
     require(tokens.size() >= 3, where, ": expected 'LAYER K CODE [RANKS...]', got '", line, "'");
-    LayerSplit split;
+    PlanLine split;
     split.layer = tokens[0];
     split.k = parse_int(tokens[1], where, "k");
     require(split.k >= 1, where, ": k must be at least 1, got ", split.k);
@@ -85,7 +85,7 @@ std::string format_plan(const Plan& plan) {
   return out.str();
 }
 
-std::unique_ptr<Code> make_code(const Plan& plan, const LayerSplit& split, const CodeRegistry& registry) {
+std::unique_ptr<Code> make_code(const Plan& plan, const PlanLine& split, const CodeRegistry& registry) {
   std::unique_ptr<Code> code;
   try {
     code = registry.make(split.code, split.k);

@@ -9,19 +9,19 @@
 
 namespace cdcnn::runtime {
 
-std::vector<int> SplitLayer::shards_of(int rank) const {
+std::vector<int> DeployedLayer::shards_of(int rank) const {
   std::vector<int> out;
   for (std::size_t j = 0; j < ranks.size(); ++j)
     if (ranks[j] == rank) out.push_back(static_cast<int>(j));
   return out;
 }
 
-std::vector<int> SplitLayer::holders() const {
+std::vector<int> DeployedLayer::holders() const {
   std::set<int> s(ranks.begin(), ranks.end());
   return {s.begin(), s.end()};
 }
 
-const SplitLayer* Deployment::find(std::size_t index) const {
+const DeployedLayer* Deployment::find(std::size_t index) const {
   for (const auto& l : layers)
     if (l.layer_index == index) return &l;
   return nullptr;
@@ -51,7 +51,7 @@ Plan default_plan(const Model& model, const std::string& code_spec, int workers,
     }
     require(chosen > 0, "--code ", code_spec, " needs more than the ", workers, " worker ranks even with k = 1");
     const int n = registry.make(code_spec, chosen)->n();
-    LayerSplit split{.layer = model.layer(i).name(), .k = chosen, .code = code_spec, .line = 0};
+    PlanLine split{.layer = model.layer(i).name(), .k = chosen, .code = code_spec, .line = 0};
     for (int j = 0; j < n; ++j) split.ranks.push_back(1 + j);
     plan.splits.push_back(std::move(split));
   }
@@ -66,7 +66,7 @@ Deployment deploy(const Plan& plan, const Model& model, int world_size, std::vec
   Deployment d;
   for (const auto& split : plan.splits) {
     const std::string where = plan.where(split);
-    SplitLayer l;
+    DeployedLayer l;
     l.layer_index = model.index_of(split.layer);
     l.code = make_code(plan, split, registry);
     const int n = l.code->n();
@@ -88,7 +88,7 @@ Deployment deploy(const Plan& plan, const Model& model, int world_size, std::vec
     d.layers.push_back(std::move(l));
   }
   std::sort(d.layers.begin(), d.layers.end(),
-            [](const SplitLayer& a, const SplitLayer& b) { return a.layer_index < b.layer_index; });
+            [](const DeployedLayer& a, const DeployedLayer& b) { return a.layer_index < b.layer_index; });
   return d;
 }
 
