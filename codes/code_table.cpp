@@ -2,10 +2,10 @@
 
 #include <cmath>
 #include <cstdio>
-#include <sstream>
 
 #include "codes/conditioning.hpp"
 #include "core/error.hpp"
+#include "core/text_table.hpp"
 
 namespace cdcnn {
 
@@ -49,21 +49,7 @@ std::string format_code_table(const std::vector<CodeTableRow>& rows) {
     cells.push_back({r.spec, std::to_string(r.n), std::to_string(r.k), std::to_string(r.tolerance), overhead, cond,
                      r.origin});
   }
-  std::vector<std::size_t> width(cells[0].size(), 0);
-  for (const auto& line : cells)
-    for (std::size_t c = 0; c < line.size(); ++c) width[c] = std::max(width[c], line[c].size());
-  std::ostringstream out;
-  for (const auto& line : cells) {
-    std::string text;
-    for (std::size_t c = 0; c < line.size(); ++c) {
-      std::string cell = line[c];
-      if (c + 1 < line.size()) cell.resize(width[c], ' ');
-      text += (c ? "  " : "") + cell;
-    }
-    while (!text.empty() && text.back() == ' ') text.pop_back();
-    out << text << '\n';
-  }
-  return out.str();
+  return format_text_table(cells);
 }
 
 }  // namespace cdcnn

@@ -12,11 +12,11 @@ Index rows_per_block(Index rows, int k) {
   return (rows + k - 1) / k;
 }
 
-EncodedLayer encode_layer(const Code& code, const Eigen::Ref<const Matrix>& weight,
-                          const Eigen::Ref<const Vector>& bias) {
+EncodedShards encode_layer(const Code& code, const Eigen::Ref<const Matrix>& weight,
+                           const Eigen::Ref<const Vector>& bias) {
   const Index m = weight.rows(), q = weight.cols();
   require(bias.size() == m, "encoding: bias has ", bias.size(), " entries, weight has ", m, " rows");
-  EncodedLayer out;
+  EncodedShards out;
   out.rows = m;
   out.cols = q;
   out.rows_per_block = rows_per_block(m, code.k());

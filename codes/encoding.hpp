@@ -20,7 +20,9 @@
 
 namespace cdcnn {
 
-struct EncodedLayer {
+/// Every shard's weights and bias of one layer under one code: the output of
+/// encode_layer, in memory (the coded-weight file stores them; io/coded_file.hpp).
+struct EncodedShards {
   Index rows = 0;               ///< m, the layer's output rows
   Index cols = 0;               ///< q, the layer's inner dimension
   Index rows_per_block = 0;     ///< ceil(m/k)
@@ -35,8 +37,8 @@ Index rows_per_block(Index rows, int k);
 
 /// Every shard's weights and bias for `code`. Error if bias.size() != m or
 /// code.k() > m. Systematic shards are exact copies of the row blocks.
-EncodedLayer encode_layer(const Code& code, const Eigen::Ref<const Matrix>& weight,
-                          const Eigen::Ref<const Vector>& bias);
+EncodedShards encode_layer(const Code& code, const Eigen::Ref<const Matrix>& weight,
+                           const Eigen::Ref<const Vector>& bias);
 
 /// Stacks k decoded output blocks (each rows_per_block × P, row-major flat
 /// buffers as Code::decode fills them) into `out` (rows × P), dropping the

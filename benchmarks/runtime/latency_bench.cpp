@@ -69,7 +69,7 @@ Model dense_model(Index width) {
 /// shard of that very inference (it is deterministic in seed, rank,
 /// inference and layer), sorted; the moment the arrived set first becomes
 /// decodable — the k-th fastest of n for an MDS code, the slowest for uncoded.
-std::vector<double> ideal_latencies(const SplitLayer& split, const FaultInjector& faults, int inferences) {
+std::vector<double> ideal_latencies(const DeployedLayer& split, const FaultInjector& faults, int inferences) {
   const Code& code = *split.code;
   std::vector<double> out;
   std::vector<std::pair<double, int>> arrivals(static_cast<std::size_t>(code.n()));

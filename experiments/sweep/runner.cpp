@@ -15,6 +15,7 @@
 #include <ostream>
 #include <sstream>
 
+#include "core/csv.hpp"
 #include "core/error.hpp"
 #include "sweep/process.hpp"
 #include "trace/trace.hpp"
@@ -52,27 +53,11 @@ std::string number(double v, const char* format = "%.3f") {
   return b;
 }
 
-/// A CSV field, quoted as format_csv quotes (comma, quote or space), and on newlines.
-std::string csv_field(const std::string& field) {
-  if (field.find_first_of(",\" \n\r") == std::string::npos) return field;
-  std::string out = "\"";
-  for (char c : field) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
-
-std::vector<std::string> csv_split(const std::string& line) {
-  auto rows = parse_csv(line);
-  return rows.empty() ? std::vector<std::string>{""} : rows.front();
-}
-
 /// format_csv of one summary (or of none: the header only) as header + row fields.
 std::pair<std::vector<std::string>, std::vector<std::string>> trace_columns(const std::optional<TraceSummary>& s) {
-  const std::string csv = s ? format_csv({*s}) : format_csv({});
-  std::istringstream in(csv);
-  std::string header, row;
-  std::getline(in, header);
-  std::getline(in, row);
-  return {csv_split(header), s ? csv_split(row) : std::vector<std::string>{}};
+  auto rows = parse_csv(s ? format_csv({*s}) : format_csv({}));
+  rows.resize(2);
+  return {rows[0], s ? rows[1] : std::vector<std::string>{}};
 }
 
 std::string json_string(const std::string& s) {
@@ -125,33 +110,6 @@ std::string last_words(const std::string& log_path) {
 }
 
 }  // namespace
-
-std::vector<std::vector<std::string>> parse_csv(const std::string& text) {
-  std::vector<std::vector<std::string>> rows;
-  std::vector<std::string> row(1);
-  bool quoted = false, any = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    any = true;
-    if (quoted) {
-      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') row.back() += '"', ++i;
-      else if (c == '"') quoted = false;
-      else row.back() += c;
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      row.emplace_back();
-    } else if (c == '\n') {
-      rows.push_back(std::move(row));
-      row.assign(1, "");
-      any = false;
-    } else if (c != '\r') {
-      row.back() += c;
-    }
-  }
-  if (any) rows.push_back(std::move(row));
-  return rows;
-}
 
 std::string format_duration(double seconds) {
   if (!std::isfinite(seconds) || seconds < 0) return "?";
@@ -347,11 +305,7 @@ std::string summary_csv(const Suite& suite, const std::vector<RunResult>& result
   const bool add_mean = std::find(trace_header.begin(), trace_header.end(), "mean_ms") == trace_header.end();
   if (add_mean) header.push_back("mean_ms");
 
-  std::string out;
-  auto line = [&out](const std::vector<std::string>& fields) {
-    for (std::size_t j = 0; j < fields.size(); ++j) out += csv_field(fields[j]) + (j + 1 < fields.size() ? "," : "\n");
-  };
-  line(header);
+  std::string out = csv_line(header);
   for (const auto& r : results) {
     std::vector<std::string> row = {r.id};
     auto parameter = [&r](const std::string& key) {
@@ -367,7 +321,7 @@ std::string summary_csv(const Suite& suite, const std::vector<RunResult>& result
     const auto [unused_header, trace_row] = trace_columns(r.summary);
     for (std::size_t j : taken) row.push_back(j < trace_row.size() ? trace_row[j] : "");
     if (add_mean) row.push_back(r.summary && std::isfinite(r.summary->mean_ms) ? number(r.summary->mean_ms, "%.2f") : "");
-    line(row);
+    out += csv_line(row);
   }
   return out;
 }

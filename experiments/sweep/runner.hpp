@@ -86,11 +86,9 @@ std::map<std::string, std::string> read_result_file(const std::string& path);
 /// keys in file order, repetition, status, error, the provenance, started_utc,
 /// elapsed_s, trace (runs/ID.h5, relative to OUT), then the columns of format_csv (framework/trace/summary.hpp) but
 /// its `run` (the run ID again), and mean_ms; a trace column whose name
-/// the suite already uses gets the prefix trace_ (trace_inferences).
+/// the suite already uses gets the prefix trace_ (trace_inferences). Fields
+/// are quoted as core/csv.hpp says (RFC 4180); parse_csv reads them back.
 std::string summary_csv(const Suite& suite, const std::vector<RunResult>& results);
-
-/// CSV text (as summary_csv writes it: quotes, doubled quotes) into rows of fields.
-std::vector<std::vector<std::string>> parse_csv(const std::string& text);
 
 struct SweepReport {
   std::size_t runs = 0, skipped = 0, ok = 0, failed = 0;

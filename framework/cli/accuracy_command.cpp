@@ -13,6 +13,7 @@
 
 #include "cli/command.hpp"
 #include "codes/registry.hpp"
+#include "core/csv.hpp"
 #include "core/error.hpp"
 #include "fault/shard_loss.hpp"
 #include "io/inputs.hpp"
@@ -52,14 +53,6 @@ std::string format_lost(const ShardMask& lost) {
   for (std::size_t j = 0; j < lost.size(); ++j)
     if (lost[j]) s += (s.empty() ? "" : " ") + std::to_string(j);
   return s.empty() ? "-" : s;
-}
-
-/// A CSV field, quoted when it holds a comma, a quote or a line break.
-std::string csv_field(const std::string& text) {
-  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
-  std::string out = "\"";
-  for (char c : text) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
 }
 
 int count_lost(const ShardMask& lost) { return static_cast<int>(std::count(lost.begin(), lost.end(), true)); }

@@ -87,7 +87,7 @@ class ShardLoss {
   std::size_t layer_index_;
   const LinearLayer& layer_;
   std::shared_ptr<const Code> code_;
-  EncodedLayer encoded_;
+  EncodedShards encoded_;
   Matrix stacked_weights_;  ///< the n shards' W'_j one under the other
   Vector stacked_biases_;
 };

@@ -25,25 +25,17 @@ Index read_scalar(const h5::Location& g, const char* attr) {
 
 }  // namespace
 
-std::vector<CodedLayer> write_coded_file(const std::string& path, const Model& model, const Plan& plan,
-                                         const CodeRegistry& registry) {
+std::vector<CodedFileLayer> write_coded_file(const std::string& path, const Model& model, const Plan& plan,
+                                             const CodeRegistry& registry) {
   check_plan_against_model(plan, model);
-  std::vector<CodedLayer> layers;
+  std::vector<CodedFileLayer> layers;
   for (const auto& split : plan.splits) {
-    CodedLayer c;
+    CodedFileLayer c;
     c.layer_index = model.index_of(split.layer);
     c.layer = split.layer;
-    std::unique_ptr<Code> code;
-    try {
-      code = registry.make(split.code, split.k);
-    } catch (const Error& e) {
-      throw Error(cat(plan.source, ":", split.line, ": ", e.what()));
-    }
-    if (!split.ranks.empty())
-      require(static_cast<int>(split.ranks.size()) == code->n(), plan.source, ":", split.line, ": ", code->spec(),
-              " with k = ", split.k, " has ", code->n(), " shards, but ", split.ranks.size(), " ranks are listed");
+    const std::unique_ptr<Code> code = make_code(plan, split, registry);
     const LinearLayer& linear = *model.layer(c.layer_index).as_linear();
-    EncodedLayer e = encode_layer(*code, linear.weight(), linear.bias());
+    EncodedShards e = encode_layer(*code, linear.weight(), linear.bias());
     c.code_spec = code->spec();
     c.k = code->k();
     c.n = code->n();
@@ -83,17 +75,17 @@ std::vector<CodedLayer> write_coded_file(const std::string& path, const Model& m
   return layers;
 }
 
-std::vector<CodedLayer> read_coded_layers(const std::string& path,
-                                          const std::map<std::string, std::vector<int>>& shards) {
+std::vector<CodedFileLayer> read_coded_layers(const std::string& path,
+                                              const std::map<std::string, std::vector<int>>& shards) {
   h5::File file(path, h5::File::Mode::read);
   require(file.has("coded"), path, ": not a coded-weight file (no /coded group; make one with cdcnn encode)");
   const h5::Location coded = file.group("coded");
   require(coded.has_attribute("format") && coded.read_string("format") == kCodedFormat, coded.where(),
           ": attribute 'format' must be \"", kCodedFormat, "\"");
-  std::vector<CodedLayer> out;
+  std::vector<CodedFileLayer> out;
   for (const auto& key : coded.children()) {
     const h5::Location g = coded.group(key);
-    CodedLayer c;
+    CodedFileLayer c;
     require(!key.empty() && key.size() < 9 && key.find_first_not_of("0123456789") == std::string::npos, g.where(),
             ": coded layer groups must be named by the layer's index");
     c.layer_index = static_cast<std::size_t>(std::stoul(key));

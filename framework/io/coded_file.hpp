@@ -25,8 +25,9 @@
 
 namespace cdcnn {
 
-/// One split layer as stored: its code and the shards that were read.
-struct CodedLayer {
+/// One split layer as the coded-weight file stores it: its code, generator,
+/// sizes and the shards that were read (or written).
+struct CodedFileLayer {
   std::size_t layer_index = 0;
   std::string layer;
   std::string code_spec;
@@ -40,13 +41,13 @@ struct CodedLayer {
 /// Encodes every layer the plan splits (checking the plan against the model
 /// and building each code from `registry`) and writes model + shards to `path`.
 /// Returns the encoded layers (all shards), in plan order.
-std::vector<CodedLayer> write_coded_file(const std::string& path, const Model& model, const Plan& plan,
-                                         const CodeRegistry& registry = code_registry());
+std::vector<CodedFileLayer> write_coded_file(const std::string& path, const Model& model, const Plan& plan,
+                                             const CodeRegistry& registry = code_registry());
 
 /// Reads the split layers' metadata and, for each, the shards in `shards`
 /// (layer name → shard indices; a layer not in the map gets all its shards).
 /// Error naming the file, layer and field for anything missing or inconsistent.
-std::vector<CodedLayer> read_coded_layers(const std::string& path,
-                                          const std::map<std::string, std::vector<int>>& shards = {});
+std::vector<CodedFileLayer> read_coded_layers(const std::string& path,
+                                              const std::map<std::string, std::vector<int>>& shards = {});
 
 }  // namespace cdcnn

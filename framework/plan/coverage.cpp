@@ -6,7 +6,9 @@
 #include <sstream>
 
 #include "codes/combinations.hpp"
+#include "core/csv.hpp"
 #include "core/error.hpp"
+#include "core/text_table.hpp"
 
 namespace cdcnn {
 
@@ -18,7 +20,7 @@ bool holds(const std::vector<int>& holders, int device) {
   return std::find(holders.begin(), holders.end(), device) != holders.end();
 }
 
-bool layer_survives(const HeldLayer& layer, int failed) {
+bool layer_survives(const CoverageLayer& layer, int failed) {
   ShardMask arrived(layer.holders.size(), false);
   for (std::size_t j = 0; j < layer.holders.size(); ++j)
     for (int h : layer.holders[j])
@@ -34,7 +36,7 @@ std::string join(const std::vector<std::string>& parts, const char* separator) {
 
 /// A strategy's state: the layers as held now, and how CDC may extend each.
 struct System {
-  std::vector<HeldLayer> layers;
+  std::vector<CoverageLayer> layers;
   /// Per layer: the parity code CDC switches an uncoded layer to, or null
   /// where no code covers the layer (it is replicated).
   std::vector<std::shared_ptr<const Code>> parity_codes;
@@ -60,7 +62,7 @@ struct System {
 /// Tries, in lexicographic order, every set of `count` shards of `unplaced`
 /// placed on `added` (at most kMaxTrials sets) until `layer` survives the
 /// loss of `device`; keeps the first such set. False (layer unchanged) if none.
-bool place_parities(HeldLayer& layer, const std::vector<int>& unplaced, int count, int device, int added) {
+bool place_parities(CoverageLayer& layer, const std::vector<int>& unplaced, int count, int device, int added) {
   constexpr int kMaxTrials = 10000;
   bool placed = false;
   int trials = 0;
@@ -75,7 +77,7 @@ bool place_parities(HeldLayer& layer, const std::vector<int>& unplaced, int coun
 }
 
 /// Copies of `device`'s shards of layer `layer` onto `added`.
-void replicate(HeldLayer& layer, int device, int added) {
+void replicate(CoverageLayer& layer, int device, int added) {
   for (auto& h : layer.holders)
     if (holds(h, device)) h.push_back(added);
 }
@@ -87,7 +89,7 @@ bool add_candidate(System& system, Redundancy redundancy, int device, AddedDevic
   out.rank = system.next_rank();
   out.built_for = device;
   for (std::size_t l = 0; l < system.layers.size(); ++l) {
-    HeldLayer& layer = system.layers[l];
+    CoverageLayer& layer = system.layers[l];
     const bool involved =
         std::any_of(layer.holders.begin(), layer.holders.end(), [&](const auto& h) { return holds(h, device); });
     if (!involved) continue;
@@ -101,7 +103,7 @@ bool add_candidate(System& system, Redundancy redundancy, int device, AddedDevic
     if (const auto& parity = system.parity_codes[l]) {
       // The fewest unplaced parity shards (no more than `device` holds of
       // the layer) that let the layer survive its loss, lowest first.
-      HeldLayer extended{layer.layer, parity, layer.holders};
+      CoverageLayer extended{layer.layer, parity, layer.holders};
       extended.holders.resize(static_cast<std::size_t>(parity->n()));
       std::vector<int> unplaced;
       for (int j = parity->k(); j < parity->n(); ++j)
@@ -163,7 +165,7 @@ System make_system(const Plan& plan, Redundancy redundancy, const CoverageOption
 
 }  // namespace
 
-bool survives(const std::vector<HeldLayer>& layers, int failed) {
+bool survives(const std::vector<CoverageLayer>& layers, int failed) {
   for (const auto& layer : layers)
     if (!layer_survives(layer, failed)) return false;
   return true;
@@ -184,22 +186,15 @@ std::string AddedDevice::describe() const {
   return out;
 }
 
-std::vector<HeldLayer> held_layers(const Plan& plan, const CodeRegistry& registry) {
-  std::vector<HeldLayer> layers;
+std::vector<CoverageLayer> held_layers(const Plan& plan, const CodeRegistry& registry) {
+  std::vector<CoverageLayer> layers;
   for (const auto& split : plan.splits) {
-    const std::string where = cat(plan.source, split.line ? cat(":", split.line) : std::string());
-    HeldLayer layer;
+    const std::string where = plan.where(split);
+    CoverageLayer layer;
     layer.layer = split.layer;
-    try {
-      layer.code = registry.make(split.code, split.k);
-    } catch (const Error& e) {
-      throw Error(cat(where, ": ", e.what()));
-    }
-    const int n = layer.code->n();
+    layer.code = make_code(plan, split, registry);
     require(!split.ranks.empty(), where, ": layer '", split.layer, "' lists no ranks; coverage needs the rank of each of ",
-            layer.code->spec(), "'s ", n, " shards");
-    require(static_cast<int>(split.ranks.size()) == n, where, ": ", layer.code->spec(), " with k = ", split.k, " has ",
-            n, " shards, but ", split.ranks.size(), " ranks are listed");
+            layer.code->spec(), "'s ", layer.code->n(), " shards");
     for (int r : split.ranks) layer.holders.push_back({r});
     require(layer_survives(layer, -1), where, ": layer '", split.layer, "' cannot be decoded even with every shard");
     layers.push_back(std::move(layer));
@@ -284,13 +279,6 @@ std::string added_text(const CoveragePoint& p) {
   return cat("rank ", p.added->rank, ": ", p.added->describe(), covers.empty() ? "" : " -> covers " + covers);
 }
 
-std::string csv_field(const std::string& text) {
-  if (text.find_first_of(",\"\n") == std::string::npos) return text;
-  std::string out = "\"";
-  for (char c : text) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
-
 }  // namespace
 
 std::string format_coverage_table(const CoverageCurves& curves) {
@@ -304,18 +292,7 @@ std::string format_coverage_table(const CoverageCurves& curves) {
     const auto& c = curves.cdc[i];
     rows.push_back({std::to_string(r.extra), percent(r), added_text(r), percent(c), added_text(c)});
   }
-  std::vector<std::size_t> width(rows.front().size(), 0);
-  for (const auto& row : rows)
-    for (std::size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
-  for (const auto& row : rows) {
-    std::string line;
-    for (std::size_t i = 0; i < row.size(); ++i) {
-      line += row[i];
-      if (i + 1 < row.size()) line += std::string(width[i] - row[i].size() + 2, ' ');
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    out << line << "\n";
-  }
+  out << format_text_table(rows);
   const auto full = [](const std::vector<CoveragePoint>& curve) -> std::string {
     for (const auto& p : curve)
       if (p.covered == p.devices) return std::to_string(p.devices - (curve.empty() ? 0 : curve.front().devices));
@@ -327,23 +304,22 @@ std::string format_coverage_table(const CoverageCurves& curves) {
 }
 
 std::string format_coverage_csv(const CoverageCurves& curves) {
-  std::ostringstream out;
-  out << "extra,devices_2mr,covered_2mr,coverage_2mr,covered_planned_2mr,added_2mr,"
-         "devices_cdc,covered_cdc,coverage_cdc,covered_planned_cdc,added_cdc\n";
-  auto columns = [&](const CoveragePoint& p) {
+  std::vector<std::vector<std::string>> rows = {
+      {"extra", "devices_2mr", "covered_2mr", "coverage_2mr", "covered_planned_2mr", "added_2mr", "devices_cdc",
+       "covered_cdc", "coverage_cdc", "covered_planned_cdc", "added_cdc"}};
+  auto columns = [](std::vector<std::string>& row, const CoveragePoint& p) {
     char coverage[32];
     std::snprintf(coverage, sizeof coverage, "%.6f", p.coverage());
-    out << p.devices << ',' << p.covered << ',' << coverage << ',' << p.covered_planned << ','
-        << csv_field(p.added ? added_text(p) : "");
+    row.insert(row.end(), {std::to_string(p.devices), std::to_string(p.covered), coverage,
+                           std::to_string(p.covered_planned), p.added ? added_text(p) : ""});
   };
   for (std::size_t i = 0; i < curves.replication.size() && i < curves.cdc.size(); ++i) {
-    out << curves.replication[i].extra << ',';
-    columns(curves.replication[i]);
-    out << ',';
-    columns(curves.cdc[i]);
-    out << '\n';
+    std::vector<std::string> row = {std::to_string(curves.replication[i].extra)};
+    columns(row, curves.replication[i]);
+    columns(row, curves.cdc[i]);
+    rows.push_back(std::move(row));
   }
-  return out.str();
+  return csv_text(rows);
 }
 
 }  // namespace cdcnn

@@ -54,9 +54,11 @@
 
 namespace cdcnn {
 
-/// One layer as deployed: the code its shards follow and, for every shard
-/// of that code, the devices holding a copy (empty: the shard is nowhere).
-struct HeldLayer {
+/// One layer as the coverage analysis sees it: the code its shards follow
+/// and, for every shard of that code, the devices holding a copy (empty: the
+/// shard is nowhere). Unlike the runtime's DeployedLayer, a shard may have
+/// several holders (replicas) or none (a parity not placed yet).
+struct CoverageLayer {
   std::string layer;
   std::shared_ptr<const Code> code;
   std::vector<std::vector<int>> holders;  ///< holders[j]: devices holding shard j
@@ -65,7 +67,7 @@ struct HeldLayer {
 /// Whether every layer can be decoded when device `failed` is lost (-1: no
 /// device lost): for each layer, shard j counts as arrived when a device
 /// other than `failed` holds it, and the layer's code is asked.
-bool survives(const std::vector<HeldLayer>& layers, int failed);
+bool survives(const std::vector<CoverageLayer>& layers, int failed);
 
 enum class Redundancy {
   kReplication,       ///< 2MR only
@@ -91,8 +93,8 @@ struct CoveragePoint {
   int devices = 0;          ///< plan devices + devices actually added (fewer than extra after full coverage)
   int covered = 0;          ///< devices whose single failure is recoverable
   int covered_planned = 0;  ///< of which plan devices
-  std::optional<AddedDevice> added;  ///< the device this step added (none at 0 or after full coverage)
-  std::vector<HeldLayer> layers;     ///< the system after this step: who holds which shard
+  std::optional<AddedDevice> added;   ///< the device this step added (none at 0 or after full coverage)
+  std::vector<CoverageLayer> layers;  ///< the system after this step: who holds which shard
   double coverage() const { return devices == 0 ? 1.0 : static_cast<double>(covered) / devices; }
 };
 
@@ -110,7 +112,7 @@ struct CoverageCurves {
 /// The plan's layers as deployed, every shard on its listed rank. Error
 /// naming the plan line for an unknown code, a layer without ranks, or a
 /// count of ranks that is not the code's n.
-std::vector<HeldLayer> held_layers(const Plan& plan, const CodeRegistry& registry = code_registry());
+std::vector<CoverageLayer> held_layers(const Plan& plan, const CodeRegistry& registry = code_registry());
 
 /// The curve of one strategy, points for 0..max_extra added devices.
 /// Error for a plan without layers, a bad option (naming --max-extra or

@@ -8,10 +8,14 @@
 
 namespace cdcnn {
 
-const LayerSplit* Plan::find(const std::string& layer) const {
+const PlanLine* Plan::find(const std::string& layer) const {
   for (const auto& s : splits)
     if (s.layer == layer) return &s;
   return nullptr;
+}
+
+std::string Plan::where(const PlanLine& split) const {
+  return split.line ? cat(source, ":", split.line) : source;
 }
 
 namespace {
@@ -45,7 +49,7 @@ Plan parse_plan(const std::string& text, const std::string& source) {
     if (tokens.empty()) continue;
     const std::string where = cat(source, ":", number);
     require(tokens.size() >= 3, where, ": expected 'LAYER K CODE [RANKS...]', got '", line, "'");
-    LayerSplit split;
+    PlanLine split;
     split.layer = tokens[0];
     split.k = parse_int(tokens[1], where, "k");
     require(split.k >= 1, where, ": k must be at least 1, got ", split.k);
@@ -81,9 +85,22 @@ std::string format_plan(const Plan& plan) {
   return out.str();
 }
 
+std::unique_ptr<Code> make_code(const Plan& plan, const PlanLine& split, const CodeRegistry& registry) {
+  std::unique_ptr<Code> code;
+  try {
+    code = registry.make(split.code, split.k);
+  } catch (const Error& e) {
+    throw Error(cat(plan.where(split), ": ", e.what()));
+  }
+  require(split.ranks.empty() || static_cast<int>(split.ranks.size()) == code->n(), plan.where(split), ": ",
+          code->spec(), " with k = ", split.k, " has ", code->n(), " shards, but ", split.ranks.size(),
+          " ranks are listed");
+  return code;
+}
+
 void check_plan_against_model(const Plan& plan, const Model& model) {
   for (const auto& s : plan.splits) {
-    const std::string where = cat(plan.source, ":", s.line);
+    const std::string where = plan.where(s);
     std::size_t index = 0;
     try {
       index = model.index_of(s.layer);

@@ -9,15 +9,19 @@
 //
 // Blank lines and '#' comments are ignored; fields are separated by spaces.
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "codes/registry.hpp"
 #include "layers/model.hpp"
 
 namespace cdcnn {
 
-struct LayerSplit {
+/// One line of a plan: what the user asked for one layer (names and numbers,
+/// nothing built yet; make_code builds its code).
+struct PlanLine {
   std::string layer;       ///< layer name in the model
   int k = 1;               ///< data shards (row blocks of W)
   std::string code;        ///< code spec, e.g. "sum", "mds:r=2"
@@ -27,10 +31,13 @@ struct LayerSplit {
 
 struct Plan {
   std::string source = "plan";  ///< file name (or "plan") for messages
-  std::vector<LayerSplit> splits;
+  std::vector<PlanLine> splits;  ///< one per split layer, in file order
 
   /// The split of `layer`, if the plan splits it.
-  const LayerSplit* find(const std::string& layer) const;
+  const PlanLine* find(const std::string& layer) const;
+  /// Where `split` is, for messages: "<source>:<line>", or "<source>" for a
+  /// split not read from a file (line 0, e.g. the runtime's default plan).
+  std::string where(const PlanLine& split) const;
 };
 
 /// Parses plan text; Error("<source>:<line>: ...") for a malformed line, a
@@ -40,6 +47,14 @@ Plan parse_plan(const std::string& text, const std::string& source = "plan");
 Plan load_plan(const std::string& path);
 /// Renders a plan in the file format (parse_plan(format_plan(p)) == p).
 std::string format_plan(const Plan& plan);
+
+/// The code of one plan line: `split.code` built for `split.k` from
+/// `registry`. Errors start with plan.where(split): a spec the registry
+/// refuses (unknown code, a k it cannot take), or ranks listed whose count is
+/// not the code's n. No ranks is accepted (not assigned yet); whether ranks
+/// are needed, and which exist, is for the caller to say.
+std::unique_ptr<Code> make_code(const Plan& plan, const PlanLine& split,
+                                const CodeRegistry& registry = code_registry());
 
 /// Checks the plan against a model: every layer exists and is linear (dense
 /// or conv), and k does not exceed the layer's output rows. Codes and ranks

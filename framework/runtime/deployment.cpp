@@ -9,19 +9,19 @@
 
 namespace cdcnn::runtime {
 
-std::vector<int> SplitLayer::shards_of(int rank) const {
+std::vector<int> DeployedLayer::shards_of(int rank) const {
   std::vector<int> out;
   for (std::size_t j = 0; j < ranks.size(); ++j)
     if (ranks[j] == rank) out.push_back(static_cast<int>(j));
   return out;
 }
 
-std::vector<int> SplitLayer::holders() const {
+std::vector<int> DeployedLayer::holders() const {
   std::set<int> s(ranks.begin(), ranks.end());
   return {s.begin(), s.end()};
 }
 
-const SplitLayer* Deployment::find(std::size_t index) const {
+const DeployedLayer* Deployment::find(std::size_t index) const {
   for (const auto& l : layers)
     if (l.layer_index == index) return &l;
   return nullptr;
@@ -51,7 +51,7 @@ Plan default_plan(const Model& model, const std::string& code_spec, int workers,
     }
     require(chosen > 0, "--code ", code_spec, " needs more than the ", workers, " worker ranks even with k = 1");
     const int n = registry.make(code_spec, chosen)->n();
-    LayerSplit split{.layer = model.layer(i).name(), .k = chosen, .code = code_spec, .line = 0};
+    PlanLine split{.layer = model.layer(i).name(), .k = chosen, .code = code_spec, .line = 0};
     for (int j = 0; j < n; ++j) split.ranks.push_back(1 + j);
     plan.splits.push_back(std::move(split));
   }
@@ -65,20 +65,14 @@ Deployment deploy(const Plan& plan, const Model& model, int world_size, std::vec
           ": splitting layers needs worker ranks (run with mpirun -np 2 or more)");
   Deployment d;
   for (const auto& split : plan.splits) {
-    const std::string where = cat(plan.source, split.line ? cat(":", split.line) : std::string());
-    SplitLayer l;
+    const std::string where = plan.where(split);
+    DeployedLayer l;
     l.layer_index = model.index_of(split.layer);
-    try {
-      l.code = registry.make(split.code, split.k);
-    } catch (const Error& e) {
-      throw Error(cat(where, ": ", e.what()));
-    }
+    l.code = make_code(plan, split, registry);
     const int n = l.code->n();
     if (split.ranks.empty()) {
       for (int j = 0; j < n; ++j) l.ranks.push_back(1 + j % (world_size - 1));
     } else {
-      require(static_cast<int>(split.ranks.size()) == n, where, ": ", l.code->spec(), " with k = ", split.k, " has ",
-              n, " shards, but ", split.ranks.size(), " ranks are listed");
       for (int r : split.ranks)
         require(r >= 1 && r < world_size, where, ": rank ", r, " does not exist or is the master (workers are 1..",
                 world_size - 1, ")");
@@ -94,7 +88,7 @@ Deployment deploy(const Plan& plan, const Model& model, int world_size, std::vec
     d.layers.push_back(std::move(l));
   }
   std::sort(d.layers.begin(), d.layers.end(),
-            [](const SplitLayer& a, const SplitLayer& b) { return a.layer_index < b.layer_index; });
+            [](const DeployedLayer& a, const DeployedLayer& b) { return a.layer_index < b.layer_index; });
   return d;
 }
 

@@ -14,7 +14,10 @@
 
 namespace cdcnn::runtime {
 
-struct SplitLayer {
+/// One split layer as the runtime runs it: the plan line made concrete for a
+/// model and a world of ranks (its code built, one rank per shard, the sizes
+/// of the blocks).
+struct DeployedLayer {
   std::size_t layer_index = 0;
   std::unique_ptr<Code> code;
   std::vector<int> ranks;  ///< ranks[j] holds shard j
@@ -28,9 +31,9 @@ struct SplitLayer {
 };
 
 struct Deployment {
-  std::vector<SplitLayer> layers;  ///< in model order
+  std::vector<DeployedLayer> layers;  ///< in model order
   /// The split of model layer `index`, or nullptr if it runs on the master.
-  const SplitLayer* find(std::size_t index) const;
+  const DeployedLayer* find(std::size_t index) const;
   /// The largest result message in floats (header included).
   Index max_result_floats() const;
 };

@@ -79,7 +79,7 @@ void Master::log_health() {
   }
 }
 
-Master::Dispatch Master::dispatch(const SplitLayer& split, const Tensor& x, std::int64_t inference) {
+Master::Dispatch Master::dispatch(const DeployedLayer& split, const Tensor& x, std::int64_t inference) {
   const Code& code = *split.code;
   // The layer input once to every holder.
   auto message = std::make_shared<std::vector<float>>(static_cast<std::size_t>(kHeaderFloats + x.numel()));
@@ -109,7 +109,7 @@ Master::Dispatch Master::dispatch(const SplitLayer& split, const Tensor& x, std:
   return {std::move(sent), dispatch_ms};
 }
 
-Master::SplitOutcome Master::run_split(const SplitLayer& split, const Tensor& x, std::int64_t inference) {
+Master::SplitOutcome Master::run_split(const DeployedLayer& split, const Tensor& x, std::int64_t inference) {
   const Code& code = *split.code;
   const int n = code.n(), k = code.k();
   const Index block = split.rows_per_block * split.positions;

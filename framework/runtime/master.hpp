@@ -81,14 +81,14 @@ class Master {
     int blocks_decoded;
     CheckResult check;
   };
-  SplitOutcome run_split(const SplitLayer& split, const Tensor& x, std::int64_t inference);
+  SplitOutcome run_split(const DeployedLayer& split, const Tensor& x, std::int64_t inference);
   struct Dispatch {
     ShardMask sent;      ///< the shards whose holders were sent the input
     double dispatch_ms;  ///< when
   };
   /// Sends the layer input to its holders (suspects skipped where the rest
   /// can decode); keeps the sends until they complete.
-  Dispatch dispatch(const SplitLayer& split, const Tensor& x, std::int64_t inference);
+  Dispatch dispatch(const DeployedLayer& split, const Tensor& x, std::int64_t inference);
   double now_ms() const;
   void reap_sends();
   /// Tests every worker's receive once; hands each message to

@@ -99,7 +99,7 @@ WorkerStats run_worker(int rank, const Model& model, const Deployment& deploymen
     Header h;
     std::memcpy(static_cast<void*>(&h), in.data(), sizeof h);
     ++stats.inputs;
-    const SplitLayer* split = deployment.find(static_cast<std::size_t>(h.layer));
+    const DeployedLayer* split = deployment.find(static_cast<std::size_t>(h.layer));
     if (!split) continue;
     const auto& layer = *model.layer(split->layer_index).as_linear();
     const Shape& in_shape = model.shapes()[split->layer_index];
@@ -201,7 +201,7 @@ ShardWeights receive_shard_weights(int rank, const Model& model, const Deploymen
 void send_shard_weights(const Model& model, const Deployment& deployment) {
   for (const auto& l : deployment.layers) {
     const LinearLayer& linear = *model.layer(l.layer_index).as_linear();
-    const EncodedLayer e = encode_layer(*l.code, linear.weight(), linear.bias());
+    const EncodedShards e = encode_layer(*l.code, linear.weight(), linear.bias());
     for (std::size_t j = 0; j < l.ranks.size(); ++j) {
       const Index q = linear.cols();
       std::vector<float> buffer(static_cast<std::size_t>(kHeaderFloats + l.rows_per_block * (q + 1)));
@@ -224,7 +224,7 @@ ShardWeights read_shard_weights(const std::string& coded_file, int rank, const M
   for (const auto& l : deployment.layers) wanted[model.layer(l.layer_index).name()] = l.shards_of(rank);
   ShardWeights out;
   for (auto& c : read_coded_layers(coded_file, wanted)) {
-    const SplitLayer* l = deployment.find(c.layer_index);
+    const DeployedLayer* l = deployment.find(c.layer_index);
     if (!l) continue;
     require(c.code_spec == l->code->spec() && c.k == l->code->k(), coded_file, ": layer '", c.layer,
             "' was encoded with ", c.code_spec, " k=", c.k, " but the plan says ", l->code->spec(), " k=",

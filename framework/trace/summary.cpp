@@ -6,6 +6,9 @@
 #include <map>
 #include <numeric>
 
+#include "core/csv.hpp"
+#include "core/text_table.hpp"
+
 namespace cdcnn {
 
 double percentile(std::vector<double> values, double p) {
@@ -102,35 +105,12 @@ std::string format_table(const std::vector<TraceSummary>& rows) {
     for (const auto& d : distinct) joined += (joined.empty() ? "" : "+") + d;
     c[i][1] = joined.empty() ? "(none split)" : joined;
   }
-  std::vector<std::size_t> width(c[0].size(), 0);
-  for (const auto& row : c)
-    for (std::size_t j = 0; j < row.size(); ++j) width[j] = std::max(width[j], row[j].size());
-  std::string out;
-  for (const auto& row : c) {
-    for (std::size_t j = 0; j < row.size(); ++j) {
-      const std::string pad(width[j] - row[j].size(), ' ');
-      out += j < 2 ? row[j] + pad : pad + row[j];  // text left, numbers right
-      out += j + 1 < row.size() ? "  " : "\n";
-    }
-  }
-  return out;
+  // Text left, numbers right.
+  std::vector<Align> align(c[0].size(), Align::right);
+  align[0] = align[1] = Align::left;
+  return format_text_table(c, align);
 }
 
-std::string format_csv(const std::vector<TraceSummary>& rows) {
-  std::string out;
-  for (const auto& row : cells(rows)) {
-    for (std::size_t j = 0; j < row.size(); ++j) {
-      const bool quote = row[j].find_first_of(",\" ") != std::string::npos;
-      std::string field = row[j];
-      if (quote) {
-        std::string escaped;
-        for (char ch : field) escaped += ch == '"' ? std::string("\"\"") : std::string(1, ch);
-        field = "\"" + escaped + "\"";
-      }
-      out += field + (j + 1 < row.size() ? "," : "\n");
-    }
-  }
-  return out;
-}
+std::string format_csv(const std::vector<TraceSummary>& rows) { return csv_text(cells(rows)); }
 
 }  // namespace cdcnn

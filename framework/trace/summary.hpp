@@ -35,7 +35,7 @@ TraceSummary summarize(const Trace& trace, const std::string& name);
 
 /// An aligned table with a header line, one row per summary.
 std::string format_table(const std::vector<TraceSummary>& rows);
-/// CSV with a header line.
+/// CSV with a header line (RFC 4180 fields: core/csv.hpp).
 std::string format_csv(const std::vector<TraceSummary>& rows);
 
 }  // namespace cdcnn

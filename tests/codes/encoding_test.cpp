@@ -14,7 +14,7 @@ TEST(Encoding, PadsTheLastBlockWithZeroRowsWhenKDoesNotDivideM) {
   auto code = code_registry().make("sum", 4);
   const Matrix w = random_matrix(10, 3, 1);
   const Vector b = random_matrix(10, 1, 2).col(0);
-  const EncodedLayer enc = encode_layer(*code, w, b);
+  const EncodedShards enc = encode_layer(*code, w, b);
   EXPECT_EQ(enc.rows_per_block, 3);
   EXPECT_EQ(enc.padded_rows, 12);
   ASSERT_EQ(enc.weights.size(), 5u);
@@ -44,7 +44,7 @@ TEST(Encoding, DecodedShardOutputsEqualTheLayerOutput) {
       const Matrix w = random_matrix(m, q, 3), x = random_matrix(q, p, 4);
       const Vector b = random_matrix(m, 1, 5).col(0);
       const Matrix y = (w * x).colwise() + b;
-      const EncodedLayer enc = encode_layer(*code, w, b);
+      const EncodedShards enc = encode_layer(*code, w, b);
       std::vector<Matrix> z;
       for (int j = 0; j < code->n(); ++j)
         z.push_back((enc.weights[static_cast<std::size_t>(j)] * x).colwise() + enc.biases[static_cast<std::size_t>(j)]);

@@ -17,7 +17,7 @@ TEST(PairwiseCode, ReproducesTheSeedsWorkedExample) {
   w << 1.5f, -2.0f,  // w11 w12
       0.25f, 3.0f;   // w21 w22
   const Vector b = Vector::Zero(2);
-  const EncodedLayer enc = encode_layer(code, w, b);
+  const EncodedShards enc = encode_layer(code, w, b);
   ASSERT_EQ(enc.rows_per_block, 1);
   Matrix parity(1, 2);
   parity << 1.5f + 0.25f, -2.0f + 3.0f;  // w11+w21, w12+w22

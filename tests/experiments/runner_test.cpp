@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/csv.hpp"
 #include "core/error.hpp"
 #include "sweep/process.hpp"
 #include "temp_path.hpp"

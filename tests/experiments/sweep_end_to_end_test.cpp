@@ -15,6 +15,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/csv.hpp"
 #include "sweep/process.hpp"
 #include "sweep/runner.hpp"
 #include "sweep/suite.hpp"

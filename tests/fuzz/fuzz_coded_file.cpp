@@ -11,7 +11,7 @@
 
 namespace {
 
-void check_layer(const cdcnn::CodedLayer& c) {
+void check_layer(const cdcnn::CodedFileLayer& c) {
   bool ok = c.k >= 1 && c.n >= c.k && c.generator.rows() == c.n && c.generator.cols() == c.k;
   for (const auto& [j, w] : c.weights) ok = ok && w.rows() == c.rows_per_block && w.cols() == c.cols;
   for (const auto& [j, b] : c.biases) ok = ok && b.size() == c.rows_per_block;

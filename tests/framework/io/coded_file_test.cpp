@@ -26,7 +26,7 @@ Tensor random_input(const Shape& shape, std::uint64_t seed) {
 
 /// Every shard's output from the file, then every single loss decoded and
 /// reassembled, must equal the layer's own output (relative error < 1e-4).
-void expect_every_single_loss_recovers(const Model& model, const CodedLayer& c, const Tensor& layer_input) {
+void expect_every_single_loss_recovers(const Model& model, const CodedFileLayer& c, const Tensor& layer_input) {
   const LinearLayer& layer = *model.layer(c.layer_index).as_linear();
   const Tensor expected = layer.forward(layer_input);
   std::vector<Matrix> z;

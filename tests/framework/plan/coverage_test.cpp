@@ -231,7 +231,7 @@ int rank_of(const Eigen::MatrixXd& rows) {
   return static_cast<int>(lu.rank());
 }
 
-bool reference_survives(const std::vector<HeldLayer>& layers, int failed) {
+bool reference_survives(const std::vector<CoverageLayer>& layers, int failed) {
   for (const auto& layer : layers) {
     const Eigen::MatrixXd& g = layer.code->generator();
     std::vector<Eigen::Index> rows;
@@ -247,7 +247,7 @@ bool reference_survives(const std::vector<HeldLayer>& layers, int failed) {
   return true;
 }
 
-std::set<int> devices_of(const std::vector<HeldLayer>& layers) {
+std::set<int> devices_of(const std::vector<CoverageLayer>& layers) {
   std::set<int> out;
   for (const auto& l : layers)
     for (const auto& h : l.holders) out.insert(h.begin(), h.end());
@@ -279,7 +279,7 @@ TEST(Coverage, AgreesWithAnIndependentRankTestOnRandomPlans) {
   for (int trial = 0; trial < 150; ++trial) {
     const std::string text = random_plan(rng);
     Plan plan;
-    std::vector<HeldLayer> start;
+    std::vector<CoverageLayer> start;
     try {
       plan = parse_plan(text, "random.plan");
       start = held_layers(plan);

@@ -47,6 +47,39 @@ TEST(Plan, NamesTheLineOfEachMistake) {
   EXPECT_NE(error_of("fc1 2 sum\nfc1 3 sum\n").find("p.plan:2: layer 'fc1' is split twice"), std::string::npos);
 }
 
+TEST(Plan, BuildsTheCodeOfALine) {
+  const Plan p = parse_plan("fc1 4 mds:r=2 1 2 3 4 5 6\nfc2 2 sum\n", "p.plan");
+  const auto mds = make_code(p, p.splits[0]);
+  EXPECT_EQ(mds->spec(), "mds:r=2");
+  EXPECT_EQ(mds->k(), 4);
+  EXPECT_EQ(mds->n(), 6);
+  EXPECT_EQ(make_code(p, p.splits[1])->n(), 3);  // no ranks: not assigned yet
+}
+
+std::string code_error_of(const Plan& plan) {
+  try {
+    make_code(plan, plan.splits.at(0));
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Plan, NamesTheLineOfACodeItCannotBuild) {
+  EXPECT_EQ(code_error_of(parse_plan("\nfc1 2 sum 1 2\n", "p.plan")),
+            "p.plan:2: sum with k = 2 has 3 shards, but 2 ranks are listed");
+  EXPECT_EQ(code_error_of(parse_plan("fc1 2 sum 1 2 3 4\n", "p.plan")),
+            "p.plan:1: sum with k = 2 has 3 shards, but 4 ranks are listed");
+  EXPECT_EQ(code_error_of(parse_plan("fc1 2 turbo\n", "p.plan")).rfind("p.plan:1: code: unknown code 'turbo'", 0), 0u)
+      << code_error_of(parse_plan("fc1 2 turbo\n", "p.plan"));
+  // A line not read from a file is named by the plan alone.
+  Plan made;
+  made.source = "default plan";
+  made.splits.push_back({.layer = "fc1", .k = 2, .code = "sum", .ranks = {1, 2}, .line = 0});
+  EXPECT_EQ(made.where(made.splits[0]), "default plan");
+  EXPECT_EQ(code_error_of(made), "default plan: sum with k = 2 has 3 shards, but 2 ranks are listed");
+}
+
 TEST(Plan, IsCheckedAgainstTheModel) {
   std::vector<std::unique_ptr<Layer>> layers;
   layers.push_back(std::make_unique<Dense>("fc1", Matrix::Random(3, 4), Vector::Random(3)));

@@ -57,8 +57,11 @@ TEST(TraceSummary, TableShowsDistinctCodesAndCsvQuotes) {
   const std::string table = format_table(rows);
   EXPECT_NE(table.find("sum+mds:r=2"), std::string::npos) << table;
   const std::string csv = format_csv(rows);
-  EXPECT_NE(csv.find("\"fc1=sum fc2=mds:r=2\""), std::string::npos) << csv;
+  // RFC 4180 (core/csv.hpp): spaces are plain text, a comma or a quote is quoted.
+  EXPECT_NE(csv.find("\na,fc1=sum fc2=mds:r=2,"), std::string::npos) << csv;
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 2);
+  const std::string odd = format_csv({summarize(two_inferences(), "b, \"c\"")});
+  EXPECT_NE(odd.find("\n\"b, \"\"c\"\"\",fc1=sum fc2=mds:r=2,"), std::string::npos) << odd;
 }
 
 TEST(TraceSummary, UnverifiedRunsHaveNoError) {
