@@ -3,7 +3,6 @@
 // (definitions and the strategies in framework/plan/coverage.hpp).
 
 #include <cstdio>
-#include <fstream>
 
 #include "cli/command.hpp"
 #include "core/error.hpp"
@@ -52,17 +51,7 @@ int coverage_command(const Args& args) {
   }
   const CoverageCurves curves = coverage_curves(plan, settings);
 
-  const std::string csv = vm.count("csv") ? vm["csv"].as<std::string>() : "";
-  if (csv == "-") {
-    std::fputs(format_coverage_csv(curves).c_str(), stdout);
-    return 0;
-  }
-  std::fputs(format_coverage_table(curves).c_str(), stdout);
-  if (!csv.empty()) {
-    std::ofstream out(csv);
-    out << format_coverage_csv(curves);
-    require(out.good(), "--csv: cannot write '", csv, "'");
-  }
+  print_table_or_csv(vm, format_coverage_table(curves), format_coverage_csv(curves));
   return 0;
 }
 

@@ -1,5 +1,9 @@
 #include "cli/options.hpp"
 
+#include <cstdio>
+#include <fstream>
+
+#include "core/error.hpp"
 #include "runtime/run_config.hpp"
 
 namespace cdcnn::cli {
@@ -16,6 +20,19 @@ void add_seed_option(po::options_description& options, const char* help, std::ui
 
 void add_csv_option(po::options_description& options, const char* help) {
   options.add_options()("csv", po::value<std::string>(), help);
+}
+
+void print_table_or_csv(const po::variables_map& vm, const std::string& table, const std::string& csv) {
+  const std::string path = vm.count("csv") ? vm["csv"].as<std::string>() : "";
+  if (path == "-") {
+    std::fputs(csv.c_str(), stdout);
+    return;
+  }
+  std::fputs(table.c_str(), stdout);
+  if (path.empty()) return;
+  std::ofstream out(path);
+  out << csv;
+  require(out.good(), "--csv: cannot write '", path, "'");
 }
 
 void add_plugin_option(po::options_description& options, std::vector<std::string>* to) {

@@ -22,6 +22,10 @@ void add_model_option(po::options_description& options, const char* help, std::s
 void add_seed_option(po::options_description& options, const char* help, std::uint64_t* to = nullptr);
 /// --csv FILE|-: the command's rows as CSV ('-': to stdout).
 void add_csv_option(po::options_description& options, const char* help);
+/// Prints what a command with --csv shows: with `--csv -` the CSV alone on
+/// stdout; otherwise the table, and the CSV written to the --csv file if one
+/// was named (Error naming --csv if it cannot be written).
+void print_table_or_csv(const po::variables_map& vm, const std::string& table, const std::string& csv);
 /// --code-plugin LIB.so (repeatable), of every command that builds codes.
 void add_plugin_option(po::options_description& options, std::vector<std::string>* to = nullptr);
 /// Loads the plugins named by --code-plugin into the code registry.

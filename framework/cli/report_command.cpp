@@ -2,7 +2,6 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 
 #include "cli/command.hpp"
 #include "core/error.hpp"
@@ -22,17 +21,7 @@ int report_command(const Args& args) {
   std::vector<TraceSummary> rows;
   for (const auto& path : vm["trace"].as<std::vector<std::string>>())
     rows.push_back(summarize(read_trace(path), std::filesystem::path(path).stem().string()));
-  const std::string csv = vm.count("csv") ? vm["csv"].as<std::string>() : "";
-  if (csv == "-") {
-    std::fputs(format_csv(rows).c_str(), stdout);
-    return 0;
-  }
-  std::fputs(format_table(rows).c_str(), stdout);
-  if (!csv.empty()) {
-    std::ofstream out(csv);
-    out << format_csv(rows);
-    require(out.good(), "--csv: cannot write '", csv, "'");
-  }
+  print_table_or_csv(vm, format_table(rows), format_csv(rows));
   return 0;
 }
 
