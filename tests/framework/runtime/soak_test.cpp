@@ -13,7 +13,8 @@
 // "uncertain" (either outcome accepted, counted): a delay within kMarginMs of
 // the deadline (the host's scheduling decides), and a rank the master may
 // have suspected and skipped — one that missed two dispatches in a row by
-// the injector (silenced, dropped or straggled), until two probes later. Everything the master
+// the injector (silenced, dropped or straggled), until two probes later; the
+// master skips suspects only where the others' shards could decode. Everything the master
 // reports is checked against the faults: a shard it used was sent, none is
 // corrupt (none was corrupted), a skipped rank or a suspected one had such a
 // fault, a readmitted one answered, a late result was sent. Nothing may hang
@@ -101,6 +102,26 @@ class Oracle {
   std::vector<std::vector<bool>> suspectable_;  // [rank][inference]
 };
 
+/// Is `arriving` decodable whichever of the layer's possible suspects the
+/// master skipped? Its rule: skip suspects unless the shards left could not
+/// decode even if all of them answered (then send to every holder).
+bool decodable_whatever_is_skipped(const SplitLayer& split, const ShardMask& arriving, const Oracle& oracle,
+                                   std::int64_t inference) {
+  std::vector<int> suspects;
+  for (int r : split.holders())
+    if (oracle.may_be_suspected(r, inference)) suspects.push_back(r);
+  for (std::size_t subset = 0; subset < (std::size_t{1} << suspects.size()); ++subset) {
+    ShardMask sent(arriving.size(), true);
+    for (std::size_t b = 0; b < suspects.size(); ++b)
+      if ((subset >> b) & 1)
+        for (int j : split.shards_of(suspects[b])) sent[static_cast<std::size_t>(j)] = false;
+    if (!split.code->decodable(sent)) sent.assign(sent.size(), true);
+    for (std::size_t j = 0; j < sent.size(); ++j) sent[j] = sent[j] && arriving[j];
+    if (!split.code->decodable(sent)) return false;
+  }
+  return true;
+}
+
 /// Faults for `workers` workers over `inferences`, drawn from `seed`.
 std::vector<std::string> draw_failures(std::uint64_t seed, int workers, std::int64_t inferences) {
   Rng rng = Rng(seed).fork(99);
@@ -149,24 +170,24 @@ TEST(ChaosSoak, EveryCodeAnswersExactlyWithinItsToleranceAndFlagsTheRest) {
     c.late = s.late;
     std::int64_t certainly_degraded = 0;
     for (std::int64_t i = 0; i < inferences; ++i) {
-      // certain: arrives in time by the faults, from a rank that cannot be
-      // suspected; possible: arrives by the deadline at the latest.
+      // certain: decodable from the shards that arrive in time by the faults,
+      // whichever possible suspects the master skipped; possible: decodable
+      // from those that arrive by the deadline at the latest, none skipped.
       bool certain = true, possible = true, data_lost = false;
       for (const auto& split : d.layers) {
         const std::size_t n = split.ranks.size();
         ShardMask certain_mask(n), possible_mask(n);
         std::vector<bool> block_possible(static_cast<std::size_t>(split.code->k()), false);
         for (std::size_t j = 0; j < n; ++j) {
-          const int r = split.ranks[j];
-          const ShardFault f = oracle.at(r, i, split.layer_index);
+          const ShardFault f = oracle.at(split.ranks[j], i, split.layer_index);
           c.shard_faults += !f.arrives();
           c.straggled += f.arrives() && f.delay_ms > kDeadlineMs;
           possible_mask[j] = f.arrives() && f.delay_ms <= kDeadlineMs;
-          certain_mask[j] = f.arrives() && f.delay_ms <= kDeadlineMs - kMarginMs && !oracle.may_be_suspected(r, i);
+          certain_mask[j] = f.arrives() && f.delay_ms <= kDeadlineMs - kMarginMs;
           const int block = split.code->verbatim_block(static_cast<int>(j));
           if (block >= 0 && possible_mask[j]) block_possible[static_cast<std::size_t>(block)] = true;
         }
-        certain = certain && split.code->decodable(certain_mask);
+        certain = certain && decodable_whatever_is_skipped(split, certain_mask, oracle, i);
         possible = possible && split.code->decodable(possible_mask);
         data_lost = data_lost || std::find(block_possible.begin(), block_possible.end(), false) != block_possible.end();
       }
