@@ -13,12 +13,13 @@
 // "uncertain" (either outcome accepted, counted): a delay within kMarginMs of
 // the deadline (the host's scheduling decides), and a rank the master may
 // have suspected and skipped — one that missed two dispatches in a row by
-// the injector (silenced, dropped or straggled), until two probes later; the
-// master skips suspects only where the others' shards could decode. Everything the master
-// reports is checked against the faults: a shard it used was sent, none is
-// corrupt (none was corrupted), a skipped rank or a suspected one had such a
-// fault, a readmitted one answered, a late result was sent. Nothing may hang
-// (CTest's timeout). The counts are printed and asserted.
+// the injector (silenced, dropped or straggled), until two probes later
+// (the master skips suspects only where the others' shards could decode).
+// Everything the master reports is checked against the faults: a shard it
+// used was sent, none is corrupt (none was corrupted), a skipped rank or a
+// suspected one had such a fault, a readmitted one answered, a late result
+// was sent. Nothing may hang (CTest's timeout). The counts are printed and
+// asserted.
 //
 // Short by default (CI). The long soak:
 //   CDCNN_SOAK_INFERENCES=2000 CDCNN_SOAK_SEED=7 mpirun --oversubscribe -np 7 build/tests/framework/runtime/soak_tests
