@@ -4,7 +4,6 @@
 
 #include <filesystem>
 #include <mutex>
-#include <set>
 
 #include "codes/plugin.hpp"
 #include "core/error.hpp"
@@ -18,17 +17,29 @@ std::string dl_error() {
   return e ? e : "unknown dlerror";
 }
 
+/// Does `registry` hold codes from the plugin file `file`? The registry
+/// itself records where each code came from (CodeEntry::origin), so the
+/// answer belongs to that registry object: a new registry has loaded nothing,
+/// even one built where an old one lived (a memory keyed by the registry's
+/// address once took it for the old one, and it silently got no codes).
+bool holds_codes_from(const CodeRegistry& registry, const std::filesystem::path& file) {
+  for (const auto& name : registry.names()) {
+    std::error_code ec;  // a built-in's origin, or a plugin path since removed: not this file
+    if (std::filesystem::equivalent(registry.entry(name).origin, file, ec)) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::vector<std::string> load_code_plugin(const std::string& path, CodeRegistry& registry) {
-  static std::mutex mutex;
-  static std::set<std::pair<const CodeRegistry*, std::string>> loaded;
+  static std::mutex mutex;  // one load at a time: the check below and the adding stay together
   std::lock_guard lock(mutex);
 
   std::error_code ec;
   require(std::filesystem::is_regular_file(path, ec), "code plugin '", path, "': no such file");
   const std::string canonical = std::filesystem::canonical(path, ec).string();
-  if (loaded.count({&registry, canonical})) return {};
+  if (holds_codes_from(registry, canonical)) return {};
 
   dlerror();
   // RTLD_NOW: report unresolved symbols here, not at the first decode.
@@ -67,7 +78,6 @@ std::vector<std::string> load_code_plugin(const std::string& path, CodeRegistry&
     e.origin = path;
     registry.add(std::move(e));
   }
-  loaded.insert({&registry, canonical});
   return added;
 }
 

@@ -13,7 +13,9 @@
 namespace cdcnn {
 
 /// Loads the plugin at `path` and registers its codes in `registry`; returns
-/// the names it added. Loading the same file again is a no-op (returns {}).
+/// the names it added. Loading the same file (by any path naming it) into the
+/// same registry again is a no-op (returns {}); the registry's codes record
+/// their origin, so another registry loads it afresh.
 /// Error, one line naming the file, if the file does not exist, is not a
 /// loadable shared library (with dlerror's reason), lacks either exported
 /// function, reports a different ABI version, or its registration throws.

@@ -1,5 +1,8 @@
 #include "codes/plugin_loader.hpp"
 
+#include <filesystem>
+#include <optional>
+
 #include "code_test_util.hpp"
 #include "codes/code_table.hpp"
 
@@ -31,6 +34,29 @@ TEST(PluginLoader, RegistersTheLrcPluginsCodeInTheProcessRegistry) {
   EXPECT_EQ(code->spec(), "lrc:l=2");
   EXPECT_EQ(code->n(), 7);
   EXPECT_EQ(code_registry().entry("lrc").origin, CDCNN_LRC_PLUGIN);
+}
+
+TEST(PluginLoader, ANewRegistryWhereAnOldOneLivedLoadsThePluginAfresh) {
+  // The second registry is built in the storage of the first (same address):
+  // it has loaded nothing, so it must get the plugin's codes.
+  std::optional<CodeRegistry> registry;
+  registry.emplace();
+  const CodeRegistry* first = &*registry;
+  EXPECT_EQ(load_code_plugin(CDCNN_LRC_PLUGIN, *registry), std::vector<std::string>{"lrc"});
+  registry.emplace();
+  ASSERT_EQ(&*registry, first);
+  EXPECT_EQ(load_code_plugin(CDCNN_LRC_PLUGIN, *registry), std::vector<std::string>{"lrc"});
+  EXPECT_EQ(registry->make("lrc", 4)->n(), 7);
+}
+
+TEST(PluginLoader, TheSameFileByAnotherPathIsLoadedOncePerRegistry) {
+  const std::filesystem::path plugin(CDCNN_LRC_PLUGIN);
+  const std::string other = (plugin.parent_path() / "." / plugin.filename()).string();
+  CodeRegistry registry;
+  EXPECT_EQ(load_code_plugin(CDCNN_LRC_PLUGIN, registry), std::vector<std::string>{"lrc"});
+  EXPECT_TRUE(load_code_plugin(other, registry).empty());
+  CodeRegistry another;
+  EXPECT_EQ(load_code_plugin(other, another), std::vector<std::string>{"lrc"});
 }
 
 TEST(PluginLoader, LrcAgreesWithTheRankTestAndDecodesEveryLossPattern) {
