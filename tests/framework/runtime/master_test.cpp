@@ -81,7 +81,7 @@ void run_rogue(const Model& model, const Deployment& d, const ShardWeights& weig
       while (!b.test()) backoff.pause();
       return;
     }
-    const SplitLayer& split = *d.find(static_cast<std::size_t>(h.layer));
+    const DeployedLayer& split = *d.find(static_cast<std::size_t>(h.layer));
     ASSERT_EQ(split.shards_of(kRogue), std::vector<int>{0});
     const Shape& shape = model.shapes()[split.layer_index];
     const Tensor x(shape, std::vector<float>(in.begin() + kHeaderFloats, in.begin() + kHeaderFloats + h.floats));

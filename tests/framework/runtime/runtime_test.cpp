@@ -148,8 +148,12 @@ void check_every_failure(const Model& model) {
     // Not vacuous: every code has certain exact answers, those with parities
     // certain recoveries, and those that lose to a pair a pattern to flag.
     EXPECT_GT(exact, 0) << spec;
-    if (has_parity) EXPECT_GT(recovered, 0) << spec;
-    if (code->tolerance() <= 1) EXPECT_GT(flagged, 0) << spec;
+    if (has_parity) {
+      EXPECT_GT(recovered, 0) << spec;
+    }
+    if (code->tolerance() <= 1) {
+      EXPECT_GT(flagged, 0) << spec;
+    }
     std::printf("%s %s: %zu patterns, certain answers: %d exact, %d recovered, %d flagged\n", model.name().c_str(),
                 spec.c_str(), patterns.size(), exact, recovered, flagged);
   }

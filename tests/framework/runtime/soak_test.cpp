@@ -106,7 +106,7 @@ class Oracle {
 /// Is `arriving` decodable whichever of the layer's possible suspects the
 /// master skipped? Its rule: skip suspects unless the shards left could not
 /// decode even if all of them answered (then send to every holder).
-bool decodable_whatever_is_skipped(const SplitLayer& split, const ShardMask& arriving, const Oracle& oracle,
+bool decodable_whatever_is_skipped(const DeployedLayer& split, const ShardMask& arriving, const Oracle& oracle,
                                    std::int64_t inference) {
   std::vector<int> suspects;
   for (int r : split.holders())
@@ -209,7 +209,9 @@ TEST(ChaosSoak, EveryCodeAnswersExactlyWithinItsToleranceAndFlagsTheRest) {
       if (answered != certain) ++c.unexplained;
       EXPECT_EQ(answered, certain) << spec << " inference " << i << ": outcome " << static_cast<int>(r.outcome);
       // A data block that cannot have arrived was decoded: not "exact".
-      if (answered && data_lost) EXPECT_EQ(r.outcome, InferenceOutcome::recovered) << spec << " inference " << i;
+      if (answered && data_lost) {
+        EXPECT_EQ(r.outcome, InferenceOutcome::recovered) << spec << " inference " << i;
+      }
     }
     // What the master reports, against the faults.
     for (const auto& sh : t.shards) {
@@ -217,10 +219,13 @@ TEST(ChaosSoak, EveryCodeAnswersExactlyWithinItsToleranceAndFlagsTheRest) {
       const auto fate = static_cast<ShardFate>(sh.fate);
       const std::string what = spec + " inference " + std::to_string(sh.inference) + " layer " +
                                std::to_string(sh.layer) + " rank " + std::to_string(sh.rank);
-      if (fate == ShardFate::used || fate == ShardFate::unneeded) EXPECT_TRUE(f.arrives()) << what << ": never sent";
+      if (fate == ShardFate::used || fate == ShardFate::unneeded) {
+        EXPECT_TRUE(f.arrives()) << what << ": never sent";
+      }
       EXPECT_NE(fate, ShardFate::corrupt) << what << ": nothing was corrupted";
-      if (fate == ShardFate::skipped)
+      if (fate == ShardFate::skipped) {
         EXPECT_TRUE(oracle.may_be_suspected(sh.rank, sh.inference)) << what << ": skipped without a fault";
+      }
     }
     for (const auto& l : t.late)
       EXPECT_TRUE(oracle.at(l.rank, l.inference, static_cast<std::size_t>(l.layer)).arrives())
