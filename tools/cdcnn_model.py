@@ -348,6 +348,12 @@ class Kind:
     optional: frozenset = frozenset()
 
 
+def _activation(module):
+    """An attribute-free elementwise kind (the C++ unit tests cover the kinks at -3, 0, 3, 6)."""
+    return Kind(modules=(module,), export=_no_attributes, build=lambda g, where, x: module(),
+                example=lambda: (module(), (3, 4, 5)))
+
+
 _POOL2D = {"kernel_size": 2, "stride": 2, "padding": 2}
 _WEIGHT_AND_BIAS = dict(required=frozenset({"weight"}), optional=frozenset({"bias"}))
 
@@ -413,6 +419,9 @@ KINDS = {
         export=lambda m, x, where: ({}, {"p": float(m.p)}, {}),
         build=lambda g, where, x: nn.Dropout(_real_attr(g, "p", where, 0.5)),
         example=lambda: (nn.Dropout(0.3), (2, 5))),
+    **{kind: _activation(module) for kind, module in (
+        ("sigmoid", nn.Sigmoid), ("relu6", nn.ReLU6), ("hardsigmoid", nn.Hardsigmoid),
+        ("hardswish", nn.Hardswish), ("silu", nn.SiLU))},
 }
 
 
