@@ -239,30 +239,30 @@ def _dense_build(g, where, x):
 
 
 def _conv_padding(m, nd, where):
+    """(padding, padding_end) of a torch conv; they differ only for an odd padding='same'."""
     if m.padding_mode != "zeros":
         raise ModelFileError(f"{where}: padding_mode '{m.padding_mode}' is not supported (only 'zeros')")
     if isinstance(m.padding, str):
         if m.padding == "valid":
-            return (0,) * nd
-        # 'same': total padding dilation*(k-1) per dim; only symmetric is representable.
-        pads = []
-        for k, d in zip(_tuple(m.kernel_size, nd, where), _tuple(m.dilation, nd, where)):
-            total = d * (k - 1)
-            if total % 2:
-                raise ModelFileError(f"{where}: padding='same' needs asymmetric padding here, not representable")
-            pads.append(total // 2)
-        return tuple(pads)
-    return _tuple(m.padding, nd, where)
+            return (0,) * nd, (0,) * nd
+        # 'same': total padding dilation*(k-1) per axis, the odd one after (as torch pads it).
+        totals = [d * (k - 1) for k, d in zip(_tuple(m.kernel_size, nd, where), _tuple(m.dilation, nd, where))]
+        return tuple(t // 2 for t in totals), tuple(t - t // 2 for t in totals)
+    pads = _tuple(m.padding, nd, where)
+    return pads, pads
 
 
 def _conv_export(nd, m, x, where):
+    begin, end = _conv_padding(m, nd, where)
     ints = {
         "kernel_size": _tuple(m.kernel_size, nd, where),
         "stride": _tuple(m.stride, nd, where),
-        "padding": _conv_padding(m, nd, where),
+        "padding": begin,
         "dilation": _tuple(m.dilation, nd, where),
         "groups": int(m.groups),
     }
+    if end != begin:
+        ints["padding_end"] = end
     return ints, {}, _weight_and_bias(m, where)
 
 
