@@ -79,12 +79,19 @@ struct RowPhases {
   const float* tap(Index oh_off, Index ow_off) { return plane(oh_off % sh) + (oh_off / sh) * Wr + ow_off; }
 
   /// Fills the planes from an H×W slice padded by ph rows and pw columns before it.
+  /// Every element of the planes is written once (the slack row stays zero).
   void fill(const float* slice, Index H, Index W, Index ph, Index pw) {
-    std::fill(data.begin(), data.end(), 0.0f);
-    const Index n = std::clamp<Index>(Wr - pw, 0, W);  // the columns a window ever reads
-    for (Index ih = 0; ih < H && ih + ph < sh * Hq; ++ih) {
-      const Index pr = ih + ph;
-      std::memcpy(plane(pr % sh) + (pr / sh) * Wr + pw, slice + ih * W, static_cast<std::size_t>(n) * sizeof(float));
+    const Index lo = std::min(pw, Wr), hi = lo + std::clamp<Index>(Wr - pw, 0, W);  // input columns [lo, hi)
+    for (Index pr = 0; pr < sh * Hq; ++pr) {
+      float* row = plane(pr % sh) + (pr / sh) * Wr;
+      const Index ih = pr - ph;
+      if (ih < 0 || ih >= H) {
+        std::fill(row, row + Wr, 0.0f);
+        continue;
+      }
+      std::fill(row, row + lo, 0.0f);
+      std::memcpy(row + lo, slice + ih * W, static_cast<std::size_t>(hi - lo) * sizeof(float));
+      std::fill(row + hi, row + Wr, 0.0f);
     }
   }
 };

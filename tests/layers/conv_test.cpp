@@ -128,13 +128,15 @@ TEST(Conv2d, MatchesDirectLoopsWhenDepthwise) {
 
 TEST(Conv2d, DepthwiseKernelMatchesDirectLoopsAndTheGemmPath) {
   // MobileNet's 3x3 at stride 1 and 2, a channel multiplier of 3, dilation,
-  // a kernel wider than the input, asymmetric padding, and 3-D.
+  // a kernel wider than the input, asymmetric padding, 3-D.
   expect_depthwise_matches_direct_loops_and_the_gemm_path({8, 8, 8, {13, 12}, {3, 3}, {1, 1}, {1, 1}, {1, 1}});
   expect_depthwise_matches_direct_loops_and_the_gemm_path({8, 8, 8, {13, 12}, {3, 3}, {2, 2}, {1, 1}, {1, 1}});
   expect_depthwise_matches_direct_loops_and_the_gemm_path({4, 12, 4, {9, 10}, {5, 3}, {1, 3}, {2, 1}, {2, 1}});
   expect_depthwise_matches_direct_loops_and_the_gemm_path({3, 3, 3, {4, 3}, {7, 7}, {1, 1}, {3, 3}, {1, 1}});
   expect_depthwise_matches_direct_loops_and_the_gemm_path({6, 6, 6, {11, 10}, {3, 3}, {2, 2}, {0, 1}, {1, 1}, {1, 0}});
   expect_depthwise_matches_direct_loops_and_the_gemm_path({4, 8, 4, {5, 6, 7}, {3, 3, 3}, {1, 2, 1}, {1, 1, 1}, {1, 1, 2}});
+  // Padding longer than the padded extent any window reads: every output is the bias.
+  expect_depthwise_matches_direct_loops_and_the_gemm_path({2, 2, 2, {1, 3}, {1, 1}, {20, 20}, {10, 10}, {1, 1}});
 }
 
 TEST(Conv2d, IsDepthwiseOnlyWhenEachOutputChannelReadsOneOfSeveralInputChannels) {
