@@ -15,12 +15,15 @@
 // output, one GEMM per group on W's diagonal blocks (no multiplying zeros).
 // A 1×1, stride-1, unpadded conv multiplies the input itself.
 //
-// A depthwise conv (groups == C_in > 1, C_out = m·C_in: each output channel reads
-// one input channel) is a GEMM per channel of one row times kernel-volume
-// rows, which the packing overhead dominates. forward() runs it as a direct
-// loop instead: per output row, per kernel tap, a multiply-add over the
-// output row, which vectorises. The GEMM view (lower, multiply) is unchanged,
-// so the runtime splits a depthwise conv like any other.
+// A depthwise conv (groups == C_in > 1, C_out = m·C_in: each output channel
+// reads one input channel) would be a GEMM per channel of one row times
+// kernel-volume rows, which packing overhead dominates. forward() runs it as
+// a direct loop instead: each input slice is copied once, zero-padded and
+// split by rows into stride phases, so that every kernel tap is one
+// multiply-add over the whole output plane at a constant stride, which
+// vectorises (a padding or stride too large for that copy takes the GEMM
+// path). The GEMM view (lower, multiply) is unchanged, so the runtime splits
+// a depthwise conv like any other.
 //
 // Padding may differ at the two ends of an axis (Window::padding_end): the
 // unrolling reads zeros wherever a tap falls outside the input, so only the
@@ -85,6 +88,10 @@ class Conv final : public LinearLayer {
   bool is_pointwise() const;
   /// y (already the bias, C_out×positions) += the depthwise conv of x, by direct loops.
   void depthwise(const float* x, const Geometry& g, float* y) const;
+  /// Whether depthwise()'s padded copy of one input slice stays within a few
+  /// times the input and output (not so for a padding or stride near 2^31:
+  /// those take the GEMM path, which needs no padded copy).
+  bool depthwise_fits(const Geometry& g) const;
   /// y (already the bias) += the conv of x by one GEMM per group.
   void grouped_gemm(const Tensor& x, const Geometry& g, MatrixMap y) const;
   /// The output tensor holding the bias of each channel at every position.

@@ -137,6 +137,10 @@ TEST(Conv2d, DepthwiseKernelMatchesDirectLoopsAndTheGemmPath) {
   expect_depthwise_matches_direct_loops_and_the_gemm_path({4, 8, 4, {5, 6, 7}, {3, 3, 3}, {1, 2, 1}, {1, 1, 1}, {1, 1, 2}});
   // Padding longer than the padded extent any window reads: every output is the bias.
   expect_depthwise_matches_direct_loops_and_the_gemm_path({2, 2, 2, {1, 3}, {1, 1}, {20, 20}, {10, 10}, {1, 1}});
+  // A padding and stride of 2^30 (a model file may hold them): no padded copy
+  // of 2^61 floats, the GEMM path instead.
+  constexpr Index k2To30 = Index{1} << 30;
+  expect_depthwise_matches_direct_loops_and_the_gemm_path({2, 2, 2, {3, 4}, {1, 1}, {k2To30, k2To30}, {k2To30, k2To30}, {1, 1}});
 }
 
 TEST(Conv2d, IsDepthwiseOnlyWhenEachOutputChannelReadsOneOfSeveralInputChannels) {
