@@ -53,6 +53,7 @@ Tensor AvgPool::forward_impl(const Tensor& x, const Shape& out_shape) const {
   const Index C = x.dim(0), H = x.dim(1), W = x.dim(2), OH = out_shape[1], OW = out_shape[2];
   const Index kh = window_.kernel[0], kw = window_.kernel[1], sh = window_.stride[0], sw = window_.stride[1];
   const Index ph = window_.padding[0], pw = window_.padding[1];
+  const Index ph_end = window_.end_padding(0), pw_end = window_.end_padding(1);
   Tensor y(out_shape);
   float* dst = y.data();
   for (Index c = 0; c < C; ++c) {
@@ -62,7 +63,7 @@ Tensor AvgPool::forward_impl(const Tensor& x, const Shape& out_shape) const {
         // PyTorch's avg_pool2d: the padded window, clipped to the padded input, sets
         // the count_include_pad divisor; clipped to the input, the summed region.
         Index h0 = oh * sh - ph, w0 = ow * sw - pw;
-        Index h1 = std::min(h0 + kh, H + ph), w1 = std::min(w0 + kw, W + pw);
+        Index h1 = std::min(h0 + kh, H + ph_end), w1 = std::min(w0 + kw, W + pw_end);
         const Index padded_count = (h1 - h0) * (w1 - w0);
         h0 = std::max<Index>(h0, 0), w0 = std::max<Index>(w0, 0);
         h1 = std::min(h1, H), w1 = std::min(w1, W);

@@ -5,10 +5,15 @@
 #include "layers/dense.hpp"
 #include "layers/dropout.hpp"
 #include "layers/flatten.hpp"
+#include "layers/hardsigmoid.hpp"
+#include "layers/hardswish.hpp"
 #include "layers/lrn.hpp"
 #include "layers/max_pool.hpp"
 #include "layers/registry.hpp"
 #include "layers/relu.hpp"
+#include "layers/relu6.hpp"
+#include "layers/sigmoid.hpp"
+#include "layers/silu.hpp"
 #include "layers/softmax.hpp"
 
 namespace cdcnn {
@@ -27,6 +32,11 @@ void register_builtin_layers(LayerRegistry& registry) {
   registry.add("softmax", &Softmax::from_spec);
   registry.add("flatten", &Flatten::from_spec);
   registry.add("dropout", &Dropout::from_spec);
+  registry.add("sigmoid", &Sigmoid::from_spec);
+  registry.add("relu6", &Relu6::from_spec);
+  registry.add("hardsigmoid", &Hardsigmoid::from_spec);
+  registry.add("hardswish", &Hardswish::from_spec);
+  registry.add("silu", &Silu::from_spec);
 }
 
 }  // namespace cdcnn

@@ -35,6 +35,82 @@ Matrix block_diagonal(const std::string& name, const Tensor& weight, Index group
   return w;
 }
 
+// For each kernel column kw, the output columns [lo, hi) whose input column
+// ow·stride + kw·dilation − padding lies inside the row; outside them the tap
+// reads padding (zeros).
+struct ColumnRange {
+  Index lo, hi;
+};
+
+std::vector<ColumnRange> column_ranges(Index W, Index OW, Index KW, Index sw, Index pw, Index dw) {
+  std::vector<ColumnRange> ranges(static_cast<std::size_t>(KW));
+  for (Index kw = 0; kw < KW; ++kw) {
+    const Index off = kw * dw - pw;
+    Index lo = off >= 0 ? 0 : (-off + sw - 1) / sw;
+    Index hi = W - 1 - off >= 0 ? (W - 1 - off) / sw + 1 : 0;
+    lo = std::min(lo, OW);
+    ranges[static_cast<std::size_t>(kw)] = {lo, std::clamp(hi, lo, OW)};
+  }
+  return ranges;
+}
+
+// The depthwise kernel's view of one 2-D input slice: the zero-padded slice
+// split by rows into stride_h phase planes, plane a holding padded row
+// r·stride_h + a as its row r (Hq rows, each Wr = stride_w·Wq wide, Wq the
+// output columns rounded up). A kernel tap then reads, for output (oh, ow),
+// plane[(oh + bh)·Wr + bw + stride_w·ow] = base[stride_w·(oh·Wq + ow)]: on an
+// output Wq wide instead of OW (the extra columns are discarded), each tap is
+// one multiply-add over OH·Wq floats read at a constant stride, which
+// vectorises with no bounds checks and no short rows.
+struct RowPhases {
+  Index sh, sw, Hq, Wq, Wr;
+  std::vector<float> data;  // sh planes, then a row of slack a tap may over-read
+
+  RowPhases(Index OH, Index OW, Index KH, Index KW, Index stride_h, Index stride_w, Index dh, Index dw)
+      : sh(stride_h),
+        sw(stride_w),
+        Hq(((OH - 1) * stride_h + (KH - 1) * dh + 1 + stride_h - 1) / stride_h),
+        Wq(((OW - 1) * stride_w + (KW - 1) * dw + 1 + stride_w - 1) / stride_w),
+        Wr(Wq * stride_w),
+        data(static_cast<std::size_t>((sh * Hq + 1) * Wr)) {}
+
+  float* plane(Index a) { return data.data() + a * Hq * Wr; }
+  /// Where a tap (kernel offset oh_off, ow_off in padded elements) reads for output (0, 0).
+  const float* tap(Index oh_off, Index ow_off) { return plane(oh_off % sh) + (oh_off / sh) * Wr + ow_off; }
+
+  /// Fills the planes from an H×W slice padded by ph rows and pw columns before it.
+  /// Every element of the planes is written once (the slack row stays zero).
+  void fill(const float* slice, Index H, Index W, Index ph, Index pw) {
+    const Index lo = std::min(pw, Wr), hi = lo + std::clamp<Index>(Wr - pw, 0, W);  // input columns [lo, hi)
+    for (Index pr = 0; pr < sh * Hq; ++pr) {
+      float* row = plane(pr % sh) + (pr / sh) * Wr;
+      const Index ih = pr - ph;
+      if (ih < 0 || ih >= H) {
+        std::fill(row, row + Wr, 0.0f);
+        continue;
+      }
+      std::fill(row, row + lo, 0.0f);
+      std::memcpy(row + lo, slice + ih * W, static_cast<std::size_t>(hi - lo) * sizeof(float));
+      std::fill(row + hi, row + Wr, 0.0f);
+    }
+  }
+};
+
+// dst[i] += w·src[stride·i] for i < n, with the common strides as constants
+// so that the loop vectorises.
+void multiply_add_strided(float* __restrict dst, const float* __restrict src, float w, Index n, Index stride) {
+  switch (stride) {
+    case 1:
+      for (Index i = 0; i < n; ++i) dst[i] += w * src[i];
+      break;
+    case 2:
+      for (Index i = 0; i < n; ++i) dst[i] += w * src[2 * i];
+      break;
+    default:
+      for (Index i = 0; i < n; ++i) dst[i] += w * src[stride * i];
+  }
+}
+
 }  // namespace
 
 Conv::Conv(std::string name, const Tensor& weight, Vector bias, Window window, Index groups)
@@ -142,18 +218,7 @@ void Conv::im2col(const float* x, const Geometry& g, Index c0, Index c1, Index l
   const Index pd = g.padding[0], ph = g.padding[1], pw = g.padding[2];
   const Index dd = g.dilation[0], dh = g.dilation[1], dw = g.dilation[2];
 
-  // For each kw, the output columns whose input column lies inside the row:
-  // [ow_lo, ow_hi). Outside them the patch reads padding (zeros).
-  std::vector<Index> ow_lo(static_cast<std::size_t>(KW)), ow_hi(static_cast<std::size_t>(KW));
-  for (Index kw = 0; kw < KW; ++kw) {
-    const Index off = kw * dw - pw;
-    Index lo = off >= 0 ? 0 : (-off + sw - 1) / sw;
-    Index hi = W - 1 - off >= 0 ? (W - 1 - off) / sw + 1 : 0;
-    lo = std::min(lo, OW);
-    hi = std::clamp(hi, lo, OW);
-    ow_lo[static_cast<std::size_t>(kw)] = lo;
-    ow_hi[static_cast<std::size_t>(kw)] = hi;
-  }
+  const std::vector<ColumnRange> ranges = column_ranges(W, OW, KW, sw, pw, dw);
 
   float* row = dst;
   for (Index c = c0; c < c1; ++c) {
@@ -161,7 +226,7 @@ void Conv::im2col(const float* x, const Geometry& g, Index c0, Index c1, Index l
     for (Index kd = 0; kd < KD; ++kd)
       for (Index kh = 0; kh < KH; ++kh)
         for (Index kw = 0; kw < KW; ++kw, row += ld) {
-          const Index lo = ow_lo[static_cast<std::size_t>(kw)], hi = ow_hi[static_cast<std::size_t>(kw)];
+          const auto [lo, hi] = ranges[static_cast<std::size_t>(kw)];
           const Index off = kw * dw - pw;
           Index od = line0 / OH, oh = line0 % OH;
           float* out = row;
@@ -187,7 +252,8 @@ void Conv::im2col(const float* x, const Geometry& g, Index c0, Index c1, Index l
 
 bool Conv::is_pointwise() const {
   for (std::size_t a = 0; a < window_.rank(); ++a)
-    if (window_.kernel[a] != 1 || window_.stride[a] != 1 || window_.padding[a] != 0) return false;
+    if (window_.kernel[a] != 1 || window_.stride[a] != 1 || window_.padding[a] != 0 || window_.end_padding(a) != 0)
+      return false;
   return true;
 }
 
@@ -219,20 +285,76 @@ void Conv::accumulate(const Tensor& x, const Geometry& g, Index c0, Index c1, Co
   }
 }
 
-Tensor Conv::forward_impl(const Tensor& x, const Shape& out_shape) const {
-  const Geometry g = geometry(x.shape());
-  const Index P = g.positions();
-  const Index cout_g = rows() / groups_, cin_g = in_channels_ / groups_, q_g = cin_g * kernel_volume_;
-  // The output starts as the bias, written in one pass; the GEMMs accumulate onto it.
+Tensor Conv::bias_tensor(const Shape& out_shape, Index positions) const {
   std::vector<float> start;
-  start.reserve(static_cast<std::size_t>(rows() * P));
-  for (Index o = 0; o < rows(); ++o) start.insert(start.end(), static_cast<std::size_t>(P), bias()[o]);
-  Tensor y(out_shape, std::move(start));
-  MatrixMap ym = y.matrix(rows(), P);
+  start.reserve(static_cast<std::size_t>(rows() * positions));
+  for (Index o = 0; o < rows(); ++o) start.insert(start.end(), static_cast<std::size_t>(positions), bias()[o]);
+  return Tensor(out_shape, std::move(start));
+}
+
+void Conv::grouped_gemm(const Tensor& x, const Geometry& g, MatrixMap y) const {
+  const Index cout_g = rows() / groups_, cin_g = in_channels_ / groups_, q_g = cin_g * kernel_volume_;
   // One GEMM per group on W's diagonal blocks: the zero blocks are never multiplied.
   for (Index grp = 0; grp < groups_; ++grp)
     accumulate(x, g, grp * cin_g, (grp + 1) * cin_g, weight().block(grp * cout_g, grp * q_g, cout_g, q_g),
-               ym.middleRows(grp * cout_g, cout_g));
+               y.middleRows(grp * cout_g, cout_g));
+}
+
+bool Conv::depthwise_fits(const Geometry& g) const {
+  // The padded extent the windows span, against the input and output (the
+  // planes hold about the padded input; a padding of 2^31 would make them huge).
+  const auto extent = [&](std::size_t a) { return (g.out[a] - 1) * g.stride[a] + (g.kernel[a] - 1) * g.dilation[a] + 1; };
+  const double planes = static_cast<double>(extent(1)) * static_cast<double>(extent(2) + g.stride[2]);
+  return planes <= 4.0 * static_cast<double>(g.in[1] * g.in[2] + g.out[1] * g.out[2]) + 4096.0;
+}
+
+void Conv::depthwise(const float* x, const Geometry& g, float* y) const {
+  const Index D = g.in[0], H = g.in[1], W = g.in[2], OD = g.out[0], OH = g.out[1], OW = g.out[2];
+  const Index KD = g.kernel[0], KH = g.kernel[1], KW = g.kernel[2], multiplier = rows() / groups_;
+  thread_local RowPhases planes(1, 1, 1, 1, 1, 1, 1, 1);
+  planes = RowPhases(OH, OW, KH, KW, g.stride[1], g.stride[2], g.dilation[1], g.dilation[2]);
+  const Index Wq = planes.Wq, n = OH * Wq;
+  thread_local std::vector<float> acc;
+  acc.resize(static_cast<std::size_t>(n));
+  for (Index c = 0; c < groups_; ++c)
+    for (Index od = 0; od < OD; ++od)
+      for (Index j = 0; j < multiplier; ++j) {
+        const Index o = c * multiplier + j;
+        // Row o of W is zero but for its channel's kernel_volume taps.
+        const float* taps = weight().row(o).data() + c * kernel_volume_;
+        std::fill(acc.begin(), acc.end(), 0.0f);
+        for (Index kd = 0; kd < KD; ++kd) {
+          const Index id = od * g.stride[0] - g.padding[0] + kd * g.dilation[0];
+          if (id < 0 || id >= D) continue;
+          if (j == 0 || KD > 1) planes.fill(x + (c * D + id) * H * W, H, W, g.padding[1], g.padding[2]);
+          for (Index kh = 0; kh < KH; ++kh)
+            for (Index kw = 0; kw < KW; ++kw)
+              multiply_add_strided(acc.data(), planes.tap(kh * g.dilation[1], kw * g.dilation[2]),
+                                   taps[(kd * KH + kh) * KW + kw], n, g.stride[2]);
+        }
+        float* out = y + (o * OD + od) * OH * OW;
+        for (Index oh = 0; oh < OH; ++oh)
+          for (Index ow = 0; ow < OW; ++ow) out[oh * OW + ow] += acc[static_cast<std::size_t>(oh * Wq + ow)];
+      }
+}
+
+Tensor Conv::forward_impl(const Tensor& x, const Shape& out_shape) const {
+  const Geometry g = geometry(x.shape());
+  // The output starts as the bias, written in one pass; the kernels accumulate onto it.
+  Tensor y = bias_tensor(out_shape, g.positions());
+  if (is_depthwise() && depthwise_fits(g)) {
+    depthwise(x.data(), g, y.data());
+  } else {
+    grouped_gemm(x, g, y.matrix(rows(), g.positions()));
+  }
+  return y;
+}
+
+Tensor Conv::forward_gemm(const Tensor& x) const {
+  const Shape out_shape = output_shape(x.shape());
+  const Geometry g = geometry(x.shape());
+  Tensor y = bias_tensor(out_shape, g.positions());
+  grouped_gemm(x, g, y.matrix(rows(), g.positions()));
   return y;
 }
 

@@ -14,6 +14,20 @@
 // time into a cache-sized buffer and multiplies each band straight into the
 // output, one GEMM per group on W's diagonal blocks (no multiplying zeros).
 // A 1×1, stride-1, unpadded conv multiplies the input itself.
+//
+// A depthwise conv (groups == C_in > 1, C_out = m·C_in: each output channel
+// reads one input channel) would be a GEMM per channel of one row times
+// kernel-volume rows, which packing overhead dominates. forward() runs it as
+// a direct loop instead: each input slice is copied once, zero-padded and
+// split by rows into stride phases, so that every kernel tap is one
+// multiply-add over the whole output plane at a constant stride, which
+// vectorises (a padding or stride too large for that copy takes the GEMM
+// path). The GEMM view (lower, multiply) is unchanged, so the runtime splits
+// a depthwise conv like any other.
+//
+// Padding may differ at the two ends of an axis (Window::padding_end): the
+// unrolling reads zeros wherever a tap falls outside the input, so only the
+// output length depends on the end padding.
 
 #include <array>
 
@@ -47,6 +61,12 @@ class Conv final : public LinearLayer {
   const Window& window() const { return window_; }
   /// The weight in PyTorch's shape {C_out, C_in/groups, k...}.
   Tensor weight_tensor() const;
+  /// groups == C_in > 1: each output channel reads one input channel.
+  bool is_depthwise() const { return groups_ == in_channels_ && groups_ > 1; }
+  /// forward() through the GEMMs, one per group, whatever the conv: what
+  /// forward() does for any conv that is not depthwise. For tests and the
+  /// benchmark of the depthwise kernel against it.
+  Tensor forward_gemm(const Tensor& x) const;
 
  protected:
   Tensor forward_impl(const Tensor& x, const Shape& out_shape) const override;
@@ -66,6 +86,16 @@ class Conv final : public LinearLayer {
   void im2col(const float* x, const Geometry& g, Index c0, Index c1, Index line0, Index line1, float* dst,
               Index ld) const;
   bool is_pointwise() const;
+  /// y (already the bias, C_out×positions) += the depthwise conv of x, by direct loops.
+  void depthwise(const float* x, const Geometry& g, float* y) const;
+  /// Whether depthwise()'s padded copy of one input slice stays within a few
+  /// times the input and output (not so for a padding or stride near 2^31:
+  /// those take the GEMM path, which needs no padded copy).
+  bool depthwise_fits(const Geometry& g) const;
+  /// y (already the bias) += the conv of x by one GEMM per group.
+  void grouped_gemm(const Tensor& x, const Geometry& g, MatrixMap y) const;
+  /// The output tensor holding the bias of each channel at every position.
+  Tensor bias_tensor(const Shape& out_shape, Index positions) const;
   using ConstMatrixRef = Eigen::Ref<const Matrix, 0, Eigen::OuterStride<>>;
   using MatrixRef = Eigen::Ref<Matrix, 0, Eigen::OuterStride<>>;
   /// y += w · (rows of lower(x) for input channels [c0, c1)), the unrolled

@@ -37,6 +37,7 @@ const Window& Window::check(const std::string& where) const {
   check_list(where, "kernel_size", kernel, r, 1);
   check_list(where, "stride", stride, r, 1);
   check_list(where, "padding", padding, r, 0);
+  if (!padding_end.empty()) check_list(where, "padding_end", padding_end, r, 0);
   check_list(where, "dilation", dilation, r, 1);
   require(checked_numel(kernel).has_value(), where, ": attribute 'kernel_size' ", to_string_list(kernel),
           " covers more than 2^31 elements");
@@ -54,6 +55,7 @@ Window Window::from_spec(const LayerSpec& spec, std::size_t rank, Attributes att
     w.stride = spec.int_list_or("stride", rank, 1);
   }
   w.padding = spec.int_list_or("padding", rank, 0);
+  if (spec.ints.count("padding_end")) w.padding_end = spec.int_list_broadcast("padding_end", rank);
   if (attributes.has_dilation) {
     w.dilation = spec.int_list_or("dilation", rank, 1);
   } else {
@@ -62,9 +64,12 @@ Window Window::from_spec(const LayerSpec& spec, std::size_t rank, Attributes att
   }
   w.check(spec.where());
   if (attributes.padding_at_most_half_kernel) {
-    for (std::size_t a = 0; a < rank; ++a)
+    for (std::size_t a = 0; a < rank; ++a) {
       require(w.padding[a] <= w.kernel[a] / 2, spec.where(), ": attribute 'padding' ", to_string_list(w.padding),
               " must be at most half of 'kernel_size' ", to_string_list(w.kernel));
+      require(w.end_padding(a) <= w.kernel[a] / 2, spec.where(), ": attribute 'padding_end' ",
+              to_string_list(w.padding_end), " must be at most half of 'kernel_size' ", to_string_list(w.kernel));
+    }
   }
   return w;
 }
@@ -73,6 +78,7 @@ void Window::write(LayerSpec& spec, bool with_dilation) const {
   spec.ints["kernel_size"] = kernel;
   spec.ints["stride"] = stride;
   spec.ints["padding"] = padding;
+  if (!is_symmetric()) spec.ints["padding_end"] = padding_end;
   if (with_dilation) spec.ints["dilation"] = dilation;
 }
 
@@ -84,7 +90,7 @@ Index Window::volume() const {
 
 Index Window::output_length(std::size_t axis, Index in, bool ceil_mode) const {
   const Index k = kernel[axis], s = stride[axis], p = padding[axis], d = dilation[axis];
-  Index out = floor_div(in + 2 * p - d * (k - 1) - 1 + (ceil_mode ? s - 1 : 0), s) + 1;
+  Index out = floor_div(in + p + end_padding(axis) - d * (k - 1) - 1 + (ceil_mode ? s - 1 : 0), s) + 1;
   if (ceil_mode && (out - 1) * s >= in + p) --out;
   return out;
 }
@@ -97,7 +103,7 @@ Shape Window::output_spatial(const std::string& where, const Shape& in, bool cei
     out[a] = in[a] >= 1 ? output_length(a, in[a], ceil_mode) : 0;
     require(out[a] >= 1 && in[a] >= 1, where, ": window (kernel ", to_string_list(kernel), ", dilation ",
             to_string_list(dilation), ") does not fit the input ", to_string(in), " with padding ",
-            to_string_list(padding));
+            to_string_list(padding), is_symmetric() ? "" : " and padding_end " + to_string_list(padding_end));
   }
   return out;
 }

@@ -4,9 +4,15 @@
     tools/bench_pytorch.py --torchvision alexnet
     tools/bench_pytorch.py --torchvision vgg16 --repeats 10
     tools/bench_pytorch.py --model layers/zoo/fmnist-cnn.h5 --threads 1
+    tools/bench_pytorch.py --depthwise 1 --repeats 200
 
 Prints one parseable line:
     pytorch alexnet median_ms=44.1 min_ms=43.0 threads=1 repeats=20
+
+--depthwise STRIDE times one MobileNet-like depthwise conv, nn.Conv2d(96, 96,
+3, STRIDE, padding=1, groups=96) on a 96x56x56 input, named dw96s<STRIDE> as
+benchmarks/engine/engine_bench.cpp names its own (pass the median to it with
+--pytorch_ms=dw96s1:...).
 
 The thread count is fixed before torch is imported (OMP_NUM_THREADS,
 OPENBLAS_NUM_THREADS, MKL_NUM_THREADS are set to --threads unless already set)
@@ -26,6 +32,8 @@ def main():
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--torchvision", choices=("alexnet", "vgg16"), help="torchvision model, random init")
     src.add_argument("--model", metavar="FILE", help="cdcnn model file, run through cdcnn_model.load_module")
+    src.add_argument("--depthwise", type=int, choices=(1, 2), metavar="STRIDE",
+                     help="one depthwise 3x3 conv, 96 channels, 56x56, at this stride")
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     p.add_argument("--repeats", type=int, default=20, help="timed runs (default 20)")
     p.add_argument("--warmup", type=int, default=3, help="untimed runs first (default 3)")
@@ -45,6 +53,9 @@ def main():
         import torchvision
         model = getattr(torchvision.models, a.torchvision)(weights=None).eval()
         shape, name = (3, 224, 224), a.torchvision
+    elif a.depthwise:
+        model = torch.nn.Conv2d(96, 96, 3, a.depthwise, padding=1, groups=96).eval()
+        shape, name = (96, 56, 56), f"dw96s{a.depthwise}"
     else:
         import cdcnn_model
         model, shape, attrs = cdcnn_model.load_module(a.model)
@@ -61,7 +72,8 @@ def main():
     times.sort()
     n = len(times)
     median = times[n // 2] if n % 2 else (times[n // 2 - 1] + times[n // 2]) / 2
-    print(f"pytorch {name} median_ms={median:.1f} min_ms={times[0]:.1f} threads={torch.get_num_threads()} "
+    digits = 3 if a.depthwise else 1
+    print(f"pytorch {name} median_ms={median:.{digits}f} min_ms={times[0]:.{digits}f} threads={torch.get_num_threads()} "
           f"repeats={n}", flush=True)
     return 0
 

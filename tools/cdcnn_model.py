@@ -28,6 +28,7 @@ from typing import Callable
 import h5py
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 FORMAT = "cdcnn-model"
@@ -153,6 +154,74 @@ def _with_params(m, w, g, where):
 
 
 # --------------------------------------------------------------------------
+# Asymmetric padding (ONNX's pads, begin != end), which no torch module has
+# --------------------------------------------------------------------------
+class Padded(nn.Module):
+    """A conv or pool padded by `begin` before and `end` after each spatial axis.
+
+    `inner` is the torch conv or pool with padding 0 (its other attributes
+    are the layer's); forward pads explicitly first: zeros for a conv and an
+    average pool, -inf for a max pool. An average pool that does not count
+    the padding divides by the taps that fell inside the input; in ceil_mode
+    a window that would start in the end padding is dropped (PyTorch's and
+    ONNX's rule, which padding the input first would not apply). The file
+    stores it as inner's kind with padding = begin, padding_end = end.
+    """
+
+    def __init__(self, inner, begin, end):
+        super().__init__()
+        self.inner, self.begin, self.end = inner, tuple(begin), tuple(end)
+
+    def _pad(self, x, value):
+        pads = []
+        for b, e in zip(reversed(self.begin), reversed(self.end)):
+            pads += [b, e]
+        return F.pad(x, pads, value=value)
+
+    def forward(self, x):
+        m = self.inner
+        if isinstance(m, (nn.MaxPool2d, nn.MaxPool3d)):
+            y = m(self._pad(x, -math.inf))
+        elif isinstance(m, nn.AvgPool2d) and not m.count_include_pad:
+            sums = F.avg_pool2d(self._pad(x, 0.0), m.kernel_size, m.stride, 0, m.ceil_mode, True, divisor_override=1)
+            ones = self._pad(torch.ones_like(x[:, :1]), 0.0)
+            y = sums / F.avg_pool2d(ones, m.kernel_size, m.stride, 0, m.ceil_mode, True, divisor_override=1)
+        else:
+            y = m(self._pad(x, 0.0))
+        if getattr(m, "ceil_mode", False):  # keep the windows that start before the end padding
+            nd = len(self.begin)
+            stride = _tuple(m.stride, nd, "stride")
+            keep = [-(-(n + b) // s) for n, b, s in zip(x.shape[2:], self.begin, stride)]
+            y = y[(...,) + tuple(slice(0, k) for k in keep)]
+        return y
+
+
+def _padded_export(m, x, where):
+    """(kind, ints, reals, datasets) of a Padded module: its inner's, with both paddings."""
+    kind = next(k for k, entry in KINDS.items() if isinstance(m.inner, entry.modules))
+    ints, reals, data = KINDS[kind].export(m.inner, x, where)
+    if any(ints["padding"]):
+        raise ModelFileError(f"{where}: the module inside Padded must have padding 0")
+    return kind, {**ints, "padding": m.begin, "padding_end": m.end}, reals, data
+
+
+def _with_padding_end(build):
+    """`build` for a kind with padding_end: the plain module, or Padded around one with padding 0."""
+
+    def padded_build(g, where, x):
+        nd = x.dim() - 2
+        begin = _ints_or(g, "padding", where, nd, (0,) * nd)
+        end = _ints_or(g, "padding_end", where, nd, begin)
+        if end == begin:
+            return build(g, where, x)
+        inner = build(g, where, x)
+        inner.padding = (0,) * nd
+        return Padded(inner, begin, end)
+
+    return padded_build
+
+
+# --------------------------------------------------------------------------
 # The layer kinds. Each kind has three functions, used by its entry in KINDS:
 #   export(m, x, where) -> (ints, reals, datasets)  a torch module m, whose
 #                          batched input is x, as the file stores it
@@ -170,30 +239,30 @@ def _dense_build(g, where, x):
 
 
 def _conv_padding(m, nd, where):
+    """(padding, padding_end) of a torch conv; they differ only for an odd padding='same'."""
     if m.padding_mode != "zeros":
         raise ModelFileError(f"{where}: padding_mode '{m.padding_mode}' is not supported (only 'zeros')")
     if isinstance(m.padding, str):
         if m.padding == "valid":
-            return (0,) * nd
-        # 'same': total padding dilation*(k-1) per dim; only symmetric is representable.
-        pads = []
-        for k, d in zip(_tuple(m.kernel_size, nd, where), _tuple(m.dilation, nd, where)):
-            total = d * (k - 1)
-            if total % 2:
-                raise ModelFileError(f"{where}: padding='same' needs asymmetric padding here, not representable")
-            pads.append(total // 2)
-        return tuple(pads)
-    return _tuple(m.padding, nd, where)
+            return (0,) * nd, (0,) * nd
+        # 'same': total padding dilation*(k-1) per axis, the odd one after (as torch pads it).
+        totals = [d * (k - 1) for k, d in zip(_tuple(m.kernel_size, nd, where), _tuple(m.dilation, nd, where))]
+        return tuple(t // 2 for t in totals), tuple(t - t // 2 for t in totals)
+    pads = _tuple(m.padding, nd, where)
+    return pads, pads
 
 
 def _conv_export(nd, m, x, where):
+    begin, end = _conv_padding(m, nd, where)
     ints = {
         "kernel_size": _tuple(m.kernel_size, nd, where),
         "stride": _tuple(m.stride, nd, where),
-        "padding": _conv_padding(m, nd, where),
+        "padding": begin,
         "dilation": _tuple(m.dilation, nd, where),
         "groups": int(m.groups),
     }
+    if end != begin:
+        ints["padding_end"] = end
     return ints, {}, _weight_and_bias(m, where)
 
 
@@ -348,7 +417,13 @@ class Kind:
     optional: frozenset = frozenset()
 
 
-_POOL2D = {"kernel_size": 2, "stride": 2, "padding": 2}
+def _activation(module):
+    """An attribute-free elementwise kind (the C++ unit tests cover the kinks at -3, 0, 3, 6)."""
+    return Kind(modules=(module,), export=_no_attributes, build=lambda g, where, x: module(),
+                example=lambda: (module(), (3, 4, 5)))
+
+
+_POOL2D = {"kernel_size": 2, "stride": 2, "padding": 2, "padding_end": 2}
 _WEIGHT_AND_BIAS = dict(required=frozenset({"weight"}), optional=frozenset({"bias"}))
 
 # Every kind of docs/model-file.md, the one list of them on the Python side
@@ -362,26 +437,28 @@ KINDS = {
         example=lambda: (nn.Linear(6, 4), (6,))),
     "conv2d": Kind(
         modules=(nn.Conv2d,), **_WEIGHT_AND_BIAS,
-        ints={"kernel_size": 2, "stride": 2, "padding": 2, "dilation": 2, "groups": 0},
-        export=partial(_conv_export, 2), build=partial(_conv_build, 2),
-        example=lambda: (nn.Conv2d(4, 6, 3, stride=2, padding=1, groups=2), (4, 9, 8))),
+        ints={"kernel_size": 2, "stride": 2, "padding": 2, "padding_end": 2, "dilation": 2, "groups": 0},
+        export=partial(_conv_export, 2), build=_with_padding_end(partial(_conv_build, 2)),
+        example=lambda: (Padded(nn.Conv2d(4, 6, 3, stride=2, groups=2), (1, 0), (2, 1)), (4, 9, 8))),
     "conv3d": Kind(
         modules=(nn.Conv3d,), **_WEIGHT_AND_BIAS,
-        ints={"kernel_size": 3, "stride": 3, "padding": 3, "dilation": 3, "groups": 0},
-        export=partial(_conv_export, 3), build=partial(_conv_build, 3),
+        ints={"kernel_size": 3, "stride": 3, "padding": 3, "padding_end": 3, "dilation": 3, "groups": 0},
+        export=partial(_conv_export, 3), build=_with_padding_end(partial(_conv_build, 3)),
         example=lambda: (nn.Conv3d(2, 4, (3, 2, 2), padding=1, dilation=(1, 2, 1)), (2, 5, 6, 5))),
     "maxpool2d": Kind(
         modules=(nn.MaxPool2d,), ints={**_POOL2D, "dilation": 2, "ceil_mode": 0},
-        export=partial(_max_pool_export, 2), build=partial(_max_pool_build, 2),
-        example=lambda: (nn.MaxPool2d(3, stride=2, padding=1, ceil_mode=True), (2, 9, 8))),
+        export=partial(_max_pool_export, 2), build=_with_padding_end(partial(_max_pool_build, 2)),
+        example=lambda: (Padded(nn.MaxPool2d(3, stride=2, ceil_mode=True), (1, 0), (0, 1)), (2, 9, 8))),
     "maxpool3d": Kind(
-        modules=(nn.MaxPool3d,), ints={"kernel_size": 3, "stride": 3, "padding": 3, "dilation": 3, "ceil_mode": 0},
-        export=partial(_max_pool_export, 3), build=partial(_max_pool_build, 3),
+        modules=(nn.MaxPool3d,),
+        ints={"kernel_size": 3, "stride": 3, "padding": 3, "padding_end": 3, "dilation": 3, "ceil_mode": 0},
+        export=partial(_max_pool_export, 3), build=_with_padding_end(partial(_max_pool_build, 3)),
         example=lambda: (nn.MaxPool3d(2, stride=(1, 2, 2), padding=(1, 0, 1)), (2, 4, 6, 5))),
     "avgpool2d": Kind(
         modules=(nn.AvgPool2d,), ints={**_POOL2D, "ceil_mode": 0, "count_include_pad": 0},
-        export=_avg_pool_export, build=_avg_pool_build,
-        example=lambda: (nn.AvgPool2d(3, stride=2, padding=1, count_include_pad=False), (2, 9, 8))),
+        export=_avg_pool_export, build=_with_padding_end(_avg_pool_build),
+        example=lambda: (Padded(nn.AvgPool2d(3, stride=2, ceil_mode=True, count_include_pad=False), (1, 0), (1, 1)),
+                         (2, 8, 9))),
     "adaptiveavgpool2d": Kind(
         modules=(nn.AdaptiveAvgPool2d,), ints={"output_size": 2},
         export=_adaptive_avg_pool_export,
@@ -413,6 +490,9 @@ KINDS = {
         export=lambda m, x, where: ({}, {"p": float(m.p)}, {}),
         build=lambda g, where, x: nn.Dropout(_real_attr(g, "p", where, 0.5)),
         example=lambda: (nn.Dropout(0.3), (2, 5))),
+    **{kind: _activation(module) for kind, module in (
+        ("sigmoid", nn.Sigmoid), ("relu6", nn.ReLU6), ("hardsigmoid", nn.Hardsigmoid),
+        ("hardswish", nn.Hardswish), ("silu", nn.SiLU))},
 }
 
 
@@ -445,6 +525,8 @@ def _layer(path, m, x):
     where = f"module '{path}' ({type(m).__name__})"
     if isinstance(m, str) and m == "flatten":
         return "flatten", {}, {}, {}
+    if isinstance(m, Padded):
+        return _padded_export(m, x, where)
     for kind, k in KINDS.items():
         if isinstance(m, k.modules):
             return (kind,) + tuple(k.export(m, x, where))

@@ -1,9 +1,12 @@
 // Single-device engine benchmark. Measures, in one run on one
 // thread: this core's FP32 FMA peak and DRAM read bandwidth, every conv GEMM
 // and dense GEMV of AlexNet (GFLOP/s against the peak, GB/s against the
-// bandwidth), and whole-model batch-1 latency of AlexNet and VGG16. With
-// --pytorch_ms=alexnet:44.1,vgg16:286 (from tools/bench_pytorch.py, which
-// benchmarks/run.sh runs first) it prints ours/PyTorch ratios too.
+// bandwidth), whole-model batch-1 latency of AlexNet and VGG16, and a
+// MobileNet-like depthwise conv (3x3, 96 channels, 56x56, stride 1 and 2)
+// through its direct kernel against the GEMM-per-channel path. With
+// --pytorch_ms=alexnet:44.1,vgg16:286,dw96s1:0.4,dw96s2:0.2 (from
+// tools/bench_pytorch.py, which benchmarks/run.sh runs first) it prints
+// ours/PyTorch ratios too.
 
 #include <benchmark/benchmark.h>
 
@@ -16,6 +19,7 @@
 #include <vector>
 
 #include "core/rng.hpp"
+#include "layers/conv.hpp"
 #include "layers/zoo.hpp"
 
 namespace cdcnn {
@@ -104,7 +108,36 @@ void BM_Layer(benchmark::State& state, std::string name, std::size_t index) {
   }
 }
 
+/// MobileNet's depthwise 3x3 (padding 1) over 96 channels of 56x56, named
+/// as tools/bench_pytorch.py --depthwise names it: dw96s1, dw96s2.
+constexpr Index kDepthwiseChannels = 96, kDepthwiseSize = 56;
+const Conv& depthwise_conv(Index stride) {
+  static std::map<Index, Conv> cache;
+  auto it = cache.find(stride);
+  if (it == cache.end()) {
+    const Index c = kDepthwiseChannels;
+    it = cache.try_emplace(stride, "dw", random_input({c, 1, 3, 3}), random_input({c}).flat(),
+                           Window{{3, 3}, {stride, stride}, {1, 1}, {1, 1}}, c)
+             .first;
+  }
+  return it->second;
+}
+
+void BM_Depthwise(benchmark::State& state, Index stride, bool gemm) {
+  const Conv& conv = depthwise_conv(stride);
+  const Tensor x = random_input({kDepthwiseChannels, kDepthwiseSize, kDepthwiseSize});
+  for (auto _ : state) benchmark::DoNotOptimize(gemm ? conv.forward_gemm(x) : conv.forward(x));
+  state.counters["GFLOP/s"] = benchmark::Counter(static_cast<double>(conv.flops(x.shape())),
+                                                 benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
+}
+
 void register_benchmarks() {
+  for (const Index stride : {1, 2})
+    for (const bool gemm : {false, true})
+      benchmark::RegisterBenchmark(("BM_Depthwise/dw96s" + std::to_string(stride) + (gemm ? "/gemm" : "/direct")).c_str(),
+                                   BM_Depthwise, stride, gemm)
+          ->Unit(benchmark::kMillisecond)
+          ->MinTime(0.5);
   for (const std::string name : {"alexnet", "vgg16"})
     benchmark::RegisterBenchmark(("BM_Model/" + name).c_str(), BM_Model, name)->Unit(benchmark::kMillisecond)->MinTime(2.0);
   const Model& m = model("alexnet");
@@ -161,7 +194,7 @@ void print_summary(const Collector& c, const std::map<std::string, double>& pyto
               get("BM_PeakFma").counters["lanes"], peak, bandwidth);
   double conv_flop = 0, conv_ms = 0, dense_bytes = 0, dense_ms = 0;
   for (const auto& [name, r] : c.results) {
-    if (name.rfind("BM_Layer/", 0) != 0) continue;
+    if (name.rfind("BM_Layer/", 0) != 0) continue;  // conv and dense layers of AlexNet only
     const bool dense = name.find("/dense") != std::string::npos;
     const double gflops = r.counters.at("GFLOP/s");
     if (dense) {
@@ -195,6 +228,14 @@ void print_summary(const Collector& c, const std::map<std::string, double>& pyto
     std::printf("%-8s %8.2f ms per inference", name.c_str(), r.ms);
     if (pytorch.count(name)) std::printf("   PyTorch %8.2f ms   ours/PyTorch = %.2f", pytorch.at(name), r.ms / pytorch.at(name));
     if (name == "alexnet") std::printf("   floor %.1f ms, ours/floor = %.2f", floor_ms, r.ms / floor_ms);
+    std::printf("\n");
+  }
+  for (const std::string dw : {"dw96s1", "dw96s2"}) {
+    const auto direct = get("BM_Depthwise/" + dw + "/direct"), gemm = get("BM_Depthwise/" + dw + "/gemm");
+    if (direct.ms <= 0) continue;
+    std::printf("depthwise 3x3 %s (96x56x56): direct %.3f ms (%.1f GFLOP/s), GEMM per channel %.3f ms, GEMM/direct = %.2f",
+                dw.c_str(), direct.ms, direct.counters.at("GFLOP/s"), gemm.ms, gemm.ms / direct.ms);
+    if (pytorch.count(dw)) std::printf("   PyTorch %.3f ms   ours/PyTorch = %.2f", pytorch.at(dw), direct.ms / pytorch.at(dw));
     std::printf("\n");
   }
 }

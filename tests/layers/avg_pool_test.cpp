@@ -25,8 +25,10 @@ LayerSpec avg_spec(std::vector<Index> kernel, std::vector<Index> stride, std::ve
 // PyTorch's average, tap by tap: a tap inside the input adds its value and
 // counts; a tap in the zero padding counts only with count_include_pad; a tap
 // beyond the padding (a ceil_mode window running off the end) never counts.
+// The padding after the input is padding_end where given.
 Tensor direct_avg_pool(const Tensor& x, const Shape& out_shape, const LayerSpec& s) {
   const auto k = s.ints.at("kernel_size"), p = s.ints.at("padding");
+  const auto pe = s.ints.count("padding_end") ? s.ints.at("padding_end") : p;
   const auto st = s.ints.count("stride") ? s.ints.at("stride") : k;
   const bool include_pad = s.ints.at("count_include_pad")[0] == 1;
   const Index H = x.dim(1), W = x.dim(2);
@@ -40,7 +42,7 @@ Tensor direct_avg_pool(const Tensor& x, const Shape& out_shape, const LayerSpec&
         for (Index ki = 0; ki < k[0]; ++ki)
           for (Index kj = 0; kj < k[1]; ++kj) {
             const Index ii = i * st[0] - p[0] + ki, jj = j * st[1] - p[1] + kj;
-            if (ii >= H + p[0] || jj >= W + p[1]) continue;
+            if (ii >= H + pe[0] || jj >= W + pe[1]) continue;
             const bool inside = ii >= 0 && ii < H && jj >= 0 && jj < W;
             if (inside) sum += x[(c * H + ii) * W + jj];
             if (inside || include_pad) ++count;
@@ -66,6 +68,24 @@ TEST(AvgPool2d, MatchesDirectLoopsInCeilMode) {
   expect_matches_direct_loops(avg_spec({3, 3}, {2, 2}, {1, 1}, 1, 1), {2, 10, 7});
   expect_matches_direct_loops(avg_spec({3, 3}, {2, 2}, {1, 1}, 1, 0), {2, 10, 7});
   expect_matches_direct_loops(avg_spec({2, 3}, {}, {0, 1}, 1, 1), {2, 7, 8});
+}
+
+// ONNX's pads with begin ≠ end, in ceil mode or not, padding counted or not.
+TEST(AvgPool2d, MatchesDirectLoopsWithAsymmetricPadding) {
+  for (Index ceil_mode : {0, 1})
+    for (Index count_include_pad : {0, 1}) {
+      const LayerSpec s = with_int(avg_spec({3, 3}, {2, 2}, {1, 0}, ceil_mode, count_include_pad), "padding_end", {0, 1});
+      EXPECT_EQ(layer_registry().make(s)->output_shape({2, 7, 8}), (Shape{2, ceil_mode ? 4 : 3, 4}));
+      expect_matches_direct_loops(s, {2, 7, 8});
+      expect_matches_direct_loops(with_int(avg_spec({2, 3}, {1, 2}, {0, 1}, ceil_mode, count_include_pad),
+                                           "padding_end", {1, 0}), {3, 6, 9});
+    }
+  // The last ceil-mode window must start inside the input or the left padding,
+  // never in the end padding (ONNX's rule too): over 4 inputs and 1 of end
+  // padding, kernel 2, stride 2, the third window would start in the padding.
+  const LayerSpec last = with_int(avg_spec({2, 2}, {2, 2}, {0, 0}, 1, 1), "padding_end", {1, 1});
+  EXPECT_EQ(layer_registry().make(last)->output_shape({1, 4, 4}), (Shape{1, 2, 2}));
+  EXPECT_EQ(layer_registry().make(with_int(last, "padding_end", {1, 0}))->output_shape({1, 5, 4}), (Shape{1, 3, 2}));
 }
 
 TEST(AvgPool2d, DividesCornerWindowsAsPyTorch) {
@@ -104,6 +124,7 @@ TEST(AvgPool2d, RefusesBadAttributesAndInputs) {
   auto make = [](const LayerSpec& s) { return [s] { layer_registry().make(s); }; };
   expect_error(make(with_int(good, "kernel_size", {-3})), where, "'kernel_size' must be positive");
   expect_error(make(with_int(good, "padding", {2})), where, "at most half of 'kernel_size'");
+  expect_error(make(with_int(good, "padding_end", {1, 2})), where, "'padding_end' 1x2 must be at most half of");
   expect_error(make(with_int(good, "count_include_pad", {3})), where, "'count_include_pad' must be 0 or 1");
   expect_error(make(with_int(good, "ceil_mode", {-1})), where, "'ceil_mode' must be 0 or 1");
   expect_error(make(with_int(good, "dilation", {2})), where, "has no attribute 'dilation'");

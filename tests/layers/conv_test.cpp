@@ -15,6 +15,7 @@ using testing::with_int;
 struct ConvCase {
   Index in_channels, out_channels, groups;
   std::vector<Index> input, kernel, stride, padding, dilation;  // spatial
+  std::vector<Index> padding_end = {};                          // empty: = padding
 };
 
 // The definition of a (cross-correlation) convolution, by direct loops over
@@ -28,9 +29,9 @@ Tensor direct_conv(const Tensor& x, const Tensor& w, const Tensor& b, const Conv
     return out;
   };
   const auto in = pad3(c.input, 1), k = pad3(c.kernel, 1), s = pad3(c.stride, 1), p = pad3(c.padding, 0),
-             d = pad3(c.dilation, 1);
+             d = pad3(c.dilation, 1), pe = pad3(c.padding_end.empty() ? c.padding : c.padding_end, 0);
   std::vector<Index> out(3);
-  for (std::size_t a = 0; a < 3; ++a) out[a] = (in[a] + 2 * p[a] - d[a] * (k[a] - 1) - 1) / s[a] + 1;
+  for (std::size_t a = 0; a < 3; ++a) out[a] = (in[a] + p[a] + pe[a] - d[a] * (k[a] - 1) - 1) / s[a] + 1;
   Shape out_shape{c.out_channels};
   for (std::size_t a = 3 - r; a < 3; ++a) out_shape.push_back(out[a]);
   Tensor y(out_shape);
@@ -71,7 +72,7 @@ Built build(const ConvCase& c, std::uint64_t seed = 1) {
   x_shape.insert(x_shape.end(), c.input.begin(), c.input.end());
   Tensor w = random_tensor(w_shape, seed), b = random_tensor({c.out_channels}, seed + 1),
          x = random_tensor(x_shape, seed + 2);
-  auto conv = std::make_unique<Conv>("conv", w, b.flat(), Window{c.kernel, c.stride, c.padding, c.dilation}, c.groups);
+  auto conv = std::make_unique<Conv>("conv", w, b.flat(), Window{c.kernel, c.stride, c.padding, c.dilation, c.padding_end}, c.groups);
   return {std::move(conv), std::move(x), std::move(w), std::move(b)};
 }
 
@@ -82,6 +83,18 @@ void expect_matches_direct_loops(const ConvCase& c) {
   const Tensor actual = conv.forward(x);
   ASSERT_EQ(actual.shape(), expected.shape());
   EXPECT_LT(max_relative_error(actual, expected), 1e-5);
+}
+
+// A depthwise conv runs a direct kernel in forward(); forward_gemm() is the
+// GEMM per channel it replaces. Both must be the direct loops' convolution.
+void expect_depthwise_matches_direct_loops_and_the_gemm_path(const ConvCase& c) {
+  auto [conv_ptr, x, w, b] = build(c);
+  ASSERT_TRUE(conv_ptr->is_depthwise());
+  const Tensor expected = direct_conv(x, w, b, c);
+  const Tensor direct = conv_ptr->forward(x), gemm = conv_ptr->forward_gemm(x);
+  ASSERT_EQ(direct.shape(), expected.shape());
+  EXPECT_LT(max_relative_error(direct, expected), 1e-5);
+  EXPECT_LT(max_relative_error(direct, gemm), 1e-5);
 }
 
 void expect_gemm_view_reproduces_forward(const ConvCase& c) {
@@ -111,6 +124,38 @@ TEST(Conv2d, MatchesDirectLoopsWithGroups) {
 
 TEST(Conv2d, MatchesDirectLoopsWhenDepthwise) {
   expect_matches_direct_loops({5, 10, 5, {8, 7}, {3, 3}, {2, 1}, {1, 1}, {1, 2}});
+}
+
+TEST(Conv2d, DepthwiseKernelMatchesDirectLoopsAndTheGemmPath) {
+  // MobileNet's 3x3 at stride 1 and 2, a channel multiplier of 3, dilation,
+  // a kernel wider than the input, asymmetric padding, 3-D.
+  expect_depthwise_matches_direct_loops_and_the_gemm_path({8, 8, 8, {13, 12}, {3, 3}, {1, 1}, {1, 1}, {1, 1}});
+  expect_depthwise_matches_direct_loops_and_the_gemm_path({8, 8, 8, {13, 12}, {3, 3}, {2, 2}, {1, 1}, {1, 1}});
+  expect_depthwise_matches_direct_loops_and_the_gemm_path({4, 12, 4, {9, 10}, {5, 3}, {1, 3}, {2, 1}, {2, 1}});
+  expect_depthwise_matches_direct_loops_and_the_gemm_path({3, 3, 3, {4, 3}, {7, 7}, {1, 1}, {3, 3}, {1, 1}});
+  expect_depthwise_matches_direct_loops_and_the_gemm_path({6, 6, 6, {11, 10}, {3, 3}, {2, 2}, {0, 1}, {1, 1}, {1, 0}});
+  expect_depthwise_matches_direct_loops_and_the_gemm_path({4, 8, 4, {5, 6, 7}, {3, 3, 3}, {1, 2, 1}, {1, 1, 1}, {1, 1, 2}});
+  // Padding longer than the padded extent any window reads: every output is the bias.
+  expect_depthwise_matches_direct_loops_and_the_gemm_path({2, 2, 2, {1, 3}, {1, 1}, {20, 20}, {10, 10}, {1, 1}});
+  // A padding and stride of 2^30 (a model file may hold them): no padded copy
+  // of 2^61 floats, the GEMM path instead.
+  constexpr Index k2To30 = Index{1} << 30;
+  expect_depthwise_matches_direct_loops_and_the_gemm_path({2, 2, 2, {3, 4}, {1, 1}, {k2To30, k2To30}, {k2To30, k2To30}, {1, 1}});
+}
+
+TEST(Conv2d, IsDepthwiseOnlyWhenEachOutputChannelReadsOneOfSeveralInputChannels) {
+  EXPECT_FALSE(build({1, 4, 1, {5, 5}, {3, 3}, {1, 1}, {1, 1}, {1, 1}}).conv->is_depthwise());
+  EXPECT_FALSE(build({4, 4, 2, {5, 5}, {3, 3}, {1, 1}, {1, 1}, {1, 1}}).conv->is_depthwise());
+  EXPECT_TRUE(build({4, 8, 4, {5, 5}, {3, 3}, {1, 1}, {1, 1}, {1, 1}}).conv->is_depthwise());
+}
+
+// ONNX's pads with begin ≠ end: the end padding only lengthens the output.
+TEST(Conv2d, MatchesDirectLoopsWithAsymmetricPadding) {
+  expect_matches_direct_loops({3, 4, 1, {9, 11}, {3, 3}, {2, 2}, {0, 1}, {1, 1}, {1, 2}});
+  expect_matches_direct_loops({2, 4, 2, {6, 7}, {3, 2}, {1, 2}, {2, 0}, {2, 1}, {0, 3}});
+  expect_matches_direct_loops({2, 3, 1, {4, 5, 6}, {2, 3, 3}, {1, 1, 2}, {1, 0, 1}, {1, 1, 1}, {0, 2, 0}});
+  expect_matches_direct_loops({3, 2, 1, {4, 5}, {1, 1}, {1, 1}, {0, 0}, {1, 1}, {1, 0}});  // not pointwise
+  expect_gemm_view_reproduces_forward({3, 4, 1, {9, 11}, {3, 3}, {2, 2}, {0, 1}, {1, 1}, {1, 2}});
 }
 
 TEST(Conv2d, MatchesDirectLoopsForAPointwiseConvolution) {
@@ -228,6 +273,21 @@ TEST(Conv2d, TakesDefaultsAndScalarsFromASpec) {
   LayerSpec no_bias = conv2d_spec();
   no_bias.params.erase("bias");
   EXPECT_TRUE(dynamic_cast<const Conv&>(*layer_registry().make(no_bias)).bias().isZero(0));
+}
+
+TEST(Conv2d, PaddingEndDefaultsToPaddingAndIsWrittenOnlyWhenItDiffers) {
+  LayerSpec s = with_int(conv2d_spec(), "padding", {1, 2});
+  EXPECT_EQ(layer_registry().make(s)->spec().ints.count("padding_end"), 0u);
+  EXPECT_EQ(layer_registry().make(s)->output_shape({3, 5, 5}), (Shape{4, 5, 7}));
+  s = with_int(s, "padding_end", {0, 2});
+  std::unique_ptr<Layer> asymmetric = layer_registry().make(s);
+  EXPECT_EQ(asymmetric->spec().ints.at("padding_end"), (std::vector<Index>{0, 2}));
+  EXPECT_EQ(asymmetric->output_shape({3, 5, 5}), (Shape{4, 4, 7}));
+  testing::expect_spec_round_trip(*asymmetric, random_tensor({3, 5, 5}, 3));
+  const std::string where = "layer 'conv1' (conv2d): ";
+  auto make = [](const LayerSpec& spec) { return [spec] { layer_registry().make(spec); }; };
+  expect_error(make(with_int(s, "padding_end", {1, 1, 1})), where, "'padding_end' must hold 2");
+  expect_error(make(with_int(s, "padding_end", {0, -1})), where, "'padding_end' must be non-negative");
 }
 
 TEST(Conv2d, RefusesBadAttributesAndDatasets) {

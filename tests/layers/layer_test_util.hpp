@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <functional>
+#include <limits>
 #include <string>
 
 #include "core/error.hpp"
@@ -75,6 +77,33 @@ inline void expect_spec_round_trip(const Layer& layer, const Tensor& x) {
 inline LayerSpec with_int(LayerSpec base, const std::string& key, std::vector<Index> values) {
   base.ints[key] = std::move(values);
   return base;
+}
+
+/// The attribute-free elementwise kind `kind`, made through the registry,
+/// against `reference` computed in double element by element: on random
+/// values in [-8, 8) (both sides of every kink at -3, 0, 3 and 6), on the
+/// kinks themselves, ±0, ±inf and NaN. Also checks the spec round trip.
+inline void expect_elementwise(const std::string& kind, const std::function<double(double)>& reference) {
+  std::unique_ptr<Layer> layer = layer_registry().make(LayerSpec{.kind = kind, .name = "act"});
+  EXPECT_EQ(layer->where(), "layer 'act' (" + kind + ")");
+  const float inf = std::numeric_limits<float>::infinity();
+  Tensor special({12}, {-inf, -8, -3, -1e-3f, -0.0f, 0.0f, 1e-3f, 3, 6, 8, inf, NAN});
+  for (const Tensor& x : {random_tensor({3, 5, 4}, 11, -8.0, 8.0), special}) {
+    const Tensor y = layer->forward(x);
+    ASSERT_EQ(y.shape(), x.shape());
+    for (Index i = 0; i < x.numel(); ++i) {
+      const double want = reference(x[i]);
+      if (std::isnan(want)) {
+        EXPECT_TRUE(std::isnan(y[i])) << kind << "(" << x[i] << ") = " << y[i];
+      } else if (std::isinf(want)) {
+        EXPECT_EQ(y[i], want) << kind << "(" << x[i] << ")";
+      } else {
+        EXPECT_NEAR(y[i], want, 1e-6 * std::max(1.0, std::abs(want))) << kind << "(" << x[i] << ")";
+      }
+    }
+  }
+  EXPECT_EQ(layer->flops({3, 4}), 12);
+  testing::expect_spec_round_trip(*layer, random_tensor({2, 3, 4}, 2, -8.0, 8.0));
 }
 
 }  // namespace cdcnn::testing

@@ -71,6 +71,19 @@ TEST(MaxPool2d, MatchesDirectLoopsWithStridePaddingAndDilation) {
   expect_matches_direct_loops(pool_spec("maxpool2d", {3, 3}, {}, {1, 0}, {2, 1}, 0), {2, 11, 10});
 }
 
+// ONNX's pads with begin ≠ end: the end padding only lengthens the output.
+TEST(MaxPool2d, MatchesDirectLoopsWithAsymmetricPadding) {
+  const LayerSpec s = with_int(pool_spec("maxpool2d", {3, 3}, {2, 2}, {1, 0}, {1, 1}, 0), "padding_end", {0, 1});
+  EXPECT_EQ(layer_registry().make(s)->output_shape({2, 7, 8}), (Shape{2, 3, 4}));
+  expect_matches_direct_loops(s, {2, 7, 8});
+  expect_matches_direct_loops(with_int(s, "ceil_mode", {1}), {2, 7, 8});
+  expect_matches_direct_loops(
+      with_int(pool_spec("maxpool3d", {2, 3, 2}, {1, 2, 2}, {1, 0, 1}, {1, 1, 2}, 1), "padding_end", {0, 1, 0}),
+      {2, 4, 7, 9});
+  expect_error([&] { layer_registry().make(with_int(s, "padding_end", {2, 0})); },
+               "layer 'pool' (maxpool2d): attribute 'padding_end' 2x0 must be at most half of 'kernel_size' 3x3");
+}
+
 TEST(MaxPool2d, MatchesDirectLoopsWithStridesLongerThanTheKernel) {
   // Windows skip input columns and dilated taps straddle the row ends.
   expect_matches_direct_loops(pool_spec("maxpool2d", {2, 4}, {3, 5}, {1, 2}, {2, 3}, 1), {2, 10, 17});

@@ -1,0 +1,32 @@
+#pragma once
+// Activation<Derived>: what every attribute-free elementwise layer shares
+// (sigmoid, relu6, hardswish, hardsigmoid, silu). The derived class names
+// its kind and gives `static float apply(float)` inline, so that forward()'s
+// loop over the values inlines it and vectorises. Any shape, output shape =
+// input shape, one FLOP per element counted (as relu).
+
+#include <memory>
+
+#include "layers/layer.hpp"
+
+namespace cdcnn {
+
+template <class Derived>
+class Activation : public Layer {
+ public:
+  using Layer::Layer;
+  static std::unique_ptr<Layer> from_spec(const LayerSpec& spec) { return std::make_unique<Derived>(spec.name); }
+
+  Shape output_shape(const Shape& in) const override { return in; }
+  std::int64_t flops(const Shape& in) const override { return numel(in); }
+  LayerSpec spec() const override { return {.kind = std::string(kind()), .name = name()}; }
+
+ protected:
+  Tensor forward_impl(const Tensor& x, const Shape& /*out_shape*/) const override {
+    Tensor y = x;
+    for (float& v : y.values()) v = Derived::apply(v);
+    return y;
+  }
+};
+
+}  // namespace cdcnn
