@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the benchmarks and prints ratios measured in one run:
-#   engine: AlexNet/VGG16 batch-1 latency vs PyTorch (one thread), conv GEMM
+#   engine: AlexNet/VGG16 batch-1 latency vs PyTorch (one thread), a depthwise
+#           layer's direct kernel vs its GEMM path and vs PyTorch, conv GEMM
 #           GFLOP/s vs this core's peak, dense GB/s vs read bandwidth;
 #   codes:  decode time vs the layer block's compute time, per code;
 #   runtime: p50/p99 of uncoded, replication, sum and mds on identical
@@ -18,6 +19,14 @@ for m in alexnet vgg16; do
   echo "$line"
   ms=$(sed -n 's/.*median_ms=\([0-9.]*\).*/\1/p' <<<"$line")
   pt+=("$m:$ms")
+done
+# A MobileNet-like depthwise layer (3x3, 96 channels, 56x56), stride 1 and 2:
+# cdcnn's direct kernel against PyTorch's (engine_bench's dw96s1/dw96s2).
+for s in 1 2; do
+  line=$(/usr/bin/python3 tools/bench_pytorch.py --depthwise "$s" --threads 1 --repeats 200 | tail -n 1)
+  echo "$line"
+  ms=$(sed -n 's/.*median_ms=\([0-9.]*\).*/\1/p' <<<"$line")
+  pt+=("dw96s$s:$ms")
 done
 "$build/benchmarks/engine_bench" "--pytorch_ms=$(IFS=,; echo "${pt[*]}")"
 if [[ -x "$build/benchmarks/decode_bench" ]]; then "$build/benchmarks/decode_bench"; fi
