@@ -9,8 +9,8 @@ inference, read from the traces (arrival after dispatch, a late result's
 arrival, the worker's compute, the injected delay; about 40 kB). Then, with
 or without a sweep, draws from DIR/shards.csv alone: DIR/fig1.png and
 DIR/arrivals.csv (the numbers quoted in README.md). So `plot.py --out DIR`
-redraws a figure from committed per-run data (under-load-2026-12-02/:
-README.md), nothing rerun.
+redraws a figure from the per-run data committed here (README.md), nothing
+rerun.
 """
 
 import argparse

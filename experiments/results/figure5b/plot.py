@@ -17,8 +17,7 @@ straggler, devices for fc6, max relative error) and DIR/inferences.csv (one
 row per inference: latency, outcome, fc6's time; about 40 kB). Then, with or
 without sweeps, draws from those two files alone: DIR/fig5b.png,
 DIR/latency.csv and DIR/devices.csv. So `plot.py --out DIR` redraws a figure
-from committed per-run data (under-load-2026-12-02/: README.md), nothing
-rerun.
+from the per-run data committed here (README.md), nothing rerun.
 """
 
 import argparse

@@ -18,10 +18,9 @@ per inference), DIR/inferences.csv (one row per inference: latency and
 ideal; about 0.4 MB) and DIR/generators.csv (each code's G, from `cdcnn
 encode`). Then, with or without a sweep, draws from those files alone:
 DIR/tail.png, DIR/overhead.png and DIR/tail.csv. So `plot.py --out DIR`
-redraws the figures from committed per-run data (under-load-2026-12-02/:
-README.md), nothing rerun. `--from-summary`
-redraws only the two PNGs from DIR/tail.csv (a summary whose per-run data
-were not kept: the headline run of README.md).
+redraws the figures from the per-run data committed here (README.md),
+nothing rerun. `--from-summary` redraws only the two PNGs from DIR/tail.csv
+(a summary whose per-run data were not kept).
 """
 
 import argparse

@@ -4,9 +4,8 @@
 - Every figure drawn from a sweep (Figures 1, 5b, the tail study) redraws
   from its committed per-run data alone, and the summary CSVs it writes then
   are, to the byte, the committed ones (so the per-run data are complete and
-  the summaries are what they say). The per-run data committed so far are
-  those of the regeneration under load (DATA_DIR, README.md): the headline
-  runs predate them.
+  the summaries are what they say). The per-run data sit beside the
+  summaries, in each figure's directory: the headline run's own.
 - Every headline number the READMEs quote is what the committed CSVs give
   (experiments/results/check_numbers.py).
 """
@@ -25,7 +24,6 @@ RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "
 sys.path.insert(0, RESULTS)
 import check_numbers  # noqa: E402
 
-DATA_DIR = "under-load-2026-12-02"
 # figure: (the per-run data its plot.py draws from, the summaries it writes)
 FIGURES = {
     "figure1": (["shards.csv"], ["arrivals.csv"]),
@@ -39,13 +37,12 @@ class RedrawFromCommittedData(unittest.TestCase):
         data, summaries = FIGURES[figure]
         with tempfile.TemporaryDirectory() as tmp:
             for name in data:
-                shutil.copy(os.path.join(RESULTS, figure, DATA_DIR, name), tmp)
+                shutil.copy(os.path.join(RESULTS, figure, name), tmp)
             run = subprocess.run([sys.executable, os.path.join(RESULTS, figure, "plot.py"), "--out", tmp],
                                  capture_output=True, text=True)
             self.assertEqual(run.returncode, 0, run.stderr)
             for name in summaries:
-                self.assertTrue(filecmp.cmp(os.path.join(tmp, name), os.path.join(RESULTS, figure, DATA_DIR, name),
-                                            shallow=False),
+                self.assertTrue(filecmp.cmp(os.path.join(tmp, name), os.path.join(RESULTS, figure, name), shallow=False),
                                 f"{figure}/{name} redrawn from the committed per-run data differs from the committed one")
 
     def test_figure1(self):
