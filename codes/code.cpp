@@ -242,12 +242,11 @@ void Code::decode(std::span<const std::span<const float>> shards, std::span<cons
           " shard buffers, expected n=", n());
   CDCNN_CODE_CHECK(static_cast<int>(data_blocks.size()) == k(), ": decode got ", data_blocks.size(),
           " data-block buffers, expected k=", k());
-  ShardMask arrived(static_cast<std::size_t>(n()), false);
+  const ShardMask arrived = arrived_shards(shards);
   std::size_t size = 0;
   for (int j = 0; j < n(); ++j) {
     const auto& s = shards[static_cast<std::size_t>(j)];
     if (s.empty()) continue;
-    arrived[static_cast<std::size_t>(j)] = true;
     if (size == 0) size = s.size();
     CDCNN_CODE_CHECK(s.size() == size, ": shard ", j, " has ", s.size(), " values, other shards have ", size);
   }
@@ -291,6 +290,12 @@ std::vector<Matrix> Code::decode(const std::vector<std::optional<Matrix>>& shard
   for (auto& b : blocks) out.emplace_back(b.data(), static_cast<std::size_t>(b.size()));
   decode(in, out);
   return blocks;
+}
+
+ShardMask arrived_shards(std::span<const std::span<const float>> shards) {
+  ShardMask arrived(shards.size());
+  for (std::size_t j = 0; j < shards.size(); ++j) arrived[j] = !shards[j].empty();
+  return arrived;
 }
 
 std::string format_mask(const ShardMask& mask) {

@@ -162,4 +162,8 @@ int generator_rank(const Eigen::MatrixXd& generator, const ShardMask& rows);
 /// "{0,2,5}" rendering of a mask's set members, for messages.
 std::string format_mask(const ShardMask& mask);
 
+/// Which shards arrived, by decode()'s convention: an empty buffer is a
+/// shard that did not.
+ShardMask arrived_shards(std::span<const std::span<const float>> shards);
+
 }  // namespace cdcnn

@@ -43,10 +43,9 @@ Recovery recover_blocks(const Code& code, std::span<const std::span<const float>
   require(static_cast<int>(data_blocks.size()) == k, "code '", code.spec(), "': ", data_blocks.size(),
           " data-block buffers, expected k=", k);
   const std::size_t size = data_blocks.front().size();
-  ShardMask arrived(static_cast<std::size_t>(n), false);
+  const ShardMask arrived = arrived_shards(shards);
   for (int j = 0; j < n; ++j) {
     const auto& s = shards[static_cast<std::size_t>(j)];
-    arrived[static_cast<std::size_t>(j)] = !s.empty();
     require(s.empty() || s.size() == size, "code '", code.spec(), "': shard ", j, " has ", s.size(),
             " values, the data blocks have room for ", size);
   }

@@ -12,12 +12,6 @@ namespace {
 
 using Shards = std::vector<std::span<const float>>;
 
-ShardMask arrived_of(const Shards& shards) {
-  ShardMask arrived(shards.size());
-  for (std::size_t j = 0; j < shards.size(); ++j) arrived[j] = !shards[j].empty();
-  return arrived;
-}
-
 /// Decodes from `shards` (a decodable set) and re-encodes: does every one of
 /// them agree with the decoded blocks (to 1e-3 of the block's largest value)?
 bool consistent(const Code& code, const Shards& shards, std::size_t block) {
@@ -51,31 +45,31 @@ ShardCheck check_shards(const Code& code, std::span<const std::span<const float>
   const int n = code.n();
   require(static_cast<int>(shards.size()) == n, "code '", code.spec(), "': ", shards.size(),
           " shard buffers to check, expected n=", n);
-  const Shards arrived_shards(shards.begin(), shards.end());
-  const ShardMask arrived = arrived_of(arrived_shards);
+  const Shards given(shards.begin(), shards.end());
+  const ShardMask arrived = arrived_shards(given);
   std::size_t block = 0;
-  for (const auto& s : arrived_shards)
+  for (const auto& s : given)
     if (!s.empty()) {
       if (block == 0) block = s.size();
       require(s.size() == block, "code '", code.spec(), "': shards of ", s.size(), " and ", block, " values");
     }
   // The arrived shards without shard j, if they are still decodable.
   auto without = [&](int j) {
-    Shards rest = arrived_shards;
+    Shards rest = given;
     rest[static_cast<std::size_t>(j)] = {};
     return rest;
   };
   bool spare = false;
   for (int j = 0; j < n && !spare; ++j)
-    if (arrived[static_cast<std::size_t>(j)]) spare = code.decodable(arrived_of(without(j)));
+    if (arrived[static_cast<std::size_t>(j)]) spare = code.decodable(arrived_shards(without(j)));
   if (!spare) return {CheckResult::unverified, -1};
-  if (consistent(code, arrived_shards, block)) return {CheckResult::consistent, -1};
+  if (consistent(code, given, block)) return {CheckResult::consistent, -1};
   // Locate: the one shard without which the others agree.
   int culprit = -1, candidates = 0;
   for (int j = 0; j < n; ++j) {
     if (!arrived[static_cast<std::size_t>(j)]) continue;
     const Shards rest = without(j);
-    if (code.decodable(arrived_of(rest)) && consistent(code, rest, block)) {
+    if (code.decodable(arrived_shards(rest)) && consistent(code, rest, block)) {
       culprit = j;
       ++candidates;
     }

@@ -304,7 +304,10 @@ bool Conv::depthwise_fits(const Geometry& g) const {
   // The padded extent the windows span, against the input and output (the
   // planes hold about the padded input; a padding of 2^31 would make them huge).
   const auto extent = [&](std::size_t a) { return (g.out[a] - 1) * g.stride[a] + (g.kernel[a] - 1) * g.dilation[a] + 1; };
-  const double planes = static_cast<double>(extent(1)) * static_cast<double>(extent(2) + g.stride[2]);
+  // RowPhases holds about (extent + stride) per axis: the stride rounds each
+  // axis up to whole phases.
+  const double planes =
+      static_cast<double>(extent(1) + g.stride[1]) * static_cast<double>(extent(2) + g.stride[2]);
   return planes <= 4.0 * static_cast<double>(g.in[1] * g.in[2] + g.out[1] * g.out[2]) + 4096.0;
 }
 
@@ -342,7 +345,7 @@ Tensor Conv::forward_impl(const Tensor& x, const Shape& out_shape) const {
   const Geometry g = geometry(x.shape());
   // The output starts as the bias, written in one pass; the kernels accumulate onto it.
   Tensor y = bias_tensor(out_shape, g.positions());
-  if (is_depthwise() && depthwise_fits(g)) {
+  if (runs_depthwise_kernel(x.shape())) {
     depthwise(x.data(), g, y.data());
   } else {
     grouped_gemm(x, g, y.matrix(rows(), g.positions()));

@@ -67,6 +67,9 @@ class Conv final : public LinearLayer {
   /// forward() does for any conv that is not depthwise. For tests and the
   /// benchmark of the depthwise kernel against it.
   Tensor forward_gemm(const Tensor& x) const;
+  /// Whether forward() on an input of this shape runs the direct depthwise
+  /// kernel (a depthwise conv whose padded input copy stays small).
+  bool runs_depthwise_kernel(const Shape& input) const { return is_depthwise() && depthwise_fits(geometry(input)); }
 
  protected:
   Tensor forward_impl(const Tensor& x, const Shape& out_shape) const override;

@@ -51,7 +51,7 @@ struct RunHooks {
 };
 
 struct RunOutcome {
-  bool ran = false;  ///< false: configure returned false, or set-up failed on a higher rank than this one's
+  bool ran = false;  ///< false: configure returned false, or set-up failed on another rank (the lowest one that failed throws)
   // The master's (rank 0):
   std::int64_t late_results = 0;
   std::vector<WorkerHealth::Event> health;  ///< every health event, oldest first

@@ -87,9 +87,12 @@ void expect_matches_direct_loops(const ConvCase& c) {
 
 // A depthwise conv runs a direct kernel in forward(); forward_gemm() is the
 // GEMM per channel it replaces. Both must be the direct loops' convolution.
-void expect_depthwise_matches_direct_loops_and_the_gemm_path(const ConvCase& c) {
+/// `direct`: whether forward() is expected to take the direct kernel (false
+/// for a geometry whose padded copy would be huge).
+void expect_depthwise_matches_direct_loops_and_the_gemm_path(const ConvCase& c, bool direct = true) {
   auto [conv_ptr, x, w, b] = build(c);
   ASSERT_TRUE(conv_ptr->is_depthwise());
+  EXPECT_EQ(conv_ptr->runs_depthwise_kernel(x.shape()), direct);
   const Tensor expected = direct_conv(x, w, b, c);
   const Tensor direct = conv_ptr->forward(x), gemm = conv_ptr->forward_gemm(x);
   ASSERT_EQ(direct.shape(), expected.shape());
@@ -140,7 +143,10 @@ TEST(Conv2d, DepthwiseKernelMatchesDirectLoopsAndTheGemmPath) {
   // A padding and stride of 2^30 (a model file may hold them): no padded copy
   // of 2^61 floats, the GEMM path instead.
   constexpr Index k2To30 = Index{1} << 30;
-  expect_depthwise_matches_direct_loops_and_the_gemm_path({2, 2, 2, {3, 4}, {1, 1}, {k2To30, k2To30}, {k2To30, k2To30}, {1, 1}});
+  expect_depthwise_matches_direct_loops_and_the_gemm_path({2, 2, 2, {3, 4}, {1, 1}, {k2To30, k2To30}, {k2To30, k2To30}, {1, 1}},
+                                                          false);
+  // A stride of 2^30 along the height alone: the phases would still hold 2^30 rows.
+  expect_depthwise_matches_direct_loops_and_the_gemm_path({2, 2, 2, {3, 4}, {1, 1}, {k2To30, 1}, {0, 0}, {1, 1}}, false);
 }
 
 TEST(Conv2d, IsDepthwiseOnlyWhenEachOutputChannelReadsOneOfSeveralInputChannels) {

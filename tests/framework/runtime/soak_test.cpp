@@ -163,6 +163,9 @@ TEST(ChaosSoak, EveryCodeAnswersExactlyWithinItsToleranceAndFlagsTheRest) {
       s = run_session(model, plan, stragglers, fails, static_cast<int>(inferences), options, trace.get(), seed);
     }
     if (world_rank() != 0) continue;
+    // Not ASSERT: the other ranks go on to the next code's session.
+    EXPECT_EQ(s.results.size(), static_cast<std::size_t>(inferences)) << spec;
+    if (s.results.size() != static_cast<std::size_t>(inferences)) continue;
     const Deployment d = deploy(plan, model, world_size());
     const Oracle oracle(faults, d, options, world_size(), inferences);
     const Trace t = read_trace(path);
