@@ -87,12 +87,12 @@ void expect_matches_direct_loops(const ConvCase& c) {
 
 // A depthwise conv runs a direct kernel in forward(); forward_gemm() is the
 // GEMM per channel it replaces. Both must be the direct loops' convolution.
-/// `direct`: whether forward() is expected to take the direct kernel (false
+/// `expect_direct`: whether forward() is expected to take the direct kernel (false
 /// for a geometry whose padded copy would be huge).
-void expect_depthwise_matches_direct_loops_and_the_gemm_path(const ConvCase& c, bool direct = true) {
+void expect_depthwise_matches_direct_loops_and_the_gemm_path(const ConvCase& c, bool expect_direct = true) {
   auto [conv_ptr, x, w, b] = build(c);
   ASSERT_TRUE(conv_ptr->is_depthwise());
-  EXPECT_EQ(conv_ptr->runs_depthwise_kernel(x.shape()), direct);
+  EXPECT_EQ(conv_ptr->runs_depthwise_kernel(x.shape()), expect_direct);
   const Tensor expected = direct_conv(x, w, b, c);
   const Tensor direct = conv_ptr->forward(x), gemm = conv_ptr->forward_gemm(x);
   ASSERT_EQ(direct.shape(), expected.shape());
