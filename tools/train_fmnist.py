@@ -1,16 +1,23 @@
 #!/usr/bin/python3
-"""Train the zoo's fmnist-cnn on Fashion-MNIST and export it as a cdcnn model file.
+"""Train the zoo's fmnist-cnn or fmnist-resnet on Fashion-MNIST and export it as a cdcnn model file.
 
 Deterministic: fixed seed, torch.use_deterministic_algorithms, fixed thread
 count (results can depend on it), one process. Inputs are x/255 then
 (x - mean) / std with the training set's mean and std, stored in the file as
 input_mean / input_std. After export, the whole test set (10,000 images) is
-scored in eval mode on the network rebuilt from the file by
-cdcnn_model.load_module (exactly the weights in the file); the result is
+scored in eval mode on exactly the weights in the file; the result is
 stored as root attributes pytorch_test_accuracy (float64 fraction) and
 pytorch_test_correct (int64).
 
-    tools/train_fmnist.py                      # -> layers/zoo/fmnist-cnn.h5
+fmnist-cnn: Adam, a fixed learning rate, trained on until --target.
+fmnist-resnet: three basic blocks (layers/zoo.cpp's fmnist_resnet) trained
+with batch norm after every conv, Adam with a one-cycle learning rate and
+random horizontal flips; each batch norm is folded into the conv before it
+on export, so the file holds the zoo's network (convs with bias, no batch
+norm).
+
+    tools/train_fmnist.py                          # -> layers/zoo/fmnist-cnn.h5
+    tools/train_fmnist.py --model fmnist-resnet    # -> layers/zoo/fmnist-resnet.h5
     tools/train_fmnist.py --epochs 2 --out /tmp/f.h5
 """
 
@@ -38,6 +45,166 @@ def fmnist_cnn():
         nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
         nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
         nn.Flatten(), nn.Linear(3136, 128), nn.ReLU(), nn.Dropout(0.25), nn.Linear(128, 10))
+
+
+class BasicBlock(nn.Module):
+    """ResNet's basic block with batch norm (folded away on export); names match layers/zoo.cpp."""
+
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.downsample = None
+        if stride != 1 or cin != cout:
+            self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, 0, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        y = self.bn2(self.conv2(torch.relu(self.bn1(self.conv1(x)))))
+        return torch.relu(y + (x if self.downsample is None else self.downsample(x)))
+
+
+class FmnistResNet(nn.Module):
+    """Must match layers/zoo.cpp's fmnist-resnet once batch norm is folded (see resnet_layers)."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(1, 16, 3, 1, 1, bias=False)
+        self.stem_bn = nn.BatchNorm2d(16)
+        self.block1 = BasicBlock(16, 16, 1)
+        self.block2 = BasicBlock(16, 32, 2)
+        self.block3 = BasicBlock(32, 64, 2)
+        self.fc = nn.Linear(64, 10)
+
+    def forward(self, x):
+        x = torch.relu(self.stem_bn(self.stem(x)))
+        x = self.block3(self.block2(self.block1(x)))
+        return self.fc(torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1))
+
+
+def fold(conv, bn):
+    """conv followed by eval-mode bn, as one conv with bias (float64 arithmetic, then float32)."""
+    scale = bn.weight.double() / torch.sqrt(bn.running_var.double() + bn.eps)
+    bias = conv.bias.double() if conv.bias is not None else torch.zeros_like(scale)
+    folded = nn.Conv2d(conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride, conv.padding)
+    with torch.no_grad():
+        folded.weight.copy_((conv.weight.double() * scale.view(-1, 1, 1, 1)).float())
+        folded.bias.copy_((bn.bias.double() + (bias - bn.running_mean.double()) * scale).float())
+    return folded
+
+
+def resnet_layers(model):
+    """The trained FmnistResNet as the zoo's graph: [(name, module, inputs)] in topological
+    order, inputs None meaning the previous layer (cdcnn_model.Graph's convention)."""
+    layers = [("stem", fold(model.stem, model.stem_bn), None), ("stem.relu", nn.ReLU(), None)]
+    x = "stem.relu"
+    for name in ("block1", "block2", "block3"):
+        b = getattr(model, name)
+        layers += [(f"{name}.conv1", fold(b.conv1, b.bn1), [x]),
+                   (f"{name}.relu1", nn.ReLU(), None),
+                   (f"{name}.conv2", fold(b.conv2, b.bn2), None)]
+        shortcut = x
+        if b.downsample is not None:
+            layers.append((f"{name}.downsample", fold(b.downsample[0], b.downsample[1]), [x]))
+            shortcut = f"{name}.downsample"
+        layers += [(f"{name}.add", "add", [f"{name}.conv2", shortcut]), (f"{name}.relu2", nn.ReLU(), None)]
+        x = f"{name}.relu2"
+    layers += [("avgpool", nn.AdaptiveAvgPool2d(1), [x]), ("flatten", nn.Flatten(), None),
+               ("fc", copy_linear(model.fc), None)]
+    return layers
+
+
+def copy_linear(m):
+    out = nn.Linear(m.in_features, m.out_features)
+    out.load_state_dict(m.state_dict())
+    return out
+
+
+class LayerGraph(nn.Module):
+    """Runs resnet_layers' list (the folded network, as the file holds it)."""
+
+    def __init__(self, layers):
+        super().__init__()
+        self.spec = [(n, i) for n, _, i in layers]
+        self.mods = nn.ModuleDict({n.replace(".", "_"): m for n, m, _ in layers if isinstance(m, nn.Module)})
+
+    def forward(self, x):
+        values, prev = {"input": x}, "input"
+        for name, inputs in self.spec:
+            args = [values[i] for i in (inputs or [prev])]
+            key = name.replace(".", "_")
+            values[name] = sum(args) if key not in self.mods else self.mods[key](*args)
+            prev = name
+        return values[prev]
+
+
+def write_graph_file(path, layers, name, input_shape, mean, std):
+    """Minimal writer of a format-version-2 graph file (docs/model-file.md) for resnet_layers'
+    kinds only (conv2d, relu, add, adaptiveavgpool2d, flatten, dense).
+
+    Interim: tools/cdcnn_model.py is gaining a graph writer; when it lands this
+    function goes and export_module(cdcnn_model.Graph(layers), ...) writes the file."""
+    tmp = f"{path}.tmp{os.getpid()}"
+    try:
+        with h5py.File(tmp, "w") as f:
+            f.attrs["format"] = "cdcnn-model"
+            f.attrs["format_version"] = np.int64(2)
+            f.attrs["input_shape"] = np.asarray(input_shape, dtype=np.int64)
+            f.attrs["name"] = name
+            f.attrs["input_mean"] = np.asarray([mean], dtype=np.float64)
+            f.attrs["input_std"] = np.asarray([std], dtype=np.float64)
+            g = f.create_group("layers")
+            g.attrs["count"] = np.int64(len(layers))
+            for i, (lname, m, inputs) in enumerate(layers):
+                lg = g.create_group(str(i))
+                lg.attrs["name"] = lname
+                if inputs is not None:
+                    lg.attrs["inputs"] = ",".join(inputs)
+                data = {}
+                if isinstance(m, nn.Conv2d):
+                    lg.attrs["kind"] = "conv2d"
+                    for k in ("kernel_size", "stride", "padding"):
+                        lg.attrs[k] = np.asarray(getattr(m, k), dtype=np.int64)
+                    data = {"weight": m.weight, "bias": m.bias}
+                elif isinstance(m, nn.Linear):
+                    lg.attrs["kind"] = "dense"
+                    data = {"weight": m.weight, "bias": m.bias}
+                elif isinstance(m, nn.AdaptiveAvgPool2d):
+                    lg.attrs["kind"] = "adaptiveavgpool2d"
+                    lg.attrs["output_size"] = np.asarray([1, 1], dtype=np.int64)
+                elif m == "add":
+                    lg.attrs["kind"] = "add"
+                else:
+                    lg.attrs["kind"] = {nn.ReLU: "relu", nn.Flatten: "flatten"}[type(m)]
+                for k, v in data.items():
+                    lg.create_dataset(k, data=v.detach().float().numpy(), dtype=np.float32)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def load_graph_weights(path, layers):
+    """resnet_layers' modules with the parameters read back from the file at path."""
+    with h5py.File(path, "r") as f:
+        g = f["layers"]
+        by_name = {g[k].attrs["name"]: g[k] for k in g}
+        for lname, m, _ in layers:
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                with torch.no_grad():
+                    m.weight.copy_(torch.from_numpy(by_name[lname]["weight"][()]))
+                    m.bias.copy_(torch.from_numpy(by_name[lname]["bias"][()]))
+    return LayerGraph(layers).eval()
+
+
+MODELS = {
+    # epochs, max_epochs, target, batch, lr, one-cycle schedule, random flips
+    "fmnist-cnn": dict(build=fmnist_cnn, epochs=3, max_epochs=6, target=0.90, batch=64, lr=1e-3,
+                       onecycle=False, flip=False),
+    "fmnist-resnet": dict(build=FmnistResNet, epochs=5, max_epochs=5, target=0.92, batch=128, lr=4e-3,
+                          onecycle=True, flip=True),
+}
 
 
 def read_idx(path, ndim):
@@ -85,17 +252,28 @@ def evaluate(model, x, y, batch=1000):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", choices=sorted(MODELS), default="fmnist-cnn", help="network to train (default fmnist-cnn)")
     p.add_argument("--data", default=DATA, help=f"directory of the IDX files (default {DATA})")
-    p.add_argument("--out", default=os.path.join(REPO, "layers", "zoo", "fmnist-cnn.h5"))
-    p.add_argument("--epochs", type=int, default=3, help="epochs to train (default 3)")
-    p.add_argument("--max-epochs", type=int, default=6,
-                   help="keep training past --epochs while test accuracy < --target, up to this (default 6)")
-    p.add_argument("--target", type=float, default=0.90, help="required test accuracy (default 0.90)")
+    p.add_argument("--out", help="model file to write (default layers/zoo/MODEL.h5)")
+    p.add_argument("--epochs", type=int, help="epochs to train (fmnist-cnn 3, fmnist-resnet 5)")
+    p.add_argument("--max-epochs", type=int,
+                   help="fmnist-cnn: keep training past --epochs while test accuracy < --target, up to this "
+                        "(default 6); fmnist-resnet's one-cycle schedule ends at --epochs")
+    p.add_argument("--target", type=float, help="required test accuracy (fmnist-cnn 0.90, fmnist-resnet 0.92)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--batch", type=int, default=64)
-    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--batch", type=int, help="batch size (fmnist-cnn 64, fmnist-resnet 128)")
+    p.add_argument("--lr", type=float, help="learning rate, the peak of the one-cycle schedule for fmnist-resnet "
+                                            "(fmnist-cnn 1e-3, fmnist-resnet 4e-3)")
     p.add_argument("--threads", type=int, default=2, help="torch threads; fixed for reproducibility (default 2)")
     a = p.parse_args()
+    cfg = MODELS[a.model]
+    for k in ("epochs", "max_epochs", "target", "batch", "lr"):
+        if getattr(a, k) is None:
+            setattr(a, k, cfg[k])
+    if cfg["onecycle"]:
+        a.max_epochs = a.epochs
+    if a.out is None:
+        a.out = os.path.join(REPO, "layers", "zoo", a.model + ".h5")
 
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -109,10 +287,13 @@ def main():
     del scaled
     x_train, y_train = to_tensor(train_images, mean, std), torch.from_numpy(train_labels.astype(np.int64))
     x_test, y_test = to_tensor(test_images, mean, std), torch.from_numpy(test_labels.astype(np.int64))
-    print(f"train {len(x_train)}, test {len(x_test)}, mean {mean:.6f}, std {std:.6f}", flush=True)
+    print(f"{a.model}: train {len(x_train)}, test {len(x_test)}, mean {mean:.6f}, std {std:.6f}", flush=True)
 
-    model = fmnist_cnn()
+    model = cfg["build"]()
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
+    steps = (len(x_train) + a.batch - 1) // a.batch
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=a.lr, epochs=a.epochs, steps_per_epoch=steps) \
+        if cfg["onecycle"] else None
     loss_fn = nn.CrossEntropyLoss()
     gen = torch.Generator().manual_seed(a.seed)
     epoch, acc = 0, 0.0
@@ -124,26 +305,38 @@ def main():
         total = 0.0
         for i in range(0, len(order), a.batch):
             idx = order[i:i + a.batch]
+            x = x_train[idx]
+            if cfg["flip"]:  # mirror half the batch (a jacket mirrored is still a jacket)
+                flip = torch.rand(len(idx), generator=gen) < 0.5
+                x = torch.where(flip.view(-1, 1, 1, 1), x.flip(3), x)
             opt.zero_grad()
-            loss = loss_fn(model(x_train[idx]), y_train[idx])
+            loss = loss_fn(model(x), y_train[idx])
             loss.backward()
             opt.step()
+            if sched is not None:
+                sched.step()
             total += float(loss) * len(idx)
         acc = evaluate(model, x_test, y_test) / len(x_test)
         print(f"epoch {epoch}: train loss {total / len(x_train):.4f}, test accuracy {acc:.4f} "
               f"({time.perf_counter() - t:.0f} s)", flush=True)
 
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
-    cdcnn_model.export_module(model, (1, 28, 28), a.out, name="fmnist-cnn", input_mean=[mean], input_std=[std])
-    # Score exactly the weights in the file, through the independent loader.
-    loaded, _, _ = cdcnn_model.load_module(a.out)
+    if a.model == "fmnist-cnn":
+        cdcnn_model.export_module(model, (1, 28, 28), a.out, name=a.model, input_mean=[mean], input_std=[std])
+        # Score exactly the weights in the file, through the independent loader.
+        loaded, _, _ = cdcnn_model.load_module(a.out)
+    else:
+        model.eval()
+        write_graph_file(a.out, resnet_layers(model), a.model, (1, 28, 28), mean, std)
+        # Score exactly the weights in the file: the folded network, its parameters read back.
+        loaded = load_graph_weights(a.out, resnet_layers(model))
     correct = evaluate(loaded, x_test, y_test)
     accuracy = correct / len(x_test)
     with h5py.File(a.out, "a") as f:
         f.attrs["pytorch_test_accuracy"] = np.float64(accuracy)
         f.attrs["pytorch_test_correct"] = np.int64(correct)
-    print(f"wrote {a.out}: {epoch} epochs, test {correct}/{len(x_test)} = {accuracy:.4f}, "
-          f"{time.perf_counter() - start:.0f} s total", flush=True)
+    print(f"wrote {a.out}: {epoch} epochs, test {correct}/{len(x_test)} = {accuracy:.4f} "
+          f"(before export {acc:.4f}), {time.perf_counter() - start:.0f} s total", flush=True)
     if accuracy < a.target:
         print(f"error: test accuracy {accuracy:.4f} < target {a.target}", file=sys.stderr)
         return 1

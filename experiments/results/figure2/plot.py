@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The paper's Figure 2 for the trained Fashion-MNIST CNN: top-1 accuracy on
+"""The paper's Figure 2 for a trained Fashion-MNIST network: top-1 accuracy on
 the 10,000 test images against the fraction of one layer's output lost, one
 curve per layer (lost blocks zero-filled, as the runtime does under
 --policy zero-fill), and the same losses under a code that covers them.
@@ -57,8 +57,10 @@ def main():
     rows = load(args.csv)
     plain = rows[0]["plain_accuracy"]
     images = rows[0]["images"]
-    if any(r["plain_correct"] != rows[0]["plain_correct"] or r["images"] != images for r in rows):
-        sys.exit("plot.py: the rows disagree on the plain accuracy or the image count (mixed runs?)")
+    model = rows[0]["model"]
+    if any(r["plain_correct"] != rows[0]["plain_correct"] or r["images"] != images or r["model"] != model
+           for r in rows):
+        sys.exit("plot.py: the rows disagree on the model, the plain accuracy or the image count (mixed runs?)")
 
     fig, ax = plt.subplots(figsize=(7.5, 4.8))
     colours = {}
@@ -91,7 +93,7 @@ def main():
     ax.set_ylabel(f"top-1 accuracy, Fashion-MNIST test set ({images} images)")
     ax.set_xlim(-0.02, 1.02)
     ax.set_ylim(0, 1)
-    ax.set_title("fmnist-cnn: loss in one layer, zero-filled vs decoded by a code")
+    ax.set_title(f"{model}: loss in one layer, zero-filled vs decoded by a code")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="lower left")
     fig.tight_layout()
