@@ -75,6 +75,28 @@ def figure2():
     ]
 
 
+def figure2_resnet():
+    """fmnist-resnet's Figure 2: the plain accuracy, each layer's mean at 50% lost, the coded points."""
+    table = rows("figure2/figure2-resnet.csv")
+    plain = float(table[0]["plain_accuracy"])
+    both = ["README.md", "figure2/README.md"]
+    checks = [(both, f"fmnist-resnet, {plain:.4f}", "fmnist-resnet: plain accuracy")]
+    half = collections.defaultdict(list)
+    for r in table:
+        if r["code"] == "uncoded" and round(float(r["lost_fraction"]), 3) == 0.5:
+            half[r["layer"]].append(float(r["accuracy"]))
+    for layer, values in half.items():
+        checks.append((both, f"{layer} {sum(values) / len(values):.4f}", f"fmnist-resnet: {layer} at 50% lost"))
+    coded = [r for r in table if r["code"] != "uncoded"]
+    if all(r["correct"] == r["plain_correct"] and r["agree"] == r["images"] for r in coded):
+        worst = max(float(r["max_rel_error"]) for r in coded)
+        checks.append((["figure2/README.md"], f"logits within {worst:.1e}".replace("e-0", "e-"),
+                       "fmnist-resnet: coded, largest error"))
+    else:
+        checks.append((["figure2/README.md"], "a coded point lost accuracy", "fmnist-resnet: coded points"))
+    return checks
+
+
 def figure3():
     panels = {"alexnet-5": "(a) AlexNet on 5", "action-8": "(b) Action recognition on 8",
               "c3d-7": "(c) C3D on 7", "c3d-9": "(d) C3D on 9", "vgg16-8": "(e) VGG16 on 8"}
@@ -178,7 +200,7 @@ def normalised(relative, cache={}):
 
 def main():
     missing = 0
-    for figure in (figure1, figure2, figure3, figure5b, tail):
+    for figure in (figure1, figure2, figure2_resnet, figure3, figure5b, tail):
         for readmes, text, what in figure():
             absent = [m for m in readmes if text not in normalised(m)]
             missing += bool(absent)
