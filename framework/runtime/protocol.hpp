@@ -18,6 +18,8 @@
 #include <span>
 #include <vector>
 
+#include "plan/profile.hpp"
+
 namespace cdcnn::runtime {
 
 enum Tag : int { kInput = 11, kResult = 12, kStop = 13, kWeights = 14 };
@@ -35,6 +37,7 @@ struct Header {
   double injected_delay_ms = 0;  ///< worker: delay injected before sending
 };
 static_assert(sizeof(Header) % sizeof(float) == 0, "the payload follows the header float-aligned");
+static_assert(sizeof(Header) == kMessageHeaderBytes, "cdcnn profile counts this header in every message");
 
 /// Payload offset in floats.
 constexpr std::int64_t kHeaderFloats = sizeof(Header) / sizeof(float);
