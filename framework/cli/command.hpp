@@ -31,5 +31,6 @@ int sweep_command(const Args& args);
 int accuracy_command(const Args& args);
 int coverage_command(const Args& args);
 int profile_command(const Args& args);
+int plan_command(const Args& args);
 
 }  // namespace cdcnn::cli
