@@ -15,12 +15,6 @@ namespace cdcnn::cli {
 
 namespace {
 
-std::string fixed(double v, const char* format = "%.2f") {
-  char s[32];
-  std::snprintf(s, sizeof s, format, v);
-  return s;
-}
-
 std::string tolerance_text(int t) { return t < 0 ? "-" : std::to_string(t); }
 
 }  // namespace
@@ -53,6 +47,7 @@ int plan_command(const Args& args) {
   if (!parse(args, "usage: cdcnn plan --model M --profile P --devices N --out PLAN [options]", options, vm)) return 0;
   load_plugins(vm);
   opts.objective = parse_objective(objective);
+  require(opts.devices >= 2, "--devices must be at least 2 (rank 0 and one worker), got ", opts.devices);
   require(opts.cost.samples >= 100, "--samples must be at least 100");
   require(opts.cost.fail_prob >= 0 && opts.cost.fail_prob < 1, "--fail-prob must be in [0, 1)");
   require(opts.cost.deadline_ms > 0, "--deadline-ms must be positive");
@@ -86,14 +81,14 @@ int plan_command(const Args& args) {
   file << "# cdcnn plan for model '" << model.name() << "' on " << opts.devices << " devices (rank 0 and "
        << opts.devices - 1 << " workers), from profile " << profile_path << " (" << profile.host << ")\n"
        << "# straggler " << delay->spec() << ", fail-prob " << opts.cost.fail_prob << ", tolerate " << opts.tolerate
-       << ", objective " << to_string(opts.objective) << ", link " << fixed(opts.cost.link.latency_ms, "%.3f")
-       << " ms + " << (opts.cost.link.bandwidth_MBps > 0 ? fixed(opts.cost.link.bandwidth_MBps, "%.1f") + " MB/s" : "no transfer time")
+       << ", objective " << to_string(opts.objective) << ", link " << format_cell(opts.cost.link.latency_ms, "%.3f")
+       << " ms + " << (opts.cost.link.bandwidth_MBps > 0 ? format_cell(opts.cost.link.bandwidth_MBps, "%.1f") + " MB/s" : "no transfer time")
        << ", " << opts.cost.samples << " simulated inferences\n"
-       << "# predicted: p50 " << fixed(c.prediction.p50_ms) << " ms, p99 " << fixed(c.prediction.p99_ms)
-       << " ms, mean " << fixed(c.prediction.mean_ms) << " ms, " << fixed(c.prediction.throughput_fps, "%.1f")
-       << " frames/s one at a time, degraded " << fixed(100 * c.prediction.degraded_fraction, "%.2f")
+       << "# predicted: p50 " << format_cell(c.prediction.p50_ms) << " ms, p99 " << format_cell(c.prediction.p99_ms)
+       << " ms, mean " << format_cell(c.prediction.mean_ms) << " ms, " << format_cell(c.prediction.throughput_fps, "%.1f")
+       << " frames/s one at a time, degraded " << format_cell(100 * c.prediction.degraded_fraction, "%.2f")
        << "%; survives " << tolerance_text(c.tolerates) << " worker failure(s); at most "
-       << fixed(c.worker_mb) << " MB of shard weights per worker\n"
+       << format_cell(c.worker_mb) << " MB of shard weights per worker\n"
        << "# search: per layer, the best of not splitting and every candidate code at every profiled k\n"
        << "# (n distinct workers, tolerance >= " << opts.tolerate << ", shards within --memory-mb), by the\n"
        << "# layer's own " << to_string(opts.objective) << " in the star runtime's cost model. Optimal for mean\n"
@@ -104,9 +99,9 @@ int plan_command(const Args& args) {
   std::vector<std::vector<std::string>> rows = {
       {"plan", "p50 ms", "p99 ms", "mean ms", "frames/s", "degraded %", "survives", "worker MB"}};
   auto row = [&](const PlanCandidate& p) {
-    rows.push_back({p.label, fixed(p.prediction.p50_ms), fixed(p.prediction.p99_ms), fixed(p.prediction.mean_ms),
-                    fixed(p.prediction.throughput_fps, "%.1f"), fixed(100 * p.prediction.degraded_fraction),
-                    tolerance_text(p.tolerates), fixed(p.worker_mb)});
+    rows.push_back({p.label, format_cell(p.prediction.p50_ms), format_cell(p.prediction.p99_ms), format_cell(p.prediction.mean_ms),
+                    format_cell(p.prediction.throughput_fps, "%.1f"), format_cell(100 * p.prediction.degraded_fraction),
+                    tolerance_text(p.tolerates), format_cell(p.worker_mb)});
   };
   row(c);
   for (const PlanCandidate& p : result.alternatives) row(p);

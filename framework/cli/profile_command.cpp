@@ -18,25 +18,19 @@ namespace cdcnn::cli {
 
 namespace {
 
-std::string number(double value, const char* format = "%.3f") {
-  char s[32];
-  std::snprintf(s, sizeof s, format, value);
-  return s;
-}
-
 void print_profile(const Profile& p, const std::vector<int>& ks) {
   std::printf("model %s on %s, median of %d runs\n", p.model.c_str(), p.host.c_str(), p.repeats);
   std::vector<std::vector<std::string>> rows = {{"#", "layer", "kind", "ms", "in KB", "out KB"}};
   for (int k : ks) rows.front().push_back("shard ms k=" + std::to_string(k));
   for (std::size_t i = 0; i < p.layers.size(); ++i) {
     const LayerProfile& l = p.layers[i];
-    std::vector<std::string> row = {std::to_string(i), l.name, l.kind, number(l.ms),
-                                    number(static_cast<double>(l.input_bytes) / 1e3, "%.1f"),
-                                    number(static_cast<double>(l.output_bytes) / 1e3, "%.1f")};
+    std::vector<std::string> row = {std::to_string(i), l.name, l.kind, format_cell(l.ms, "%.3f"),
+                                    format_cell(static_cast<double>(l.input_bytes) / 1e3, "%.1f"),
+                                    format_cell(static_cast<double>(l.output_bytes) / 1e3, "%.1f")};
     for (int k : ks) {
       std::string cell;
       for (const ShardProfile& s : l.shards)
-        if (s.k == k) cell = number(s.ms);
+        if (s.k == k) cell = format_cell(s.ms, "%.3f");
       row.push_back(cell);
     }
     rows.push_back(std::move(row));
@@ -48,7 +42,7 @@ void print_profile(const Profile& p, const std::vector<int>& ks) {
   std::vector<std::vector<std::string>> links = {{"from", "to", "hosts", "latency ms", "bandwidth MB/s"}};
   for (const LinkProfile& l : p.links)
     links.push_back({std::to_string(l.from), std::to_string(l.to), l.from_host + " - " + l.to_host,
-                     number(l.latency_ms), number(l.bandwidth_MBps, "%.1f")});
+                     format_cell(l.latency_ms, "%.3f"), format_cell(l.bandwidth_MBps, "%.1f")});
   std::fputs(format_text_table(links, {Align::right, Align::right, Align::left, Align::right, Align::right}).c_str(),
              stdout);
 }
