@@ -218,7 +218,8 @@ class Importer:
             raise ImportError_(f"{self.path}: input '{inp.name}' has batch {dims[0]}; cdcnn runs batch 1 "
                                "(1 or symbolic)")
         if any(d is None or d <= 0 for d in dims[1:]):
-            raise ImportError_(f"{self.path}: input '{inp.name}' has a dynamic shape {dims}; only the batch "
+            shown = [d.dim_value if d.HasField("dim_value") else (d.dim_param or "?") for d in tt.shape.dim]
+            raise ImportError_(f"{self.path}: input '{inp.name}' has a dynamic shape {shown}; only the batch "
                                "may be symbolic")
         self.input_shape = tuple(dims[1:])
         self.values[inp.name] = Act(MODEL_INPUT, self.input_shape)
