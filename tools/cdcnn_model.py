@@ -938,7 +938,7 @@ def load_module(path):
             values, built = {}, []
             x0 = torch.zeros((1,) + input_shape)
             for i in order:
-                args = [values[n] if n in values else x0 for n in inputs[i]]
+                args = [values[n] if n in values else x0 for n in inputs[i]]  # sorted: every layer is in values
                 m = _build(groups[i], kinds[i], wheres[i], args if len(args) > 1 else args[0]).eval()
                 try:
                     values[names[i]] = m(*args)
