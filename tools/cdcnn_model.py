@@ -678,8 +678,8 @@ def write_model(path, input_shape, layers, name=None, input_mean=None, input_std
 
     The layers are written in the order given, which must have every layer
     after its inputs (a topological order); the last one is the model's
-    output. Names must be unique and, in a layer that has inputs or is named
-    by one, free of ",". The file is written to a temporary name and renamed,
+    output. Names must be unique and, in a graph, neither 'input' nor holding
+    ",". The file is written to a temporary name and renamed,
     so a failed write leaves no partial file. It checks names, kinds and
     inputs, not shapes: load_module(path) does that.
     """
@@ -695,8 +695,9 @@ def write_model(path, input_shape, layers, name=None, input_mean=None, input_std
             raise ModelFileError(f"{where}: layer names must be non-empty and unique")
         if l.kind not in KINDS:
             raise ModelFileError(f"{where}: unknown kind (known: {', '.join(KINDS)})")
-        if graph and "," in l.name:
-            raise ModelFileError(f"{where}: a layer name in a graph model may not contain ','")
+        if graph and ("," in l.name or l.name == MODEL_INPUT):
+            raise ModelFileError(f"{where}: a layer of a graph model may not be named '{MODEL_INPUT}' nor "
+                                 "contain ','")
         if l.inputs is not None:
             lo, hi = KINDS[l.kind].arity
             if len(l.inputs) < lo or (hi is not None and len(l.inputs) > hi):
@@ -928,11 +929,15 @@ def load_module(path):
             for i, (ins, lwhere) in enumerate(zip(given, wheres)):
                 if ins is None:
                     ins = [names[i - 1]] if i > 0 else [MODEL_INPUT]
+                if "," in names[i] or names[i] == MODEL_INPUT:
+                    raise ModelFileError(f"{lwhere}: a layer of a graph model may not be named '{MODEL_INPUT}' nor "
+                                         "contain ','")
                 for n in ins:
                     if n not in known and n != MODEL_INPUT:
                         raise ModelFileError(f"{lwhere}: input '{n}' names no layer (nor '{MODEL_INPUT}')")
-                    if "," in names[i]:
-                        raise ModelFileError(f"{lwhere}: a layer name in a graph model may not contain ','")
+                    if n == names[-1]:
+                        raise ModelFileError(f"{lwhere}: takes the output layer '{n}' (the last in the file), "
+                                             "which no layer may take")
                 inputs.append(ins)
             order = _topological(names, inputs, path)
             values, built = {}, []

@@ -14,7 +14,8 @@
   version 1 file still loads.
 - Refused, each with a message naming the layer: a cycle, an input naming no
   layer, a merge kind with one input, a single-input kind with two, an empty
-  name in `inputs`, a shape mismatch at concat, format version 3.
+  name in `inputs`, a shape mismatch at concat, a layer taking the output
+  layer, a layer named `input`, format version 3.
 Exits 1 listing every problem.
 """
 
@@ -134,6 +135,8 @@ def main():
         ("two_input_relu", set_inputs("1", "conv,conv"), ["'act' (relu)", "takes 1 input(s)"]),
         ("empty_name", set_inputs("6", "sum,"), ["'scaled' (mul)", "empty name"]),
         ("concat_mismatch", set_inputs("7", "scaled,pool"), ["'cat' (concat)", "fails on input(s)"]),
+        ("takes_output", set_inputs("8", "fc"), ["'flat' (flatten)", "takes the output layer 'fc'"]),
+        ("named_input", lambda f: f["layers/1"].attrs.__setitem__("name", "input"), ["may not be named 'input'"]),
         ("version3", lambda f: f.attrs.__setitem__("format_version", np.int64(3)), ["format_version"]),
     ]
     for name, edit, words in bad:
