@@ -33,7 +33,7 @@ from cdcnn_model import Layer, MODEL_INPUT  # noqa: E402
 
 SUPPORTED = ("Conv, Gemm, MatMul (+ Add), BatchNormalization, Relu, Clip (as ReLU or ReLU6), Add, Mul, Concat, "
              "Pad (zeros, before Conv or AveragePool), Sigmoid, HardSigmoid (alpha 1/6, beta 1/2), HardSwish, Mul(x, Sigmoid(x)) as SiLU, GlobalAveragePool, "
-             "AveragePool, MaxPool, Flatten, Reshape (to {N,-1}), LRN, Softmax, Dropout, Identity, and "
+             "ReduceMean (over H and W), AveragePool, MaxPool, Flatten, Reshape (to {N,-1}), LRN, Softmax, Dropout, Identity, and "
              "Shape/Gather/Unsqueeze/Squeeze/Concat/Slice/Cast/Constant/ConstantOfShape on constants")
 
 
@@ -517,6 +517,18 @@ class Importer:
             a["count_include_pad"] = 1
         return x.inner, a
 
+    def op_ReduceMean(self, node, a):
+        x = self.act(node, 0)
+        rank = len(x.shape) + 1
+        axes = sorted(int(v) % rank for v in a.get("axes", range(rank)))
+        if len(x.shape) != 3 or axes != [2, 3]:
+            self.fail(node, f"axes {a.get('axes', 'all')} on input {[1, *x.shape]}: only the spatial axes [2, 3] of "
+                            "an {N, C, H, W} input (a global average pool) are supported")
+        pooled = self.emit(node, "adaptiveavgpool2d", [x], (x.shape[0], 1, 1), {"output_size": [1, 1]})
+        if a.get("keepdims", 1):
+            return pooled
+        return self.emit(node, "flatten", [pooled], (x.shape[0],), suffix="/flatten")
+
     def _pool(self, node, a, kind):
         x, a = self._unpad(node, a, self.act(node, 0, padded=kind == "avgpool"))
         nd = len(x.shape) - 1
@@ -737,7 +749,7 @@ class Importer:
 # Operators that become layers (or aliases) on run-time tensors; FOLDABLE ones are computed at import
 # when all their inputs are constants.
 OPERATORS = {"Conv", "Gemm", "MatMul", "BatchNormalization", "Relu", "Clip", "Add", "Mul", "Concat", "Pad",
-             "Sigmoid", "HardSigmoid", "HardSwish", "GlobalAveragePool", "AveragePool", "MaxPool", "Flatten",
+             "Sigmoid", "HardSigmoid", "HardSwish", "GlobalAveragePool", "ReduceMean", "AveragePool", "MaxPool", "Flatten",
              "Reshape", "Shape", "LRN", "Softmax", "Dropout", "Identity"}
 FOLDABLE = {"Constant", "Shape", "Gather", "Unsqueeze", "Squeeze", "Concat", "Cast", "Reshape", "Slice",
             "ConstantOfShape", "Add", "Sub", "Mul", "Div", "Identity", "Dropout"}

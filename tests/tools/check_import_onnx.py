@@ -11,7 +11,7 @@ silu, a BatchNormalization after a conv folded into it and a lone one kept,
 an Add of a per-channel constant folded into the conv's bias, a Pad folded
 into the following conv or average pool, auto_pad and asymmetric pads, the
 Shape/Gather/Unsqueeze/Concat/Reshape chain before a classifier as a
-flatten, residual adds and channel concats as graph layers. With --cdcnn,
+flatten, a ReduceMean over H and W as a global pool and a flatten, residual adds and channel concats as graph layers. With --cdcnn,
 `cdcnn infer` must compute the same on each file.
 
 Refusals: an unsupported operator, a dynamic shape, a batch of 2, a Clip
@@ -89,6 +89,17 @@ class Residual(nn.Module):
         return self.fc(y.view(y.size(0), -1))
 
 
+class MeanHead(nn.Module):
+    """x.mean([2, 3]) before the classifier (MNASNet): ReduceMean over H and W."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv, self.fc = nn.Conv2d(3, 6, 3), nn.Linear(6, 4)
+
+    def forward(self, x):
+        return self.fc(self.conv(x).mean([2, 3]))
+
+
 def onnx_model(nodes, inputs, output, inits=(), opset=13):
     g = helper.make_graph(nodes, "g", inputs, [output], initializer=list(inits))
     return helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
@@ -115,6 +126,7 @@ def mapping_cases():
     return [
         ("silu", Silu(), (3, 6, 5), ["conv2d", "silu"]),
         ("bn_fold", ConvBnAndLoneBn(), (3, 8, 7), ["conv2d", "relu", "batchnorm", "conv2d"]),
+        ("reduce_mean", MeanHead(), (3, 7, 6), ["conv2d", "adaptiveavgpool2d", "flatten", "dense"]),
         ("graph", Residual(), (3, 9, 9), ["conv2d", "relu", "add", "conv2d", "concat", "adaptiveavgpool2d",
                                           "conv2d", "sigmoid", "mul", "avgpool2d", "flatten", "dense"]),
     ]
