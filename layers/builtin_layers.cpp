@@ -1,6 +1,8 @@
 #include "layers/adaptive_avg_pool.hpp"
+#include "layers/add.hpp"
 #include "layers/avg_pool.hpp"
 #include "layers/batch_norm.hpp"
+#include "layers/concat.hpp"
 #include "layers/conv.hpp"
 #include "layers/dense.hpp"
 #include "layers/dropout.hpp"
@@ -9,6 +11,7 @@
 #include "layers/hardswish.hpp"
 #include "layers/lrn.hpp"
 #include "layers/max_pool.hpp"
+#include "layers/mul.hpp"
 #include "layers/registry.hpp"
 #include "layers/relu.hpp"
 #include "layers/relu6.hpp"
@@ -37,6 +40,9 @@ void register_builtin_layers(LayerRegistry& registry) {
   registry.add("hardsigmoid", &Hardsigmoid::from_spec);
   registry.add("hardswish", &Hardswish::from_spec);
   registry.add("silu", &Silu::from_spec);
+  registry.add("add", &Add::from_spec);
+  registry.add("mul", &Mul::from_spec);
+  registry.add("concat", &Concat::from_spec);
 }
 
 }  // namespace cdcnn

@@ -1,5 +1,6 @@
 #pragma once
-// The Layer interface. A layer maps one batch-1 tensor to another. Layers
+// The Layer interface. A layer maps one batch-1 tensor to another (merge
+// layers, layers/merge.hpp, several to one). Layers
 // know nothing of codes or MPI; the runtime only needs the GEMM view that
 // linear layers (Dense, ConvNd) expose through LinearLayer.
 
@@ -14,6 +15,7 @@
 namespace cdcnn {
 
 class LinearLayer;
+class MergeLayer;
 
 class Layer {
  public:
@@ -44,6 +46,9 @@ class Layer {
 
   /// Non-null for layers that are Y = W·X + b (the ones the runtime splits).
   virtual const LinearLayer* as_linear() const { return nullptr; }
+  /// Non-null for layers that take several inputs (add, mul, concat: the
+  /// joins of a graph model); every other layer takes one.
+  virtual const MergeLayer* as_merge() const { return nullptr; }
 
   /// "layer 'conv1' (conv2d)" for messages.
   std::string where() const;

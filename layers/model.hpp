@@ -1,8 +1,11 @@
 #pragma once
-// A sequential network: an input shape and layers in order, with every
-// intermediate shape inferred and checked when the model is assembled, so a
-// model that exists can run. Single-process inference is Model::forward; the
-// distributed runtime runs the same layers, splitting the linear ones.
+// A network: an input shape and named layers forming a directed acyclic
+// graph, each layer naming the layers whose outputs it takes (none named:
+// the previous layer, so a sequential network needs no names at all). The
+// layers are kept in a topological order, every shape is inferred and
+// checked when the model is assembled, so a model that exists can run.
+// Single-process inference is Model::forward; the distributed runtime walks
+// the same order with a ModelPass, computing the layers it splits elsewhere.
 
 #include <memory>
 #include <string>
@@ -22,38 +25,107 @@ struct InputNormalisation {
 
 class Model {
  public:
-  /// Checks that every layer accepts the previous one's output and that names
-  /// are unique; throws Error naming the first layer that does not fit.
+  /// Where a layer's input comes from: kModelInput or the index of a layer.
+  static constexpr int kModelInput = -1;
+  /// The name that stands for the model's input in an inputs list (when no
+  /// layer has that name).
+  static constexpr const char* kInputName = "input";
+
+  /// `inputs[i]` names the layers whose outputs layers[i] takes, in order;
+  /// an empty list (or no `inputs` at all) means the previous layer, or the
+  /// model input for the first. The last layer of `layers` is the model's
+  /// output. Layers may come in any order that has no cycle: they are sorted
+  /// topologically, keeping the given order where it allows. Throws Error
+  /// naming the layer for a duplicate name, an input naming no layer, a
+  /// cycle, a consumer of the output, or a layer that does not accept its
+  /// inputs' shapes. A layer whose output nobody takes is allowed, with a
+  /// warning in warnings().
   Model(std::string name, Shape input_shape, std::vector<std::unique_ptr<Layer>> layers,
-        InputNormalisation normalisation = {});
+        InputNormalisation normalisation = {}, std::vector<std::vector<std::string>> inputs = {});
 
   const std::string& name() const { return name_; }
-  const Shape& input_shape() const { return shapes_.front(); }
-  const Shape& output_shape() const { return shapes_.back(); }
-  /// Input shape of layer i (shapes()[i]) and its output (shapes()[i+1]).
-  const std::vector<Shape>& shapes() const { return shapes_; }
+  const Shape& input_shape() const { return input_shape_; }
+  const Shape& output_shape() const { return outputs_.back(); }
   std::size_t size() const { return layers_.size(); }
+  /// Layer i in topological order (the order of every index below).
   const Layer& layer(std::size_t i) const { return *layers_.at(i); }
   /// Index of the layer called `name`; Error listing the names if none is.
   std::size_t index_of(const std::string& layer_name) const;
   const InputNormalisation& normalisation() const { return normalisation_; }
 
+  /// Where layer i's inputs come from (kModelInput or earlier layers).
+  const std::vector<int>& inputs_of(std::size_t i) const { return inputs_.at(i); }
+  /// Shapes of layer i's inputs, its first input's shape, and its output's.
+  std::vector<Shape> input_shapes_of(std::size_t i) const;
+  const Shape& input_shape_of(std::size_t i) const;
+  const Shape& output_shape_of(std::size_t i) const { return outputs_.at(i); }
+  /// True when every layer takes the one before it (a chain, as every model
+  /// file before format version 2).
+  bool is_sequential() const { return sequential_; }
+  /// Messages about the graph that are not errors (a layer nobody consumes).
+  const std::vector<std::string>& warnings() const { return warnings_; }
+
   /// Runs all layers; Error if x's shape is not input_shape().
   Tensor forward(const Tensor& x) const;
-  /// Runs layers [first, last) on x, the input of layer `first`.
-  Tensor forward_range(const Tensor& x, std::size_t first, std::size_t last) const;
 
   std::int64_t flops() const;
   std::int64_t parameter_count() const;
+  /// Most bytes of activations alive at once when forward() runs (the input
+  /// and outputs still awaited by a later layer, plus the layer's output).
+  std::int64_t peak_activation_bytes() const;
 
  private:
+  friend class ModelPass;
   /// Error unless every dimension is positive and the element count is sane.
   void check_size(const Shape& shape, const std::string& what) const;
+  /// Orders layers_ topologically and fills inputs_ from the named inputs.
+  void link(std::vector<std::vector<std::string>> inputs);
 
   std::string name_;
+  Shape input_shape_;
   std::vector<std::unique_ptr<Layer>> layers_;
-  std::vector<Shape> shapes_;
+  std::vector<std::vector<int>> inputs_;
+  std::vector<Shape> outputs_;
+  /// The last layer that reads each layer's output (index i+1; 0: the model input).
+  std::vector<std::size_t> last_use_;
+  bool sequential_ = true;
+  std::vector<std::string> warnings_;
   InputNormalisation normalisation_;
+};
+
+/// One walk through a model's layers in topological order, keeping each
+/// output only until its last consumer has run. Model::forward runs every
+/// layer; the runtime and the loss studies compute some layers themselves
+/// (give()). Copyable: copy a pass to try several outputs of one layer.
+class ModelPass {
+ public:
+  /// Error if x's shape is not the model's input shape.
+  ModelPass(const Model& model, Tensor x);
+
+  /// The layer to run next; model.size() when every layer has run.
+  std::size_t next() const { return next_; }
+  bool done() const { return next_ == model_->size(); }
+  /// The inputs of layer next(), and its only input (Error if it has several).
+  std::vector<const Tensor*> inputs() const;
+  const Tensor& input() const;
+
+  /// Runs layer next() here.
+  void run();
+  /// Runs layers until next() == layer.
+  void run_until(std::size_t layer);
+  /// Layer next()'s output, computed elsewhere; Error if its shape is wrong.
+  void give(Tensor y);
+  /// The model's output; Error unless done().
+  Tensor take_output();
+
+ private:
+  const Tensor& value(int source) const;
+  void advance(Tensor y);
+
+  const Model* model_;
+  std::size_t next_ = 0;
+  /// values_[0]: the input; values_[i+1]: layer i's output, while needed.
+  std::vector<Tensor> values_;
 };
 
 }  // namespace cdcnn

@@ -11,16 +11,23 @@ namespace cdcnn {
 
 namespace {
 
-/// Accumulates LayerSpecs for a sequential network and turns them into layers.
+/// Accumulates LayerSpecs for a network and turns them into layers. Each
+/// layer takes the previous one, unless from() named its inputs.
 class Builder {
  public:
   Builder(std::uint64_t seed, const LayerRegistry& registry) : rng_(seed), registry_(registry) {}
 
+  /// The inputs of the next layer added (Model's names; "input" is the model's).
+  Builder& from(std::vector<std::string> names) {
+    next_inputs_ = std::move(names);
+    return *this;
+  }
+
   void conv(const std::string& name, Index in, Index out, std::vector<Index> kernel, std::vector<Index> stride,
-            std::vector<Index> padding) {
+            std::vector<Index> padding, Index groups = 1) {
     LayerSpec s{.kind = kernel.size() == 3 ? "conv3d" : "conv2d", .name = name};
-    Shape w_shape{out, in};
-    Index fan_in = in;
+    Shape w_shape{out, in / groups};
+    Index fan_in = in / groups;
     for (Index k : kernel) {
       w_shape.push_back(k);
       fan_in *= k;
@@ -28,6 +35,7 @@ class Builder {
     s.ints["kernel_size"] = kernel;
     s.ints["stride"] = stride;
     s.ints["padding"] = padding;
+    if (groups != 1) s.ints["groups"] = {groups};
     s.params.emplace("weight", random(w_shape, fan_in));
     s.params.emplace("bias", random({out}, fan_in, 0.1));
     add(std::move(s));
@@ -59,7 +67,7 @@ class Builder {
   }
 
   Model build(std::string name, Shape input, InputNormalisation norm = {}) {
-    return Model(std::move(name), std::move(input), std::move(layers_), std::move(norm));
+    return Model(std::move(name), std::move(input), std::move(layers_), std::move(norm), std::move(inputs_));
   }
 
  private:
@@ -71,11 +79,17 @@ class Builder {
     for (float& v : t.values()) v = u(rng_.engine());
     return t;
   }
-  void add(LayerSpec s) { layers_.push_back(registry_.make(s)); }
+  void add(LayerSpec s) {
+    layers_.push_back(registry_.make(s));
+    inputs_.push_back(std::move(next_inputs_));
+    next_inputs_.clear();
+  }
 
   Rng rng_;
   const LayerRegistry& registry_;
   std::vector<std::unique_ptr<Layer>> layers_;
+  std::vector<std::vector<std::string>> inputs_;
+  std::vector<std::string> next_inputs_;
 };
 
 const InputNormalisation kImageNet{{0.485, 0.456, 0.406}, {0.229, 0.224, 0.225}};
@@ -189,9 +203,81 @@ Model mlp(Builder& b) {
   return b.build("mlp", {1, 28, 28});
 }
 
+/// ResNet's basic block (He et al.) without batch norm: two 3x3 convs and
+/// the shortcut, a 1x1 conv where the block changes shape. Returns the name
+/// of its output.
+std::string basic_block(Builder& b, const std::string& name, const std::string& input, Index in, Index out,
+                        Index stride) {
+  b.from({input}).conv(name + ".conv1", in, out, {3, 3}, {stride, stride}, {1, 1});
+  b.simple("relu", name + ".relu1");
+  b.conv(name + ".conv2", out, out, {3, 3}, {1, 1}, {1, 1});
+  std::string shortcut = input;
+  if (stride != 1 || in != out) {
+    b.from({input}).conv(name + ".downsample", in, out, {1, 1}, {stride, stride}, {0, 0});
+    shortcut = name + ".downsample";
+  }
+  b.from({name + ".conv2", shortcut}).simple("add", name + ".add");
+  b.simple("relu", name + ".relu2");
+  return name + ".relu2";
+}
+
+/// A residual network for 1x28x28 images: a stem, three basic blocks (16,
+/// 32, 64 channels; the last two halve the size), global average pooling
+/// and a 10-way classifier. tools/train_fmnist.py trains the same network.
+Model fmnist_resnet(Builder& b) {
+  b.conv("stem", 1, 16, {3, 3}, {1, 1}, {1, 1});
+  b.simple("relu", "stem.relu");
+  std::string x = basic_block(b, "block1", "stem.relu", 16, 16, 1);
+  x = basic_block(b, "block2", x, 16, 32, 2);
+  x = basic_block(b, "block3", x, 32, 64, 2);
+  b.adaptive_avg("avgpool", 1, 1);
+  b.simple("flatten", "flatten");
+  b.dense("fc", 64, 10);
+  return b.build("fmnist-resnet", {1, 28, 28});
+}
+
+/// MobileNetV3's inverted residual block (Howard et al.): 1x1 expansion,
+/// depthwise 3x3, squeeze-excite (pool, 1x1 down, relu, 1x1 up,
+/// hardsigmoid, scale), 1x1 projection, and the residual add when the
+/// shape stays. Returns the name of its output.
+std::string inverted_residual(Builder& b, const std::string& name, const std::string& input, Index in,
+                              Index expanded, Index out, Index stride) {
+  b.from({input}).conv(name + ".expand", in, expanded, {1, 1}, {1, 1}, {0, 0});
+  b.simple("hardswish", name + ".expand.act");
+  b.conv(name + ".depthwise", expanded, expanded, {3, 3}, {stride, stride}, {1, 1}, expanded);
+  b.simple("relu6", name + ".depthwise.act");
+  b.adaptive_avg(name + ".se.pool", 1, 1);
+  b.conv(name + ".se.fc1", expanded, expanded / 4, {1, 1}, {1, 1}, {0, 0});
+  b.simple("relu", name + ".se.relu");
+  b.conv(name + ".se.fc2", expanded / 4, expanded, {1, 1}, {1, 1}, {0, 0});
+  b.simple("hardsigmoid", name + ".se.gate");
+  b.from({name + ".se.gate", name + ".depthwise.act"}).simple("mul", name + ".se.scale");
+  b.conv(name + ".project", expanded, out, {1, 1}, {1, 1}, {0, 0});
+  if (stride != 1 || in != out) return name + ".project";
+  b.from({name + ".project", input}).simple("add", name + ".add");
+  return name + ".add";
+}
+
+/// A MobileNetV3-style network for 1x28x28 images: stem, two inverted
+/// residual blocks with squeeze-excite (the first keeps its shape and adds
+/// its input), a 1x1 head, global pooling and a 10-way classifier.
+Model mobilenet_mini(Builder& b) {
+  b.conv("stem", 1, 16, {3, 3}, {2, 2}, {1, 1});
+  b.simple("hardswish", "stem.act");
+  std::string x = inverted_residual(b, "block1", "stem.act", 16, 32, 16, 1);
+  x = inverted_residual(b, "block2", x, 16, 48, 24, 2);
+  b.from({x}).conv("head", 24, 64, {1, 1}, {1, 1}, {0, 0});
+  b.simple("hardswish", "head.act");
+  b.adaptive_avg("avgpool", 1, 1);
+  b.simple("flatten", "flatten");
+  b.dense("fc", 64, 10);
+  return b.build("mobilenet-mini", {1, 28, 28});
+}
+
 const std::map<std::string, std::function<Model(Builder&)>>& zoo() {
   static const std::map<std::string, std::function<Model(Builder&)>> table = {
-      {"alexnet", alexnet}, {"vgg16", vgg16}, {"c3d", c3d}, {"fmnist-cnn", fmnist_cnn}, {"mlp", mlp}};
+      {"alexnet", alexnet}, {"vgg16", vgg16},   {"c3d", c3d}, {"fmnist-cnn", fmnist_cnn}, {"fmnist-resnet", fmnist_resnet},
+      {"mlp", mlp},         {"mobilenet-mini", mobilenet_mini}};
   return table;
 }
 

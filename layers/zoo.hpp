@@ -7,6 +7,8 @@
 //   c3d         Tran et al.'s 3-D conv net for clips, input 3x16x112x112, 487 classes
 //   fmnist-cnn  small CNN for 1x28x28 Fashion-MNIST (a trained file ships in layers/zoo/)
 //   mlp         784-512-256-10 perceptron for 1x28x28 inputs
+//   fmnist-resnet   a small residual network (graph) for 1x28x28 inputs
+//   mobilenet-mini  MobileNetV3-style blocks (depthwise, squeeze-excite) for 1x28x28
 // Layer names follow torchvision's module paths ("features.0", "classifier.1").
 
 #include <cstdint>

@@ -97,9 +97,9 @@ void BM_Model(benchmark::State& state, std::string name) {
 void BM_Layer(benchmark::State& state, std::string name, std::size_t index) {
   const Model& m = model(name);
   const Layer& layer = m.layer(index);
-  const Tensor x = random_input(m.shapes()[index]);
+  const Tensor x = random_input(m.input_shape_of(index));
   for (auto _ : state) benchmark::DoNotOptimize(layer.forward(x));
-  state.counters["GFLOP/s"] = benchmark::Counter(static_cast<double>(layer.flops(m.shapes()[index])),
+  state.counters["GFLOP/s"] = benchmark::Counter(static_cast<double>(layer.flops(m.input_shape_of(index))),
                                                  benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
   if (layer.kind() == "dense") {
     const double bytes = static_cast<double>(layer.parameter_count()) * 4;
@@ -220,7 +220,7 @@ void print_summary(const Collector& c, const std::map<std::string, double>& pyto
   double conv_flops = 0, dense_weight_bytes = 0;
   for (std::size_t i = 0; i < a.size(); ++i) {
     if (a.layer(i).kind() == "dense") dense_weight_bytes += a.layer(i).parameter_count() * 4.0;
-    else conv_flops += a.layer(i).flops(a.shapes()[i]);
+    else conv_flops += a.layer(i).flops(a.input_shape_of(i));
   }
   const double floor_ms = conv_flops / peak / 1e6 + dense_weight_bytes / bandwidth / 1e6;
   for (const std::string name : {"alexnet", "vgg16"}) {

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "cli/command.hpp"
+#include "cli/options.hpp"
 #include "codes/registry.hpp"
 #include "core/csv.hpp"
 #include "core/error.hpp"
@@ -148,7 +149,7 @@ int accuracy_command(const Args& args) {
     require(csv_file.good(), "--csv: cannot write '", vm["csv"].as<std::string>(), "'");
   }
   const std::string dir = vm["dataset"].as<std::string>();
-  const Model model = open_model(vm["model"].as<std::string>(), seed);
+  const Model model = open_model_option(vm["model"].as<std::string>(), seed, "accuracy");
   const ShardLoss loss(model, vm["layer"].as<std::string>(), code);
   const LabelledImages set = load_idx_dataset(dir, "t10k");
   require(model.input_shape() == Shape{1, set.rows, set.cols}, "--dataset: images are 1x", set.rows, "x", set.cols,

@@ -35,7 +35,7 @@ int coverage_command(const Args& args) {
   load_plugins(vm);
 
   const Plan plan = load_plan(vm["plan"].as<std::string>());
-  if (vm.count("model")) check_plan_against_model(plan, open_model(vm["model"].as<std::string>()));
+  if (vm.count("model")) check_plan_against_model(plan, open_model_option(vm["model"].as<std::string>(), 0, "coverage"));
   CoverageOptions settings;
   if (vm.count("max-extra")) {
     settings.max_extra = vm["max-extra"].as<int>();

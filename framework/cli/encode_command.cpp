@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "cli/command.hpp"
+#include "cli/options.hpp"
 #include "core/error.hpp"
 #include "io/coded_file.hpp"
 #include "io/model_file.hpp"
@@ -37,7 +38,7 @@ int encode_command(const Args& args) {
   }
   require(!plan.splits.empty(), plan.source, ": the plan splits no layer");
 
-  const Model model = open_model(vm["model"].as<std::string>(), vm["seed"].as<std::uint64_t>());
+  const Model model = open_model_option(vm["model"].as<std::string>(), vm["seed"].as<std::uint64_t>(), "encode");
   const auto start = std::chrono::steady_clock::now();
   const std::string out = vm["out"].as<std::string>();
   const auto layers = write_coded_file(out, model, plan);

@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "cli/command.hpp"
+#include "cli/options.hpp"
 #include "core/error.hpp"
 #include "core/rng.hpp"
 #include "io/inputs.hpp"
@@ -78,7 +79,7 @@ int infer_command(const Args& args) {
 
   const auto seed = vm["seed"].as<std::uint64_t>();
   const auto load_start = Clock::now();
-  const Model model = open_model(vm["model"].as<std::string>(), seed);
+  const Model model = open_model_option(vm["model"].as<std::string>(), seed, "infer");
   std::printf("model %s (%s input, %.2f GFLOPs) ready in %.0f ms\n", model.name().c_str(),
               to_string(model.input_shape()).c_str(), model.flops() / 1e9, elapsed_ms(load_start));
   if (vm.count("dataset")) return dataset_accuracy(model, vm["dataset"].as<std::string>(), vm["limit"].as<Index>());

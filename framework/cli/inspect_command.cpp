@@ -2,6 +2,9 @@
 #include <iostream>
 
 #include "cli/command.hpp"
+#include "core/error.hpp"
+#include "core/text_table.hpp"
+#include "cli/options.hpp"
 #include "io/model_file.hpp"
 
 namespace cdcnn::cli {
@@ -15,22 +18,43 @@ int inspect_command(const Args& args) {
   po::variables_map vm;
   if (!parse(args, "usage: cdcnn inspect FILE|ZOO-NAME", options, vm, &positional)) return 0;
 
-  const Model model = open_model(vm["model"].as<std::string>(), vm["seed"].as<std::uint64_t>());
-  std::printf("model %s, input %s\n", model.name().c_str(), to_string(model.input_shape()).c_str());
-  std::printf("%4s  %-16s %-18s %-16s %12s %10s  %s\n", "#", "name", "kind", "output", "parameters", "MFLOPs",
-              "GEMM view (m x q x P)");
+  const Model model = open_model_option(vm["model"].as<std::string>(), vm["seed"].as<std::uint64_t>(), "inspect");
+  std::printf("model %s, input %s%s\n", model.name().c_str(), to_string(model.input_shape()).c_str(),
+              model.is_sequential() ? "" : ", a graph (each layer's inputs listed)");
+  // A sequential model's inputs are always the previous layer: no column.
+  const bool graph = !model.is_sequential();
+  std::vector<std::vector<std::string>> rows;
+  rows.push_back({"#", "name", "kind"});
+  if (graph) rows.back().push_back("inputs");
+  for (const char* h : {"output", "parameters", "MFLOPs", "GEMM view (m x q x P)"}) rows.back().push_back(h);
   for (std::size_t i = 0; i < model.size(); ++i) {
     const Layer& l = model.layer(i);
+    std::vector<std::string> row = {std::to_string(i), l.name(), std::string(l.kind())};
+    if (graph) {
+      std::string names;
+      for (int s : model.inputs_of(i))
+        names += (names.empty() ? "" : ",") + (s == Model::kModelInput ? std::string(Model::kInputName)
+                                                                       : model.layer(static_cast<std::size_t>(s)).name());
+      row.push_back(names);
+    }
     std::string gemm;
     if (const LinearLayer* lin = l.as_linear())
-      gemm = std::to_string(lin->rows()) + " x " + std::to_string(lin->cols()) + " x " +
-             std::to_string(numel(model.shapes()[i + 1]) / lin->rows());
-    std::printf("%4zu  %-16s %-18s %-16s %12lld %10.1f  %s\n", i, l.name().c_str(), std::string(l.kind()).c_str(),
-                to_string(model.shapes()[i + 1]).c_str(), static_cast<long long>(l.parameter_count()),
-                l.flops(model.shapes()[i]) / 1e6, gemm.c_str());
+      gemm = cat(lin->rows(), " x ", lin->cols(), " x ", numel(model.output_shape_of(i)) / lin->rows());
+    char mflops[32];
+    std::snprintf(mflops, sizeof mflops, "%.1f", static_cast<double>(l.flops(model.input_shape_of(i))) / 1e6);
+    for (std::string cell : {to_string(model.output_shape_of(i)), std::to_string(l.parameter_count()),
+                             std::string(mflops), gemm})
+      row.push_back(std::move(cell));
+    rows.push_back(std::move(row));
   }
-  std::printf("total: %lld parameters, %.3f GFLOPs per inference\n",
-              static_cast<long long>(model.parameter_count()), model.flops() / 1e9);
+  const Align r = Align::right, left = Align::left;
+  std::vector<Align> align = {r, left, left};
+  if (graph) align.push_back(left);
+  for (Align a : {left, r, r, left}) align.push_back(a);
+  std::fputs(format_text_table(rows, align).c_str(), stdout);
+  std::printf("total: %lld parameters, %.3f GFLOPs per inference, peak activation memory %.2f MB\n",
+              static_cast<long long>(model.parameter_count()), model.flops() / 1e9,
+              static_cast<double>(model.peak_activation_bytes()) / 1e6);
   return 0;
 }
 

@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "core/error.hpp"
+#include "io/model_file.hpp"
 #include "runtime/run_config.hpp"
 
 namespace cdcnn::cli {
@@ -12,6 +13,12 @@ void add_model_option(po::options_description& options, const char* help, std::s
   auto* value = po::value<std::string>(to);
   if (presence == Presence::required) value->required();
   options.add_options()("model", value, help);
+}
+
+Model open_model_option(const std::string& name_or_path, std::uint64_t seed, const char* command) {
+  Model model = open_model(name_or_path, seed);
+  for (const auto& w : model.warnings()) std::fprintf(stderr, "cdcnn %s: warning: %s\n", command, w.c_str());
+  return model;
 }
 
 void add_seed_option(po::options_description& options, const char* help, std::uint64_t* to) {

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "layers/model.hpp"
+
 namespace cdcnn::cli {
 
 namespace po = boost::program_options;
@@ -18,6 +20,9 @@ enum class Presence { required, optional };
 /// --model NAME|FILE: a model file or zoo name (io/model_file.hpp's open_model).
 void add_model_option(po::options_description& options, const char* help, std::string* to = nullptr,
                       Presence presence = Presence::required);
+/// The model --model names (io/model_file.hpp's open_model), its warnings
+/// (a layer nobody consumes) printed to stderr as "cdcnn COMMAND: warning: ...".
+Model open_model_option(const std::string& name_or_path, std::uint64_t seed, const char* command);
 /// --seed N (default 0): the seed of zoo weights and of whatever else the command draws.
 void add_seed_option(po::options_description& options, const char* help, std::uint64_t* to = nullptr);
 /// --csv FILE|-: the command's rows as CSV ('-': to stdout).

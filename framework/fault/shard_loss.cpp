@@ -131,9 +131,12 @@ LossyOutput ShardLoss::assemble(const std::vector<Matrix>& shards, const ShardMa
 LossyOutput ShardLoss::forward(const Tensor& x, const ShardMask& lost) const {
   require(x.shape() == model_.input_shape(), "model '", model_.name(), "' expects input of shape ",
           to_string(model_.input_shape()), ", got ", to_string(x.shape()));
-  const Tensor input = model_.forward_range(x, 0, layer_index_);
-  LossyOutput out = assemble(shard_outputs(input), lost, input.shape());
-  out.output = model_.forward_range(out.output, layer_index_ + 1, model_.size());
+  ModelPass pass(model_, x);
+  pass.run_until(layer_index_);
+  LossyOutput out = assemble(shard_outputs(pass.input()), lost, pass.input().shape());
+  pass.give(std::move(out.output));
+  pass.run_until(model_.size());
+  out.output = pass.take_output();
   return out;
 }
 
@@ -203,11 +206,17 @@ LossAccuracy::LossAccuracy(const ShardLoss& loss, std::vector<ShardMask> pattern
 
 void LossAccuracy::add(const Tensor& x, Index label) {
   const Model& model = loss_.model();
-  const std::size_t split = loss_.layer_index(), end = model.size();
-  require(x.shape() == model.input_shape(), "model '", model.name(), "' expects input of shape ",
-          to_string(model.input_shape()), ", got ", to_string(x.shape()));
-  const Tensor input = model.forward_range(x, 0, split);
-  const Tensor plain = model.forward_range(loss_.layer().forward(input), split + 1, end);
+  // The pass up to the split layer, copied for each output of that layer:
+  // later layers may still read earlier outputs (a residual branch).
+  ModelPass before(model, x);
+  before.run_until(loss_.layer_index());
+  const Tensor& input = before.input();
+  auto finish = [&model](ModelPass pass, Tensor layer_output) {
+    pass.give(std::move(layer_output));
+    pass.run_until(model.size());
+    return pass.take_output();
+  };
+  const Tensor plain = finish(before, loss_.layer().forward(input));
   require(label >= 0 && label < plain.numel(), "label ", label, " is not a class of model '", model.name(),
           "' (", plain.numel(), " outputs)");
   const Index plain_class = argmax(plain);
@@ -217,7 +226,7 @@ void LossAccuracy::add(const Tensor& x, Index label) {
   const std::vector<Matrix> shards = loss_.shard_outputs(input);
   for (Pattern& p : patterns_) {
     LossyOutput out = loss_.assemble(shards, p.lost, input.shape());
-    const Tensor y = model.forward_range(out.output, split + 1, end);
+    const Tensor y = finish(before, std::move(out.output));
     const Index predicted = argmax(y);
     p.correct += predicted == label;
     p.agree += predicted == plain_class;

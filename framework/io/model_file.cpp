@@ -10,9 +10,25 @@ namespace cdcnn {
 namespace {
 
 constexpr const char* kFormat = "cdcnn-model";
-constexpr std::int64_t kFormatVersion = 1;
+// Version 2 added graph models (the `inputs` attribute); version 1 files are
+// the sequential models written before, and read as they always were.
+constexpr std::int64_t kFormatVersion = 2;
 // Attributes of a layer group that are not layer attributes.
-const std::set<std::string> kReservedLayerAttributes = {"kind", "name"};
+const std::set<std::string> kReservedLayerAttributes = {"kind", "name", "inputs"};
+
+// "a,b,c" -> {"a", "b", "c"}; every name non-empty.
+std::vector<std::string> split_inputs(const h5::Location& group, const std::string& text) {
+  std::vector<std::string> names;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t comma = text.find(',', start);
+    names.push_back(text.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    require(!names.back().empty(), group.where(), ": attribute 'inputs' (\"", text,
+            "\") has an empty name: expected layer names separated by ','");
+    if (comma == std::string::npos) return names;
+    start = comma + 1;
+  }
+}
 
 LayerSpec read_layer_spec(const h5::Location& group) {
   LayerSpec spec;
@@ -45,8 +61,8 @@ Model read_model(const h5::Location& root, const LayerRegistry& registry) {
   require(root.has_attribute("format") && root.read_string("format") == kFormat, root.where(),
           ": not a cdcnn model file (attribute 'format' must be \"", kFormat, "\")");
   const auto version = root.read_ints("format_version");
-  require(version.size() == 1 && version[0] == kFormatVersion, root.where(), ": format_version must be ",
-          kFormatVersion);
+  require(version.size() == 1 && version[0] >= 1 && version[0] <= kFormatVersion, root.where(),
+          ": format_version must be 1 or ", kFormatVersion, " (this cdcnn reads no later version)");
   const auto input = root.read_ints("input_shape");
   require(!input.empty(), root.where(), ": attribute 'input_shape' is empty");
   const std::string name = root.has_attribute("name") ? root.read_string("name") : "model";
@@ -65,11 +81,15 @@ Model read_model(const h5::Location& root, const LayerRegistry& registry) {
           " layer groups but 'count' says ", count[0]);
 
   std::vector<std::unique_ptr<Layer>> built;
+  std::vector<std::vector<std::string>> inputs;
   for (std::int64_t i = 0; i < count[0]; ++i) {
     const std::string key = std::to_string(i);
     require(layers.has(key), layers.where(), ": missing layer group '", key, "' (groups are named 0..", count[0] - 1,
             ")");
-    const LayerSpec spec = read_layer_spec(layers.group(key));
+    const h5::Location group = layers.group(key);
+    const LayerSpec spec = read_layer_spec(group);
+    inputs.push_back(group.has_attribute("inputs") ? split_inputs(group, group.read_string("inputs"))
+                                                   : std::vector<std::string>{});
     try {
       built.push_back(registry.make(spec));
     } catch (const Error& e) {
@@ -79,7 +99,7 @@ Model read_model(const h5::Location& root, const LayerRegistry& registry) {
     }
   }
   try {
-    return Model(name, Shape(input.begin(), input.end()), std::move(built), std::move(norm));
+    return Model(name, Shape(input.begin(), input.end()), std::move(built), std::move(norm), std::move(inputs));
   } catch (const Error& e) {
     throw Error(cat(root.file(), ": ", e.what()));
   }
@@ -106,6 +126,13 @@ void write_model(const Model& model, const h5::Location& root) {
     const h5::Location group = layers.create_group(std::to_string(i));
     group.write_string("kind", spec.kind);
     group.write_string("name", spec.name);
+    if (!model.is_sequential()) {
+      std::string names;
+      for (int s : model.inputs_of(i))
+        names += (names.empty() ? "" : ",") + (s == Model::kModelInput ? std::string(Model::kInputName)
+                                                                       : model.layer(static_cast<std::size_t>(s)).name());
+      group.write_string("inputs", names);
+    }
     for (const auto& [key, values] : spec.ints) group.write_ints(key, values, values.size() == 1);
     for (const auto& [key, value] : spec.reals) group.write_reals(key, {value}, true);
     for (const auto& [key, tensor] : spec.params) group.write_tensor(key, tensor);

@@ -40,7 +40,7 @@ Plan default_plan(const Model& model, const std::string& code_spec, int workers,
   plan.source = "default plan";
   for (std::size_t i = 0; i < model.size(); ++i) {
     const LinearLayer* linear = model.layer(i).as_linear();
-    if (!linear || model.layer(i).flops(model.shapes()[i]) < min_flops) continue;
+    if (!linear || model.layer(i).flops(model.input_shape_of(i)) < min_flops) continue;
     int chosen = 0;
     for (int k = static_cast<int>(std::min<Index>(workers, linear->rows())); k >= 1 && chosen == 0; --k) {
       try {
@@ -84,7 +84,7 @@ Deployment deploy(const Plan& plan, const Model& model, int world_size, std::vec
     const LinearLayer& linear = *model.layer(l.layer_index).as_linear();
     l.rows = linear.rows();
     l.rows_per_block = rows_per_block(l.rows, split.k);
-    l.positions = numel(model.shapes()[l.layer_index + 1]) / l.rows;
+    l.positions = numel(model.output_shape_of(l.layer_index)) / l.rows;
     d.layers.push_back(std::move(l));
   }
   std::sort(d.layers.begin(), d.layers.end(),

@@ -222,19 +222,20 @@ InferenceResult Master::infer(const Tensor& x, std::int64_t inference) {
   InferenceResult result;
   result.inference = inference;
   const double start_ms = now_ms();
-  Tensor current = x;
-  std::size_t next = 0;
+  ModelPass pass(model_, x);
   for (const auto& split : deployment_.layers) {
-    current = model_.forward_range(current, next, split.layer_index);
-    SplitOutcome o = run_split(split, current, inference);
+    pass.run_until(split.layer_index);
+    SplitOutcome o = run_split(split, pass.input(), inference);
     result.blocks_decoded += o.blocks_decoded;
     result.outcome = std::max(result.outcome, o.outcome);
     result.check = std::max(result.check, o.check);  // the weakest guarantee of any layer
     if (!o.output) break;
-    current = std::move(*o.output);
-    next = split.layer_index + 1;
+    pass.give(std::move(*o.output));
   }
-  if (result.outcome != InferenceOutcome::failed) result.output = model_.forward_range(current, next, model_.size());
+  if (result.outcome != InferenceOutcome::failed) {
+    pass.run_until(model_.size());
+    result.output = pass.take_output();
+  }
   result.start_ms = start_ms;
   result.latency_ms = now_ms() - start_ms;
   return result;

@@ -61,6 +61,7 @@ void set_up(Setup& s, const RunConfig& c, const RunHooks& hooks, int rank, int w
            : !c.plan_file.empty()
                ? load_plan(c.plan_file)
                : default_plan(*s.model, c.code, world - 1, static_cast<std::int64_t>(c.min_mflops * 1e6));
+  s.warnings = s.model->warnings();
   s.deployment = deploy(s.plan, *s.model, world, &s.warnings);
   if (s.deployment.layers.empty())
     s.warnings.push_back(cat(s.plan.source, " splits no layer: everything runs on the master"));

@@ -58,7 +58,7 @@ void corrupt(Matrix& z, ShardFault::Corruption kind, std::int64_t inference) {
 
 Index max_input_floats(const Model& model, const Deployment& d) {
   Index most = 0;
-  for (const auto& l : d.layers) most = std::max(most, numel(model.shapes()[l.layer_index]));
+  for (const auto& l : d.layers) most = std::max(most, numel(model.input_shape_of(l.layer_index)));
   return most + kHeaderFloats;
 }
 
@@ -102,7 +102,7 @@ WorkerStats run_worker(int rank, const Model& model, const Deployment& deploymen
     const DeployedLayer* split = deployment.find(static_cast<std::size_t>(h.layer));
     if (!split) continue;
     const auto& layer = *model.layer(split->layer_index).as_linear();
-    const Shape& in_shape = model.shapes()[split->layer_index];
+    const Shape& in_shape = model.input_shape_of(split->layer_index);
     if (h.floats != numel(in_shape)) continue;
     const Tensor x(in_shape, std::vector<float>(in.begin() + kHeaderFloats, in.begin() + kHeaderFloats + h.floats));
     for (int shard : split->shards_of(rank)) {

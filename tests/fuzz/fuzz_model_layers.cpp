@@ -111,7 +111,7 @@ void print_network(const cdcnn::Model& model) {
     }
     for (const auto& [k, v] : s.reals) line += " " + k + "=" + std::to_string(v);
     for (const auto& [k, t] : s.params) line += " " + k + ":" + cdcnn::to_string(t.shape());
-    std::fprintf(stderr, "  %s -> %s\n", line.c_str(), cdcnn::to_string(model.shapes()[i + 1]).c_str());
+    std::fprintf(stderr, "  %s -> %s\n", line.c_str(), cdcnn::to_string(model.output_shape_of(i)).c_str());
   }
 }
 

@@ -50,13 +50,16 @@ ShardMask mask(int n, const std::vector<int>& members) {
 Tensor zeroed_by_hand(const Model& model, const std::string& layer, const Tensor& x,
                       const std::vector<std::pair<Index, Index>>& zero_rows) {
   const std::size_t i = model.index_of(layer);
-  const Tensor input = model.forward_range(x, 0, i);
-  Tensor y = model.layer(i).forward(input);
+  ModelPass pass(model, x);
+  pass.run_until(i);
+  Tensor y = model.layer(i).forward(pass.input());
   const Index per_row = y.numel() / model.layer(i).as_linear()->rows();
   for (const auto& [first, last] : zero_rows)
     for (Index r = first; r < last; ++r)
       for (Index p = 0; p < per_row; ++p) y[r * per_row + p] = 0.0f;
-  return model.forward_range(y, i + 1, model.size());
+  pass.give(std::move(y));
+  pass.run_until(model.size());
+  return pass.take_output();
 }
 
 TEST(ShardLoss, WithNothingLostEveryLayerGivesPlainInference) {

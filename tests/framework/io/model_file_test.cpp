@@ -8,6 +8,7 @@
 
 #include "core/error.hpp"
 #include "temp_path.hpp"
+#include "layers/add.hpp"
 #include "layers/dense.hpp"
 
 namespace cdcnn {
@@ -226,6 +227,78 @@ TEST(ModelFile, RefusesAMissingFileAndANonHdf5File) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("not an HDF5 file"), std::string::npos) << e.what();
   }
+}
+
+/// A file of relu layers named `names`, with `inputs[i]` as layer i's
+/// 'inputs' attribute ("" for none), at format version `version`.
+std::string relu_file(const std::string& name, const std::vector<std::string>& names,
+                      const std::vector<std::string>& inputs, std::int64_t version = 2) {
+  const std::string path = h5_path(name);
+  h5::File f(path, h5::File::Mode::truncate);
+  f.write_string("format", "cdcnn-model");
+  f.write_ints("format_version", {version}, true);
+  f.write_ints("input_shape", {3});
+  const h5::Location layers = f.create_group("layers");
+  layers.write_ints("count", {static_cast<std::int64_t>(names.size())}, true);
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const h5::Location g = layers.create_group(std::to_string(i));
+    g.write_string("kind", "relu");
+    g.write_string("name", names[i]);
+    if (!inputs[i].empty()) g.write_string("inputs", inputs[i]);
+  }
+  return path;
+}
+
+std::string load_error(const std::string& path) {
+  try {
+    load_model(path);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(ModelFile, RoundTripsAGraphWithItsInputs) {
+  std::vector<std::unique_ptr<Layer>> layers;
+  layers.push_back(std::make_unique<Dense>("fc1", Matrix::Random(4, 4), Vector::Random(4)));
+  layers.push_back(std::make_unique<Add>("res"));
+  layers.push_back(std::make_unique<Dense>("head", Matrix::Random(2, 4), Vector::Random(2)));
+  const Model m("g", {4}, std::move(layers), {}, {{"input"}, {"fc1", "input"}, {"res"}});
+  const std::string path = h5_path("graph");
+  save_model(m, path);
+  {
+    h5::File f(path, h5::File::Mode::read);
+    EXPECT_EQ(f.read_ints("format_version"), std::vector<std::int64_t>{2});
+    EXPECT_EQ(f.group("layers").group("1").read_string("inputs"), "fc1,input");
+  }
+  const Model back = load_model(path);
+  EXPECT_EQ(back.inputs_of(1), (std::vector<int>{0, Model::kModelInput}));
+  const Tensor x({4}, {0.5f, -1.0f, 2.0f, 0.25f});
+  EXPECT_EQ(max_relative_error(back.forward(x), m.forward(x)), 0.0);
+}
+
+TEST(ModelFile, ReadsVersion1AndSequentialFilesWithoutInputs) {
+  const Model m = load_model(relu_file("v1", {"a", "b"}, {"", ""}, 1));
+  EXPECT_TRUE(m.is_sequential());
+  EXPECT_EQ(m.size(), 2u);
+  // A sequential model is written without 'inputs', as before.
+  const std::string path = h5_path("seq");
+  save_model(m, path);
+  h5::File f(path, h5::File::Mode::read);
+  EXPECT_FALSE(f.group("layers").group("1").has_attribute("inputs"));
+}
+
+TEST(ModelFile, NamesTheFileAndLayerOfABadGraph) {
+  std::string msg = load_error(relu_file("v3", {"a"}, {""}, 3));
+  EXPECT_NE(msg.find("format_version must be 1 or 2"), std::string::npos) << msg;
+  msg = load_error(relu_file("empty_input", {"a", "b"}, {"", "a,,input"}));
+  EXPECT_NE(msg.find("/layers/1: attribute 'inputs' (\"a,,input\") has an empty name"), std::string::npos) << msg;
+  const std::string unknown = relu_file("unknown_input", {"a", "b"}, {"", "nope"});
+  msg = load_error(unknown);
+  EXPECT_EQ(msg.rfind(unknown + ": model 'model': layer 'b' (relu) takes input 'nope', which names no layer", 0), 0u)
+      << msg;
+  msg = load_error(relu_file("cycle", {"a", "b", "c"}, {"b", "a", "b"}));
+  EXPECT_NE(msg.find("the inputs of layers 'a', 'b', 'c' form a cycle"), std::string::npos) << msg;
 }
 
 }  // namespace

@@ -64,7 +64,7 @@ MPI_Status receive_from_master(std::vector<float>& buffer) {
 /// protocol: acknowledges the stop, then waits for the goodbye.
 void run_rogue(const Model& model, const Deployment& d, const ShardWeights& weights, const Script& script) {
   Index most = 0;
-  for (const auto& l : d.layers) most = std::max(most, numel(model.shapes()[l.layer_index]));
+  for (const auto& l : d.layers) most = std::max(most, numel(model.input_shape_of(l.layer_index)));
   std::vector<float> in(static_cast<std::size_t>(kHeaderFloats + most));
   std::map<int, std::pair<Header, std::vector<float>>> last;  // layer → its last true result
   while (true) {
@@ -83,7 +83,7 @@ void run_rogue(const Model& model, const Deployment& d, const ShardWeights& weig
     }
     const DeployedLayer& split = *d.find(static_cast<std::size_t>(h.layer));
     ASSERT_EQ(split.shards_of(kRogue), std::vector<int>{0});
-    const Shape& shape = model.shapes()[split.layer_index];
+    const Shape& shape = model.input_shape_of(split.layer_index);
     const Tensor x(shape, std::vector<float>(in.begin() + kHeaderFloats, in.begin() + kHeaderFloats + h.floats));
     const auto& [w, b] = weights.at({split.layer_index, 0});
     const Matrix z = model.layer(split.layer_index).as_linear()->multiply(x, w, b);

@@ -161,6 +161,14 @@ void check_every_failure(const Model& model) {
 
 TEST(Runtime, EveryCodeSurvivesEveryFailureItClaimsOnAnMlp) { check_every_failure(zoo_model("mlp", 5)); }
 TEST(Runtime, EveryCodeSurvivesEveryFailureItClaimsOnASmallCnn) { check_every_failure(zoo_model("fmnist-cnn", 6)); }
+// Graph models: the master walks the graph, skip connections and squeeze-
+// excite scales wait on it while split layers are out.
+TEST(Runtime, EveryCodeSurvivesEveryFailureItClaimsOnAResidualGraph) {
+  check_every_failure(zoo_model("fmnist-resnet", 7));
+}
+TEST(Runtime, EveryCodeSurvivesEveryFailureItClaimsOnAMobileNetGraph) {
+  check_every_failure(zoo_model("mobilenet-mini", 8));
+}
 
 TEST(Runtime, FailPolicyReportsTheInferenceFailed) {
   const Model model = zoo_model("mlp", 5);

@@ -1,0 +1,43 @@
+#pragma once
+// MergeLayer: the base of the layers that take several inputs (add, mul,
+// concat), the joins of a graph model. As Layer::forward does for one input,
+// merge() checks the inputs once, here, then calls merge_impl. A merge layer
+// given a single input (a sequential model, or `inputs` naming one layer) is
+// refused with a message saying how many it takes.
+
+#include <vector>
+
+#include "layers/layer.hpp"
+
+namespace cdcnn {
+
+class MergeLayer : public Layer {
+ public:
+  using Layer::Layer;
+
+  /// Fewest and most inputs the layer takes.
+  virtual std::size_t min_inputs() const { return 2; }
+  virtual std::size_t max_inputs() const { return SIZE_MAX; }
+
+  /// Output shape for these input shapes; Error naming the layer if their
+  /// count or shapes do not fit.
+  Shape merged_shape(const std::vector<Shape>& in) const;
+  Tensor merge(const std::vector<const Tensor*>& xs) const;
+
+  /// A merge layer needs several inputs: these refuse the single-input path.
+  Shape output_shape(const Shape& in) const final;
+  const MergeLayer* as_merge() const final { return this; }
+  /// One FLOP per output element and extra input (the first input's shape
+  /// stands for all: Model counts FLOPs per layer from its first input).
+  std::int64_t flops(const Shape& in) const override { return numel(in); }
+
+ protected:
+  virtual Shape merged_shape_impl(const std::vector<Shape>& in) const = 0;
+  virtual Tensor merge_impl(const std::vector<const Tensor*>& xs, const Shape& out_shape) const = 0;
+  Tensor forward_impl(const Tensor& x, const Shape& out_shape) const final;
+
+ private:
+  std::string count_rule() const;
+};
+
+}  // namespace cdcnn

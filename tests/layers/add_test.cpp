@@ -1,0 +1,46 @@
+#include "layers/add.hpp"
+
+#include <gtest/gtest.h>
+
+#include "layer_test_util.hpp"
+
+namespace cdcnn {
+namespace {
+
+using testing::expect_error;
+using testing::offset;
+using testing::random_tensor;
+
+TEST(Add, SumsEqualShapesElementByElement) {
+  const Tensor a = random_tensor({2, 3, 4}, 1), b = random_tensor({2, 3, 4}, 2), c = random_tensor({2, 3, 4}, 3);
+  const Tensor y = Add("add").merge({&a, &b, &c});
+  ASSERT_EQ(y.shape(), (Shape{2, 3, 4}));
+  for (Index i = 0; i < y.numel(); ++i) EXPECT_EQ(y[i], (a[i] + b[i]) + c[i]) << i;
+}
+
+TEST(Add, BroadcastsAsNumpyDoesAlignedOnTheLastDimension) {
+  // {2,3,4} + {3,1} + {4}: the last two broadcast along the missing axes.
+  const Tensor a = random_tensor({2, 3, 4}, 4), b = random_tensor({3, 1}, 5), c = random_tensor({4}, 6);
+  const Tensor y = Add("add").merge({&a, &b, &c});
+  ASSERT_EQ(y.shape(), (Shape{2, 3, 4}));
+  for (Index i = 0; i < 2; ++i)
+    for (Index j = 0; j < 3; ++j)
+      for (Index k = 0; k < 4; ++k)
+        EXPECT_EQ(y[offset({2, 3, 4}, {i, j, k})], (a[offset({2, 3, 4}, {i, j, k})] + b[j]) + c[k]) << i << j << k;
+  // Both operands broadcast: {3,1} + {1,4} is {3,4}.
+  const Tensor p = random_tensor({3, 1}, 7), q = random_tensor({1, 4}, 8);
+  const Tensor z = Add("add").merge({&p, &q});
+  ASSERT_EQ(z.shape(), (Shape{3, 4}));
+  for (Index j = 0; j < 3; ++j)
+    for (Index k = 0; k < 4; ++k) EXPECT_EQ(z[j * 4 + k], p[j] + q[k]);
+}
+
+TEST(Add, RefusesShapesThatDoNotBroadcastAndASingleInput) {
+  const Add add("res");
+  expect_error([&] { add.merged_shape({{64, 8, 8}, {32, 8, 8}}); }, "layer 'res' (add): input shapes 64x8x8, 32x8x8",
+               "do not broadcast");
+  expect_error([&] { add.output_shape({64, 8, 8}); }, "layer 'res' (add) takes 2 or more inputs, got 1");
+}
+
+}  // namespace
+}  // namespace cdcnn
