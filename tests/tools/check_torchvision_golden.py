@@ -6,7 +6,10 @@
 
 For each torchvision classification network NAME: build it as
 tools/export_pytorch.py --torchvision does (random init from --seed,
-weights=None, eval mode), push one random batch-1 input through PyTorch,
+weights=None), set its BatchNorm running statistics from random inputs
+(calibrate_batchnorm: else the logits of a fresh init hardly depend on the
+input), eval mode; check that two random inputs give different outputs, push
+one random batch-1 input through PyTorch,
 write the model file through torch.onnx.export and tools/import_onnx.py, run
 `cdcnn infer --input x.npy --save-output y.npy` on the same input, and
 require max|cdcnn - torch| / max|torch| < 1e-4. Prints one line per
@@ -37,15 +40,38 @@ import import_onnx  # noqa: E402
 TOLERANCE = 1e-4
 
 
+def calibrate_batchnorm(module, shape, seed):
+    """Running statistics of every BatchNorm from random inputs (the weights stay torchvision's random init).
+
+    With a fresh init's running statistics (mean 0, variance 1) eval-mode activations shrink or grow
+    layer by layer: GoogLeNet's logits end up being its classifier's bias whatever the input,
+    MobileNet's are 1e-9 (denormals further down, which slow PyTorch), Inception v3's 1e12. With
+    statistics of the data they stay near 1 and the comparison tests every layer.
+    """
+    bns = [m for m in module.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    for m in bns:
+        m.reset_running_stats()
+        m.momentum = None  # a cumulative average over the calibration batches
+    module.train()
+    g = torch.Generator().manual_seed(seed + 2)
+    with torch.no_grad():
+        for _ in range(2):
+            module(torch.randn((4,) + shape, generator=g))
+    module.eval()
+
+
 def check(name, cdcnn, out_dir, seed, repeat):
     """(ok, line) for one network."""
     torch.manual_seed(seed)
     module, shape = export_pytorch.build_torchvision(name)
-    module.eval()
-    x = torch.randn((1,) + shape, generator=torch.Generator().manual_seed(seed + 1))
+    calibrate_batchnorm(module, shape, seed)
+    x, x2 = torch.randn((2, 1) + shape, generator=torch.Generator().manual_seed(seed + 1))
     times = []
     with torch.no_grad():
         y = module(x)
+        spread = float((module(x2) - y).abs().max() / y.abs().max())
+        if not spread > 1e-3:  # an output that ignores its input would test nothing
+            return False, f"{name}: PyTorch's output hardly depends on the input (relative change {spread:.2g})"
         for _ in range(repeat):
             start = time.perf_counter()
             module(x)
