@@ -24,8 +24,10 @@ and FOLDABLE) is run:
 
 A case the importer refuses both ways is "not expressible", with the
 importer's one-line reason. Exits 1 if any expressible case fails. With
---markdown it writes the table of not-expressible cases (tests/README.md
-includes it).
+--markdown it writes the table of not-expressible cases; with --readme
+tests/README.md it fails unless that file holds exactly this table under
+"### ONNX cases cdcnn cannot express" (so the reasons listed there stay the
+importer's own).
 """
 
 import argparse
@@ -46,6 +48,7 @@ import onnx  # noqa: E402
 import onnx.numpy_helper  # noqa: E402
 
 TOLERANCE = 1e-4
+README_HEADING = "### ONNX cases cdcnn cannot express"
 DATA = "/usr/share/libonnx-testdata/data/node"
 
 
@@ -191,6 +194,7 @@ def main():
     p.add_argument("--data", default=DATA, help=f"ONNX node test cases (default {DATA})")
     p.add_argument("--cases", help="only cases whose name matches this regular expression")
     p.add_argument("--markdown", help="write the table of cases that are not expressible here")
+    p.add_argument("--readme", help="require this file's table under the heading README_HEADING to be that table")
     a = p.parse_args()
     if not os.path.isdir(a.data):
         print(f"{a.data}: no ONNX test data (Debian's libonnx-testdata; hpc/install-deps.sh installs it)")
@@ -205,14 +209,23 @@ def main():
             failed.append(case)
         elif status == "not expressible":
             refused.append((case, ", ".join(sorted(ops)), detail))
+    table = "| case | operators | why not (the importer's message) |\n|---|---|---|\n" + "".join(
+        f"| `{case}` | {ops} | {why.replace('|', '/')} |\n" for case, ops, why in refused)
     if a.markdown:
         with open(a.markdown, "w", encoding="utf-8") as f:
-            f.write("| case | operators | why not (the importer's message) |\n|---|---|---|\n")
-            for case, ops, why in refused:
-                f.write(f"| `{case}` | {ops} | {why.replace('|', '/')} |\n")
+            f.write(table)
+    stale = False
+    if a.readme and not a.cases:
+        text = open(a.readme, encoding="utf-8").read()
+        section = text.split(README_HEADING, 1)[1] if README_HEADING in text else ""
+        documented = [l for l in section.splitlines() if l.startswith("| `test_")]
+        if documented != table.splitlines()[2:]:
+            stale = True
+            print(f"{a.readme}: the table under '{README_HEADING}' is not this run's (regenerate it with "
+                  "--markdown FILE and paste it there)")
     print(f"ONNX conformance: {counts.get('pass', 0)} pass, {counts.get('not expressible', 0)} not expressible, "
           f"{counts.get('FAIL', 0)} FAIL" + (f" ({', '.join(failed)})" if failed else ""))
-    return 1 if failed or not counts.get("pass") else 0
+    return 1 if failed or stale or not counts.get("pass") else 0
 
 
 if __name__ == "__main__":
