@@ -65,6 +65,7 @@ def check(name, cdcnn, out_dir, seed, repeat):
     torch.manual_seed(seed)
     module, shape = export_pytorch.build_torchvision(name)
     calibrate_batchnorm(module, shape, seed)
+    module.eval()
     x, x2 = torch.randn((2, 1) + shape, generator=torch.Generator().manual_seed(seed + 1))
     times = []
     with torch.no_grad():
