@@ -32,7 +32,7 @@ import cdcnn_model  # noqa: E402
 from cdcnn_model import Layer, MODEL_INPUT  # noqa: E402
 
 SUPPORTED = ("Conv, Gemm, MatMul (+ Add), BatchNormalization, Relu, Clip (as ReLU or ReLU6), Add, Mul, Concat, "
-             "Pad (zeros, before Conv or AveragePool), Sigmoid, HardSigmoid (alpha 1/6, beta 1/2), HardSwish, Mul(x, Sigmoid(x)) as SiLU, GlobalAveragePool, "
+             "Pad (zeros, before Conv or AveragePool), Sigmoid, HardSigmoid (alpha 1/6, beta 1/2), HardSwish, Mul(x, Sigmoid(x)) as SiLU, Mul(x, HardSigmoid(x)) as HardSwish, GlobalAveragePool, "
              "ReduceMean (over H and W), AveragePool, MaxPool, Flatten, Reshape (to {N,-1}), LRN, Softmax, Dropout, Identity, and "
              "Shape/Gather/Unsqueeze/Squeeze/Concat/Slice/Cast/Constant/ConstantOfShape on constants")
 
@@ -68,6 +68,22 @@ def _conv_out(n, k, s, b, e, d, ceil=False):
     if ceil and (out - 1) * s >= n + b:  # a window may not start in the end padding
         out -= 1
     return out
+
+
+def _short_name(raw):
+    """torch.onnx's scoped node name "/layer1/layer1.0/conv1/Conv" as "layer1.0.conv1/Conv": the module
+    path and the op. A scope is an attribute name ("conv1"), or a container's child named after the
+    container ("layer1.0" in "layer1", "block.1" in "block"), which replaces the container's name."""
+    parts = raw.strip().strip("/").split("/")
+    if len(parts) < 2:
+        return parts[0]
+    path = []
+    for p in parts[:-1]:
+        if path and p.startswith(path[-1] + "."):
+            path[-1] = p
+        else:
+            path.append(p)
+    return ".".join(path) + "/" + parts[-1]
 
 
 def _broadcast(a, b):
@@ -107,7 +123,7 @@ class Importer:
         raise ImportError_(f"{self.path}: node '{node.name or '(unnamed)'}' ({node.op_type}): {what}")
 
     def unique(self, raw, fallback):
-        base = re.sub(r"[,\s]+", "_", raw.strip().strip("/")) or fallback
+        base = re.sub(r"[,\s]+", "_", _short_name(raw)) or fallback
         name, i = base, 1
         while name in self.names:
             i += 1
@@ -125,6 +141,20 @@ class Importer:
         self.by_name[name] = layer
         self.shape_of[name] = tuple(shape)
         return Act(name, shape)
+
+    def rename(self, layer, node):
+        """Gives `layer`, which no layer consumes yet, the name `node` would get; its Act."""
+        old = layer.name
+        layer.name = self.unique(node.name or "", f"{node.op_type.lower()}_{len(self.layers)}")
+        self.names.discard(old)
+        self.by_name[layer.name] = self.by_name.pop(old)
+        self.shape_of[layer.name] = self.shape_of.pop(old)
+        if old in self.tensor_of_layer:
+            self.tensor_of_layer[layer.name] = self.tensor_of_layer.pop(old)
+        for tensor, v in self.values.items():
+            if isinstance(v, Act) and v.layer == old:
+                v.layer = layer.name
+        return Act(layer.name, self.shape_of[layer.name])
 
     def const(self, node, i, what, optional=False):
         if i >= len(node.input) or not node.input[i]:
@@ -698,12 +728,12 @@ class Importer:
             shape = _broadcast(a.shape, b.shape)
             if shape is None:
                 self.fail(node, f"shapes {list(a.shape)} and {list(b.shape)} do not broadcast")
-            if kind == "mul":  # Mul(x, Sigmoid(x)) is SiLU
+            if kind == "mul":  # Mul(x, Sigmoid(x)) is SiLU, Mul(x, HardSigmoid(x)) HardSwish
                 for i, s, other in ((1, b, a), (0, a, b)):
                     sig = self.sole_consumer(node, i)
-                    if sig is not None and sig.kind == "sigmoid" and sig.inputs == [other.layer]:
-                        sig.kind = "silu"
-                        return s
+                    if sig is not None and sig.kind in FUSED and sig.inputs == [other.layer]:
+                        sig.kind = FUSED[sig.kind]  # named after the Mul, which ends the fused op
+                        return self.rename(sig, node)
             return self.emit(node, kind, [a, b], shape)
         x, k = self._const_operand(node, kind)
         xi = 0 if isinstance(a, Act) else 1
@@ -745,6 +775,9 @@ class Importer:
         out[axis - 1] = sum(s[axis - 1] for s in shapes)
         return self.emit(node, "concat", xs, out, {"axis": axis - 1})
 
+
+# Mul(x, f(x)) for these kinds f is one layer (the kind f becomes).
+FUSED = {"sigmoid": "silu", "hardsigmoid": "hardswish"}
 
 # Operators that become layers (or aliases) on run-time tensors; FOLDABLE ones are computed at import
 # when all their inputs are constants.

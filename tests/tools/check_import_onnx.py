@@ -7,12 +7,13 @@ Mappings: small torch modules exported with torch.onnx.export (or ONNX graphs
 made with onnx.helper) are imported, and the model file, rebuilt in torch by
 cdcnn_model.load_module, must compute what the torch module computed (max
 relative error < 1e-5) with the expected layer kinds: Mul(x, Sigmoid(x)) as
-silu, a BatchNormalization after a conv folded into it and a lone one kept,
-an Add of a per-channel constant folded into the conv's bias, a Pad folded
-into the following conv or average pool, auto_pad and asymmetric pads, the
-Shape/Gather/Unsqueeze/Concat/Reshape chain before a classifier as a
-flatten, a ReduceMean over H and W as a global pool and a flatten, residual adds and channel concats as graph layers. With --cdcnn,
-`cdcnn infer` must compute the same on each file.
+silu, Mul(x, HardSigmoid(x)) as hardswish, a BatchNormalization after a conv
+folded into it and a lone one kept, an Add of a per-channel constant folded
+into the conv's bias, a Pad folded into the following conv or average pool,
+auto_pad and asymmetric pads, the Shape/Gather/Unsqueeze/Concat/Reshape chain
+before a classifier as a flatten, a ReduceMean over H and W as a global pool
+and a flatten, residual adds and channel concats as graph layers. With
+--cdcnn, `cdcnn infer` must compute the same on each file.
 
 Refusals: an unsupported operator, a dynamic shape, a batch of 2, a Clip
 that is neither ReLU nor ReLU6, a second run-time input, a truncated file,
@@ -49,6 +50,12 @@ class Silu(nn.Module):
     def forward(self, x):
         y = self.conv(x)
         return y * torch.sigmoid(y)
+
+
+class HardSwish(Silu):
+    def forward(self, x):
+        y = self.conv(x)
+        return y * nn.functional.hardsigmoid(y)  # opset 13 has no HardSwish: HardSigmoid and Mul
 
 
 class ConvBnAndLoneBn(nn.Module):
@@ -125,6 +132,7 @@ def mapping_cases():
     torch.manual_seed(0)
     return [
         ("silu", Silu(), (3, 6, 5), ["conv2d", "silu"]),
+        ("hardswish", HardSwish(), (3, 6, 5), ["conv2d", "hardswish"]),
         ("bn_fold", ConvBnAndLoneBn(), (3, 8, 7), ["conv2d", "relu", "batchnorm", "conv2d"]),
         ("reduce_mean", MeanHead(), (3, 7, 6), ["conv2d", "adaptiveavgpool2d", "flatten", "dense"]),
         ("graph", Residual(), (3, 9, 9), ["conv2d", "relu", "add", "conv2d", "concat", "adaptiveavgpool2d",
