@@ -10,7 +10,8 @@ relative error < 1e-5) with the expected layer kinds: Mul(x, Sigmoid(x)) as
 silu, Mul(x, HardSigmoid(x)) as hardswish, a BatchNormalization after a conv
 folded into it and a lone one kept, an Add of a per-channel constant folded
 into the conv's bias, a Pad folded into the following conv or average pool,
-auto_pad and asymmetric pads, the Shape/Gather/Unsqueeze/Concat/Reshape chain
+auto_pad and asymmetric pads, node names shortened to the module path and the
+op, the Shape/Gather/Unsqueeze/Concat/Reshape chain
 before a classifier as a flatten, a ReduceMean over H and W as a global pool
 and a flatten, residual adds and channel concats as graph layers. With
 --cdcnn, `cdcnn infer` must compute the same on each file.
@@ -242,6 +243,11 @@ def main():
                 or list(layers[0]["padding_end"]) != [1, 1] or layers[0]["name"] != "conv_same":
             problems.append(f"same_upper: stored as {layers[0]}, expected padding [1, 0], padding_end [1, 1], "
                             "name conv_same")
+    for raw, short in (("/layer1/layer1.0/conv1/Conv", "layer1.0.conv1/Conv"), ("/Flatten", "Flatten"),
+                       ("/features/features.1/block/block.1/fc1/Conv", "features.1.block.1.fc1/Conv"),
+                       ("/features/features.1/block/block.2/block.2.0/Conv", "features.1.block.2.0/Conv")):
+        if import_onnx._short_name(raw) != short:  # torch's scopes against the module paths it exports
+            problems.append(f"node name {raw} shortened to {import_onnx._short_name(raw)}, expected {short}")
     for name, path, words in refusal_cases(a.out):
         problems += check_refusal(name, path, words, a.out)
     for line in problems:
