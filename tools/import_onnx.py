@@ -34,7 +34,7 @@ from cdcnn_model import Layer, MODEL_INPUT  # noqa: E402
 SUPPORTED = ("Conv, Gemm, MatMul (+ Add), BatchNormalization, Relu, Clip (as ReLU or ReLU6), Add, Mul, Concat, "
              "Pad (zeros, before Conv or AveragePool), Sigmoid, HardSigmoid (alpha 1/6, beta 1/2), HardSwish, Mul(x, Sigmoid(x)) as SiLU, Mul(x, HardSigmoid(x)) as HardSwish, GlobalAveragePool, "
              "ReduceMean (over H and W), AveragePool, MaxPool, Flatten, Reshape (to {N,-1}), LRN, Softmax, Dropout, Identity, and "
-             "Shape/Gather/Unsqueeze/Squeeze/Concat/Slice/Cast/Constant/ConstantOfShape on constants")
+             "Shape/Gather/Unsqueeze/Squeeze/Concat/Slice/Cast/Transpose/Constant/ConstantOfShape on constants")
 
 
 class ImportError_(Exception):
@@ -377,6 +377,8 @@ class Importer:
             if op == "Div" and np.issubdtype(v[0].dtype, np.integer):
                 r = np.trunc(r).astype(v[0].dtype)
             return r.astype(np.result_type(v[0], v[1]))
+        if op == "Transpose":
+            return np.transpose(v[0], a.get("perm"))
         if op == "Dropout":
             if len(v) > 2 and v[2] is not None and bool(np.asarray(v[2]).reshape(-1)[0]):
                 self.fail(node, "training_mode true is not supported (inference only)")
@@ -784,7 +786,7 @@ FUSED = {"sigmoid": "silu", "hardsigmoid": "hardswish"}
 OPERATORS = {"Conv", "Gemm", "MatMul", "BatchNormalization", "Relu", "Clip", "Add", "Mul", "Concat", "Pad",
              "Sigmoid", "HardSigmoid", "HardSwish", "GlobalAveragePool", "ReduceMean", "AveragePool", "MaxPool", "Flatten",
              "Reshape", "Shape", "LRN", "Softmax", "Dropout", "Identity"}
-FOLDABLE = {"Constant", "Shape", "Gather", "Unsqueeze", "Squeeze", "Concat", "Cast", "Reshape", "Slice",
+FOLDABLE = {"Constant", "Shape", "Gather", "Unsqueeze", "Squeeze", "Concat", "Cast", "Reshape", "Slice", "Transpose",
             "ConstantOfShape", "Add", "Sub", "Mul", "Div", "Identity", "Dropout"}
 
 

@@ -7,14 +7,15 @@ Mappings: small torch modules exported with torch.onnx.export (or ONNX graphs
 made with onnx.helper) are imported, and the model file, rebuilt in torch by
 cdcnn_model.load_module, must compute what the torch module computed (max
 relative error < 1e-5) with the expected layer kinds: Mul(x, Sigmoid(x)) as
-silu, Mul(x, HardSigmoid(x)) as hardswish, a BatchNormalization after a conv
-folded into it and a lone one kept, an Add of a per-channel constant folded
-into the conv's bias, a Pad folded into the following conv or average pool,
-auto_pad and asymmetric pads, node names shortened to the module path and the
-op, the Shape/Gather/Unsqueeze/Concat/Reshape chain
-before a classifier as a flatten, a ReduceMean over H and W as a global pool
-and a flatten, residual adds and channel concats as graph layers. With
---cdcnn, `cdcnn infer` must compute the same on each file.
+silu, Mul(x, HardSigmoid(x)) as hardswish, MatMul and Add as one dense
+layer, a BatchNormalization after a conv folded into it and a lone one kept,
+an Add of a per-channel constant folded into the conv's bias, a Pad folded
+into the following conv or average pool, auto_pad and asymmetric pads, node
+names shortened to the module path and the op, the
+Shape/Gather/Unsqueeze/Concat/Reshape chain before a classifier as a
+flatten, a ReduceMean over H and W as a global pool and a flatten, residual
+adds and channel concats as graph layers. With --cdcnn, `cdcnn infer` must
+compute the same on each file.
 
 Refusals: an unsupported operator, a dynamic shape, a batch of 2, a Clip
 that is neither ReLU nor ReLU6, a second run-time input, a truncated file,
@@ -60,7 +61,8 @@ class HardSwish(Silu):
 
 
 class ConvBnAndLoneBn(nn.Module):
-    """BN after a conv (folded), BN after a ReLU (kept), a per-channel constant added to a conv (folded)."""
+    """BN after a conv (folded), BN after a ReLU (kept), an asymmetric zero Pad before a conv and a
+    per-channel constant added to it (both folded into it)."""
 
     def __init__(self):
         super().__init__()
@@ -76,7 +78,7 @@ class ConvBnAndLoneBn(nn.Module):
 
     def forward(self, x):
         y = self.bn2(torch.relu(self.bn(self.conv(x))))
-        return self.conv2(y) + self.shift
+        return self.conv2(nn.functional.pad(y, (1, 0, 0, 2))) + self.shift  # a Pad folded into conv2
 
 
 class Residual(nn.Module):
@@ -127,6 +129,19 @@ def same_upper_conv():
     ref[1].weight.data = torch.from_numpy(w)
     # H = 7: out 4, total (4-1)*2+3-7 = 2 -> 1 before, 1 after; W = 6: out 3, total 1 -> 0 before, 1 after
     return m, ref, (3, 7, 6)
+
+
+def matmul_add():
+    """MatMul by a constant then Add of a constant: one dense layer with that bias."""
+    rs = np.random.RandomState(1)
+    w, b = rs.randn(6, 4).astype(np.float32), rs.randn(4).astype(np.float32)
+    nodes = [helper.make_node("MatMul", ["x", "w"], ["m"], name="fc/MatMul"),
+             helper.make_node("Add", ["m", "b"], ["y"], name="fc/Add")]
+    m = onnx_model(nodes, [tensor("x", [1, 6])], tensor("y", [1, 4]),
+                   [onnx.numpy_helper.from_array(w, "w"), onnx.numpy_helper.from_array(b, "b")])
+    ref = nn.Linear(6, 4)
+    ref.weight.data, ref.bias.data = torch.from_numpy(w.T.copy()), torch.from_numpy(b)
+    return m, ref, (6,)
 
 
 def mapping_cases():
@@ -236,6 +251,8 @@ def main():
     problems = []
     for name, module, shape, kinds in mapping_cases():
         problems += check_mapping(name, module, shape, kinds, a.out, a.cdcnn)
+    m, ref, shape = matmul_add()
+    problems += check_mapping("matmul_add", ref, shape, ["dense"], a.out, a.cdcnn, model=m)
     m, ref, shape = same_upper_conv()
     problems += check_mapping("same_upper", ref, shape, ["conv2d"], a.out, a.cdcnn, model=m)
     with h5_layers(os.path.join(a.out, "same_upper.h5")) as layers:
