@@ -57,7 +57,10 @@ def export_via_onnx(module, shape, out, name, mean, std, keep_onnx=None):
         with torch.no_grad():
             torch.onnx.export(module, x, path, opset_version=13, do_constant_folding=True,
                               input_names=["input"], output_names=["output"])
-        return import_onnx.import_onnx(path, out, name, mean, std)
+        try:
+            return import_onnx.import_onnx(path, out, name, mean, std)
+        except import_onnx.ImportError_ as e:  # name the network, not a temporary file
+            raise import_onnx.ImportError_(str(e).replace(path, f"{name} (through ONNX)")) from None
 
 
 def floats(text):
