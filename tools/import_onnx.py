@@ -98,6 +98,9 @@ def _broadcast(a, b):
 
 
 class Importer:
+    """One ONNX model as cdcnn Layer records: run() walks the nodes in their (topological) order,
+    folding constants and emitting layers; op_<OpType> maps one node."""
+
     def __init__(self, model, path):
         import onnx
         self.onnx = onnx
@@ -176,7 +179,7 @@ class Importer:
         if v is None:
             self.fail(node, f"input {i} '{node.input[i] if i < len(node.input) else ''}' is not available")
         if not isinstance(v, Act):
-            self.fail(node, "input 0 is a constant (folding this operator on constants is not supported)")
+            self.fail(node, f"input {i} is a constant where a run-time tensor is expected")
         return v
 
     def sole_consumer(self, node, i):
