@@ -811,7 +811,8 @@ def import_onnx(path, out, name=None, input_mean=None, input_std=None):
     if not layers:
         raise ImportError_(f"{path}: the graph computes nothing cdcnn would store (no layers)")
     try:
-        cdcnn_model.write_model(out, imp.input_shape, layers, name=name or model.graph.name or None,
+        name = name or os.path.splitext(os.path.basename(path))[0]
+        cdcnn_model.write_model(out, imp.input_shape, layers, name=name,
                                 input_mean=input_mean, input_std=input_std)
         cdcnn_model.load_module(out)  # shapes through the whole graph, in torch
     except cdcnn_model.ModelFileError as e:
@@ -829,7 +830,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("model", metavar="MODEL.onnx")
     p.add_argument("--out", required=True, help="cdcnn model file to write")
-    p.add_argument("--name", help="model name stored in the file (default: the ONNX graph's name)")
+    p.add_argument("--name", help="model name stored in the file (default: the ONNX file's name without .onnx)")
     p.add_argument("--input-mean", type=floats, help="per-channel mean stored for images, e.g. 0.485,0.456,0.406")
     p.add_argument("--input-std", type=floats, help="per-channel std, e.g. 0.229,0.224,0.225")
     a = p.parse_args()
