@@ -24,31 +24,6 @@ namespace cdcnn::cli {
 
 namespace {
 
-/// "0,3" → {0, 3}: shard numbers of a code with n shards; "none" or "-" → {}.
-std::vector<int> parse_shard_list(const std::string& flag, const std::string& text, int lo, int hi,
-                                  const std::string& what) {
-  std::vector<int> out;
-  if (text == "none" || text == "-") return out;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    int value = 0;
-    std::size_t used = 0;
-    try {
-      value = std::stoi(item, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    require(used > 0 && used == item.size() && value >= lo && value <= hi, flag, ": '", item, "' in '", text,
-            "' is not a number in ", lo, "..", hi, " (", what, ")");
-    require(std::find(out.begin(), out.end(), value) == out.end(), flag, ": ", value, " is listed twice in '", text,
-            "'");
-    out.push_back(value);
-  }
-  require(!out.empty(), flag, ": empty list (give numbers separated by commas, or 'none')");
-  return out;
-}
-
 std::string format_lost(const ShardMask& lost) {
   std::string s;
   for (std::size_t j = 0; j < lost.size(); ++j)
@@ -121,7 +96,7 @@ int accuracy_command(const Args& args) {
   if (vm.count("lose"))
     for (const auto& text : vm["lose"].as<std::vector<std::string>>()) {
       ShardMask lost(static_cast<std::size_t>(n), false);
-      for (int j : parse_shard_list("--lose", text, 0, n - 1, shard_range)) lost[static_cast<std::size_t>(j)] = true;
+      for (int j : parse_number_list("--lose", text, 0, n - 1, shard_range)) lost[static_cast<std::size_t>(j)] = true;
       add_pattern(std::move(lost));
     }
   if (vm.count("lose-data")) {
@@ -132,7 +107,7 @@ int accuracy_command(const Args& args) {
     if (text == "all") {
       for (int j = 0; j <= k; ++j) counts.push_back(j);
     } else {
-      counts = parse_shard_list("--lose-data", text, 0, k, cat("counts of lost data shards, k=", k));
+      counts = parse_number_list("--lose-data", text, 0, k, cat("counts of lost data shards, k=", k));
     }
     std::vector<int> data_shards(static_cast<std::size_t>(k));
     for (int i = 0; i < k; ++i) data_shards[static_cast<std::size_t>(i)] = i;

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 #include <fstream>
+#include <sstream>
+#include <algorithm>
 
 #include "core/error.hpp"
 #include "io/model_file.hpp"
@@ -13,6 +15,30 @@ void add_model_option(po::options_description& options, const char* help, std::s
   auto* value = po::value<std::string>(to);
   if (presence == Presence::required) value->required();
   options.add_options()("model", value, help);
+}
+
+std::vector<int> parse_number_list(const std::string& flag, const std::string& text, int lo, int hi,
+                                  const std::string& what) {
+  std::vector<int> out;
+  if (text == "none" || text == "-") return out;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    int value = 0;
+    std::size_t used = 0;
+    try {
+      value = std::stoi(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    require(used > 0 && used == item.size() && value >= lo && value <= hi, flag, ": '", item, "' in '", text,
+            "' is not a number in ", lo, "..", hi, " (", what, ")");
+    require(std::find(out.begin(), out.end(), value) == out.end(), flag, ": ", value, " is listed twice in '", text,
+            "'");
+    out.push_back(value);
+  }
+  require(!out.empty(), flag, ": empty list (give numbers separated by commas, or 'none')");
+  return out;
 }
 
 Model open_model_option(const std::string& name_or_path, std::uint64_t seed, const char* command) {

@@ -49,6 +49,9 @@ void add_run_options(po::options_description& options, runtime::RunConfig& c) {
   options.add_options()("input", po::value(&c.input_file),
                         "image or .npy input for every inference (default: seeded random inputs)")(
       "verify", po::bool_switch(&c.verify), "compare every output with single-process inference")(
+      "progress", po::value(&c.progress_s)->default_value(c.progress_s),
+      "seconds between progress lines on stderr (frames done, frames/s, p50/p99, degraded, failed, suspects; "
+      "a live line on a terminal) after the start-up steps; 0: silent")(
       "check", po::bool_switch(&c.master.check),
       "wait for every shard and check that they agree: catch a worker sending wrong numbers (costs the wait)");
   add_plugin_option(options, &c.code_plugins);

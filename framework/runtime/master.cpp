@@ -60,8 +60,7 @@ bool Master::poll(OnResult&& on_result) {
     const auto status = receives_[r].test();
     if (!status) continue;
     got = true;
-    Header rh;
-    std::memcpy(static_cast<void*>(&rh), receive_buffers_[r].data(), sizeof rh);
+    const Header rh = unpack_header(receive_buffers_[r]);
     health_.heard(r, rh.inference, now_ms());
     on_result(r, rh, status->MPI_TAG);
     const auto floats = receive_buffers_[r].size();
@@ -82,10 +81,8 @@ void Master::log_health() {
 Master::Dispatch Master::dispatch(const DeployedLayer& split, const Tensor& x, std::int64_t inference) {
   const Code& code = *split.code;
   // The layer input once to every holder.
-  auto message = std::make_shared<std::vector<float>>(static_cast<std::size_t>(kHeaderFloats + x.numel()));
-  Header h{.inference = inference, .layer = static_cast<int>(split.layer_index), .floats = x.numel()};
-  std::memcpy(message->data(), &h, sizeof h);
-  std::copy(x.data(), x.data() + x.numel(), message->begin() + kHeaderFloats);
+  const Header h{.inference = inference, .layer = static_cast<int>(split.layer_index), .floats = x.numel()};
+  auto message = std::make_shared<std::vector<float>>(pack_message(h, x.values()));
   // Suspects get no work unless a probe is due, or the others alone could
   // not decode even if all of them answered.
   std::vector<int> targets;

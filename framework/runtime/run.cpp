@@ -11,6 +11,7 @@
 #include "io/inputs.hpp"
 #include "io/model_file.hpp"
 #include "runtime/mpi.hpp"
+#include "runtime/progress.hpp"
 
 namespace cdcnn::runtime {
 
@@ -81,7 +82,7 @@ Tensor seeded_input(const Shape& shape, std::uint64_t seed, std::int64_t inferen
   return x;
 }
 
-void run_master(const RunConfig& c, const RunHooks& hooks, Setup& s, int world, RunOutcome& out) {
+void run_master(const RunConfig& c, const RunHooks& hooks, Setup& s, int world, Progress& progress, RunOutcome& out) {
   for (const auto& w : s.warnings) std::fprintf(stderr, "cdcnn run: warning: %s\n", w.c_str());
   const Model& model = *s.model;
   TraceWriter* trace = hooks.trace ? hooks.trace : s.owned_trace.get();
@@ -91,6 +92,7 @@ void run_master(const RunConfig& c, const RunHooks& hooks, Setup& s, int world, 
                      : s.fixed_input ? *s.fixed_input
                                      : seeded_input(model.input_shape(), c.seed, i);
     InferenceResult r = master.infer(x, i);
+    progress.frame(r.latency_ms, r.outcome, master.health().suspects());
     const double error = c.verify && r.output ? max_relative_error(*r.output, model.forward(x)) : NAN;
     if (trace) {
       trace->add(InferenceRecord{i, r.start_ms, r.latency_ms, static_cast<std::int8_t>(r.outcome), r.blocks_decoded,
@@ -99,6 +101,7 @@ void run_master(const RunConfig& c, const RunHooks& hooks, Setup& s, int world, 
     }
     if (hooks.on_inference) hooks.on_inference(x, std::move(r), error);
   }
+  progress.finish();
   out.unanswered = master.stop_workers();
   if (!out.unanswered.empty()) out.leave_code = 0;
   out.late_results = master.late_results();
@@ -116,9 +119,15 @@ RunOutcome run_distributed(RunConfig& config, const RunHooks& hooks) {
   Setup s;
   std::string error;
   bool configured = true;
+  Progress progress(stderr, 0, false);  // silent until configured, and on every rank but 0
   try {
     if (hooks.configure) configured = hooks.configure(config);
-    if (configured) set_up(s, config, hooks, rank, world);
+    if (configured) {
+      if (rank == 0) progress = Progress::to_stderr(config.progress_s);
+      // Not announced: a bad flag or file must stay the run's one line.
+      progress.step(cat("set-up on ", world, " ranks (model, plan, faults)"), Progress::Announce::no);
+      set_up(s, config, hooks, rank, world);
+    }
   } catch (const std::bad_alloc&) {
     error = "out of memory while setting up";
   } catch (const std::exception& e) {
@@ -135,12 +144,19 @@ RunOutcome run_distributed(RunConfig& config, const RunHooks& hooks) {
   }
   if (!configured) return out;
   out.ran = true;
+  progress.step_done(cat("model '", s.model->name(), "' (", s.model->parameter_count(), " parameters), ",
+                         s.deployment.layers.size(), " split layer(s)"));
 
+  progress.step(config.weights_from == WeightSource::master
+                    ? cat("encoding and sending shard weights to ", world - 1, " worker(s)")
+                    : cat("waiting for the workers to read their shards from ", config.coded_file));
   if (config.weights_from == WeightSource::master) {
     if (rank == 0) send_shard_weights(*s.model, s.deployment);
     else s.weights = receive_shard_weights(rank, *s.model, s.deployment);
   }
   mpi::barrier();
+  progress.step_done();
+  progress.start_frames(config.inferences);
   if (hooks.startup) hooks.startup->disarm();
   const double start_wtime = MPI_Wtime();
 
@@ -153,7 +169,7 @@ RunOutcome run_distributed(RunConfig& config, const RunHooks& hooks) {
     if (!out.worker.finalize) out.leave_code = out.worker.master_lost ? 1 : 0;
     return out;
   }
-  run_master(config, hooks, s, world, out);
+  run_master(config, hooks, s, world, progress, out);
   return out;
 }
 

@@ -41,6 +41,7 @@ struct RunConfig {
   std::uint64_t seed = 0;      ///< zoo weights, random inputs and faults
   std::string input_file;      ///< image or .npy for every inference (load_input); empty: seeded random inputs
   bool verify = false;         ///< compare every output with single-process inference
+  double progress_s = 5.0;     ///< start-up steps and a progress line this often on rank 0's stderr (live on a terminal); 0: silent
   std::vector<std::string> code_plugins;  ///< shared libraries of codes to load first
 };
 

@@ -108,7 +108,8 @@ TEST(RunOptions, HelpPrintsTheUsageAndTheDefaultsAndRunsNothing) {
 
 TEST(RunFlags, AreTheFlagsOfTheDescriptionWithTheirDefaults) {
   const sweep::RunFlags flags = run_flags();
-  EXPECT_EQ(flags.size(), 21u);
+  EXPECT_EQ(flags.size(), 22u);
+  EXPECT_EQ(flags.at("progress").default_value, "5");
   EXPECT_TRUE(flags.at("model").takes_value);
   EXPECT_FALSE(flags.at("model").default_value);
   EXPECT_EQ(flags.at("code").default_value, "sum");

@@ -47,7 +47,7 @@ inline Session run_session(const Model& model, const Plan& plan, const std::vect
                     const std::vector<std::string>& fails, int inferences, MasterOptions options,
                     TraceWriter* trace = nullptr, std::uint64_t seed = 3) {
   RunConfig config{.stragglers = stragglers, .fails = fails, .inferences = inferences, .master = options,
-                   .seed = seed, .verify = true};
+                   .seed = seed, .verify = true, .progress_s = 0};
   Session s;
   const RunOutcome out = run_distributed(
       config, RunHooks{.model = &model,
