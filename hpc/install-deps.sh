@@ -19,6 +19,8 @@ packages=(
   # Python side: exporter, golden references, training, figures (never on the inference path)
   python3 python3-numpy python3-h5py python3-matplotlib
   python3-torch python3-torchvision
+  # ONNX import (tools/import_onnx.py) and ONNX's own operator tests (tests/tools/)
+  python3-onnx libonnx-testdata
   # data
   dataset-fashion-mnist
   # the virtual WiFi cluster (hpc/netns-cluster.sh, the netns test): namespaces,
