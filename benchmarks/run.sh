@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the benchmarks and prints ratios measured in one run:
-#   engine: AlexNet/VGG16 batch-1 latency vs PyTorch (one thread), a depthwise
+#   engine: AlexNet/VGG16 batch-1 latency vs PyTorch (one thread), ResNet-18,
+#           ResNet-50, MobileNetV2 and GoogLeNet likewise (torchvision.sh), a depthwise
 #           layer's direct kernel vs its GEMM path and vs PyTorch, conv GEMM
 #           GFLOP/s vs this core's peak, dense GB/s vs read bandwidth;
 #   codes:  decode time vs the layer block's compute time, per code;
@@ -29,6 +30,8 @@ for s in 1 2; do
   pt+=("dw96s$s:$ms")
 done
 "$build/benchmarks/engine_bench" "--pytorch_ms=$(IFS=,; echo "${pt[*]}")"
+# torchvision's graph networks against PyTorch, through the ONNX importer.
+bash benchmarks/torchvision.sh "$build"
 if [[ -x "$build/benchmarks/decode_bench" ]]; then "$build/benchmarks/decode_bench"; fi
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 bench_dir=$(mktemp -d)
