@@ -7,7 +7,8 @@
 //   master → worker  tag input   Header{inference, layer, shard=-1} + the layer's input tensor
 //   worker → master  tag result  Header{inference, layer, shard}    + Z_j (rows_per_block × P)
 //   master → worker  tag stop    Header only: finish sending, acknowledge, exit
-//   worker → master  tag stop    Header only: the acknowledgement (nothing more will come)
+//   worker → master  tag stop    Header only: the acknowledgement (nothing more will come), with
+//                                the worker's peak resident memory
 //   master → worker  tag stop    Header{shard = kByeFinalize or kByeExit}: goodbye, after the
 //                                acknowledgements; kByeExit when some worker never answered
 //   master → worker  tag weights Header{layer, shard} + W'_j then b'_j (start-up, --weights-from master)
@@ -35,6 +36,7 @@ struct Header {
   std::int64_t floats = 0;       ///< payload floats after the header
   double compute_ms = 0.0;       ///< worker: time to compute Z_j
   double injected_delay_ms = 0;  ///< worker: delay injected before sending
+  double peak_rss_mb = 0;        ///< worker's stop acknowledgement: its peak resident memory (0: unknown)
 };
 static_assert(sizeof(Header) % sizeof(float) == 0, "the payload follows the header float-aligned");
 static_assert(sizeof(Header) == kMessageHeaderBytes, "cdcnn profile counts this header in every message");

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "core/error.hpp"
+#include "core/memory.hpp"
 #include "core/rng.hpp"
 #include "fault/injector.hpp"
 #include "io/inputs.hpp"
@@ -28,7 +29,22 @@ struct Setup {
   std::vector<std::string> warnings;
   std::optional<Tensor> fixed_input;         // rank 0
   std::unique_ptr<TraceWriter> owned_trace;  // rank 0
+  std::vector<std::string> hosts;            // rank 0: every rank's host, by rank
 };
+
+/// Every rank's host name, on rank 0 (gathered at start-up, while every rank
+/// is alive; the others get an empty list).
+std::vector<std::string> gather_hosts(int rank, int world) {
+  constexpr int kChars = MPI_MAX_PROCESSOR_NAME;
+  char mine[kChars] = {};
+  const std::string host = mpi::Environment::host();
+  host.copy(mine, kChars - 1);
+  std::vector<char> all(rank == 0 ? static_cast<std::size_t>(world) * kChars : 0);
+  CDCNN_CHECK_MPI(MPI_Gather(mine, kChars, MPI_CHAR, all.data(), kChars, MPI_CHAR, 0, MPI_COMM_WORLD));
+  std::vector<std::string> hosts;
+  for (int r = 0; rank == 0 && r < world; ++r) hosts.emplace_back(&all[static_cast<std::size_t>(r) * kChars]);
+  return hosts;
+}
 
 /// The trace of this run, its attributes saying how the run was made.
 std::unique_ptr<TraceWriter> open_trace(const RunConfig& c, const Setup& s, const std::string& command_line,
@@ -44,6 +60,11 @@ std::unique_ptr<TraceWriter> open_trace(const RunConfig& c, const Setup& s, cons
                                                        {"faults", s.faults->describe()},
                                                        {"ranks", std::to_string(world)},
                                                        {"host", mpi::Environment::host()},
+                                                       {"hosts", [&] {
+                                                          std::string all;
+                                                          for (const auto& h : s.hosts) all += (all.empty() ? "" : ",") + h;
+                                                          return all;
+                                                        }()},
                                                        {"deadline_ms", std::to_string(c.master.deadline_ms)},
                                                        {"policy", to_string(c.master.policy)},
                                                        {"weights_from", to_string(c.weights_from)}});
@@ -105,6 +126,9 @@ void run_master(const RunConfig& c, const RunHooks& hooks, Setup& s, int world, 
   out.unanswered = master.stop_workers();
   if (!out.unanswered.empty()) out.leave_code = 0;
   out.late_results = master.late_results();
+  out.hosts = s.hosts;
+  out.peak_rss_mb = master.worker_peak_rss_mb();
+  if (!out.peak_rss_mb.empty()) out.peak_rss_mb[0] = peak_resident_mb().value_or(NAN);
   out.health = master.health_log();
   if (trace) trace->flush();
 }
@@ -117,6 +141,7 @@ RunOutcome run_distributed(RunConfig& config, const RunHooks& hooks) {
   CDCNN_CHECK_MPI(MPI_Comm_size(MPI_COMM_WORLD, &world));
   RunOutcome out;
   Setup s;
+  s.hosts = gather_hosts(rank, world);
   std::string error;
   bool configured = true;
   Progress progress(stderr, 0, false);  // silent until configured, and on every rank but 0

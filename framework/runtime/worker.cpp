@@ -9,6 +9,7 @@
 
 #include "codes/encoding.hpp"
 #include "core/error.hpp"
+#include "core/memory.hpp"
 #include "io/coded_file.hpp"
 #include "runtime/mpi.hpp"
 #include "runtime/protocol.hpp"
@@ -146,7 +147,7 @@ WorkerStats run_worker(int rank, const Model& model, const Deployment& deploymen
     reap_sends();
     std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
-  static const Header ack{};
+  const Header ack{.peak_rss_mb = peak_resident_mb().value_or(0.0)};
   mpi::Request r = mpi::isend_bytes(&ack, sizeof ack, 0, kStop);
   while (r.pending() && Clock::now() < give_up + std::chrono::seconds(1)) {
     if (r.test()) break;
