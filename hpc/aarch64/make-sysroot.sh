@@ -10,7 +10,8 @@
 #
 # Variant "extract" only unpacks the packages: no maintainer script runs, so
 # no arm64 code is executed and binfmt_misc is not needed (it is often absent
-# in containers). The few links Debian's alternatives would make (mpi.h's
+# in containers). CDCNN_DEBIAN_MIRROR and CDCNN_DEBIAN_SECURITY name other
+# mirrors (deb.debian.org by default). The few links Debian's alternatives would make (mpi.h's
 # directory, libmpi.so, hdf5.pc) are made below instead.
 set -euo pipefail
 dir=${1:-/var/cache/cdcnn-aarch64-sysroot}
@@ -29,7 +30,7 @@ packages=(
   libgtest-dev libgmock-dev
   libstb-dev zlib1g-dev
 )
-stamp="${packages[*]} | $mirror | $security"
+stamp="bookworm arm64: ${packages[*]}"
 
 if [[ -f $dir/.cdcnn-packages && $(cat "$dir/.cdcnn-packages") == "$stamp" ]]; then
   echo "$dir"
