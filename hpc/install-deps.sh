@@ -2,6 +2,10 @@
 # Installs every Debian package cdcnn needs to build, test, export models and
 # draw figures. Quick when everything is already there: it asks dpkg first and
 # only calls apt-get for what is missing.
+#   bash hpc/install-deps.sh            # everything, for this machine's own build
+#   bash hpc/install-deps.sh --aarch64  # only what `make test-aarch64` needs:
+#       the arm64 cross toolchain, qemu-user and mmdebstrap (the arm64
+#       libraries come in a separate root, hpc/aarch64/make-sysroot.sh)
 set -euo pipefail
 
 packages=(
@@ -27,6 +31,13 @@ packages=(
   # qdiscs, and the NFQUEUE rule of its user-space link emulator
   iproute2 iptables
 )
+
+case "${1:-}" in
+  "") ;;
+  --aarch64)
+    packages=(cmake pkg-config crossbuild-essential-arm64 qemu-user-static mmdebstrap debian-archive-keyring) ;;
+  *) echo "install-deps: unknown option '$1' (expected none or --aarch64)" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do
