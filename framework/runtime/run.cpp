@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "core/error.hpp"
+#include "core/parallel.hpp"
 #include "core/rng.hpp"
 #include "fault/injector.hpp"
 #include "io/inputs.hpp"
@@ -134,6 +135,9 @@ RunOutcome run_distributed(RunConfig& config, const RunHooks& hooks) {
   }
   if (!configured) return out;
   out.ran = true;
+  // Every rank computes (and the master decodes) on --threads threads; a
+  // worker's pool sleeps while it waits for its next layer.
+  const ComputeThreads compute(config.threads);
 
   if (config.weights_from == WeightSource::master) {
     if (rank == 0) send_shard_weights(*s.model, s.deployment);
