@@ -219,8 +219,10 @@ void print_summary(const Collector& c, const std::map<std::string, double>& pyto
   const double peak = get("BM_PeakFma").counters["GFLOP/s"];
   const double bandwidth = get("BM_ReadBandwidth").counters["GB/s"];
   std::printf("\n== summary (one thread unless said, one run) ==\n");
-  std::printf("FP32 peak (Eigen packet FMA, %g lanes): %.1f GFLOP/s; DRAM read bandwidth (512 MiB streamed): %.1f GB/s\n",
-              get("BM_PeakFma").counters["lanes"], peak, bandwidth);
+  if (peak > 0 && bandwidth > 0) {  // not filtered out
+    std::printf("FP32 peak (Eigen packet FMA, %g lanes): %.1f GFLOP/s; DRAM read bandwidth (512 MiB streamed): %.1f GB/s\n",
+                get("BM_PeakFma").counters["lanes"], peak, bandwidth);
+  }
   double conv_flop = 0, conv_ms = 0, dense_bytes = 0, dense_ms = 0;
   for (const auto& [name, r] : c.results) {
     if (name.rfind("BM_Layer/", 0) != 0) continue;  // conv and dense layers of AlexNet only
@@ -256,7 +258,7 @@ void print_summary(const Collector& c, const std::map<std::string, double>& pyto
     const auto r = get("BM_Model/" + name);
     std::printf("%-8s %8.2f ms per inference", name.c_str(), r.ms);
     if (pytorch.count(name)) std::printf("   PyTorch %8.2f ms   ours/PyTorch = %.2f", pytorch.at(name), r.ms / pytorch.at(name));
-    if (name == "alexnet") std::printf("   floor %.1f ms, ours/floor = %.2f", floor_ms, r.ms / floor_ms);
+    if (name == "alexnet" && peak > 0 && bandwidth > 0) std::printf("   floor %.1f ms, ours/floor = %.2f", floor_ms, r.ms / floor_ms);
     std::printf("\n");
   }
   if (threads > 1) {
