@@ -227,9 +227,11 @@ TEST(Conv, ResultDoesNotDependOnTheThreadCount) {
   };
   for (const ConvCase& c : cases) {
     SCOPED_TRACE(to_string(Shape{c.in_channels, c.out_channels, c.groups}));
-    auto [conv, x, w, b] = build(c);
+    const Built built = build(c);
+    const Conv* conv = built.conv.get();
+    const Tensor& x = built.x;  // a reference, not a structured binding: lambdas capture it
     const Tensor y = testing::same_for_any_thread_count([&] { return conv->forward(x); });
-    EXPECT_LT(max_relative_error(y, direct_conv(x, w, b, c)), 1e-5);
+    EXPECT_LT(max_relative_error(y, direct_conv(x, built.w, built.b, c)), 1e-5);
     // A shard's rows (the runtime's multiply), cut the same way.
     const Matrix rows = conv->weight().middleRows(1, conv->rows() - 1);
     const Vector bias = conv->bias().tail(conv->rows() - 1);
