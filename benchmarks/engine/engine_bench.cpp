@@ -150,9 +150,10 @@ void register_benchmarks(int threads) {
                                    BM_Depthwise, stride, gemm)
           ->Unit(benchmark::kMillisecond)
           ->MinTime(0.5);
+  std::vector<int> counts{1};
+  if (threads > 1) counts.push_back(threads);
   for (const std::string name : {"alexnet", "vgg16"})
-    for (const int t : {1, threads}) {
-      if (t == threads && threads == 1) continue;
+    for (const int t : counts) {
       const std::string suffix = t == 1 ? "" : "/threads:" + std::to_string(t);
       benchmark::RegisterBenchmark(("BM_Model/" + name + suffix).c_str(), BM_Model, name, t)
           ->Unit(benchmark::kMillisecond)
