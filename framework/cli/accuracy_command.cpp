@@ -16,6 +16,7 @@
 #include "codes/registry.hpp"
 #include "core/csv.hpp"
 #include "core/error.hpp"
+#include "core/parallel.hpp"
 #include "fault/shard_loss.hpp"
 #include "io/inputs.hpp"
 #include "io/model_file.hpp"
@@ -54,13 +55,16 @@ int accuracy_command(const Args& args) {
       "sets", po::value<int>()->default_value(10),
       "with --lose-data: when C(k,J) exceeds this, that many distinct sets drawn from --seed");
   add_seed_option(options, "seed for the drawn sets and for zoo weights");
+  int threads = 1;
+  add_threads_option(options, &threads);
   options.add_options()("limit", po::value<Index>()->default_value(0), "only the first N test images (0 = all)");
   add_csv_option(options, "write one row per loss pattern to FILE ('-': stdout, and no table)");
   add_plugin_option(options);
   po::variables_map vm;
   if (!parse(args,
              "usage: cdcnn accuracy --model NAME|FILE --dataset DIR --layer NAME --k K [--code SPEC]\n"
-             "                      (--lose LIST ... | --lose-data J,J,...) [--sets N] [--limit N] [--csv FILE|-]\n"
+             "                      (--lose LIST ... | --lose-data J,J,...) [--sets N] [--limit N] [--threads N]\n"
+             "                      [--csv FILE|-]\n"
              "Test-set accuracy when shards of one layer are lost, offline on one device (no MPI).\n"
              "The layer's output rows are cut into k blocks as the distributed runtime cuts them; shard j\n"
              "computes with the code's encoded weights. A lost shard means what it means to the runtime's\n"
@@ -70,6 +74,7 @@ int accuracy_command(const Args& args) {
              options, vm))
     return 0;
   load_plugins(vm);
+  const ComputeThreads compute(threads);
   const int k = vm["k"].as<int>(), max_sets = vm["sets"].as<int>();
   const Index limit = vm["limit"].as<Index>();
   const auto seed = vm["seed"].as<std::uint64_t>();

@@ -51,6 +51,12 @@ void add_seed_option(po::options_description& options, const char* help, std::ui
   options.add_options()("seed", po::value<std::uint64_t>(to)->default_value(0), help);
 }
 
+void add_threads_option(po::options_description& options, int* to) {
+  options.add_options()("threads", po::value<int>(to)->default_value(1),
+                        "compute threads (per rank under mpirun) for convolutions, dense layers, pooling and decoding; "
+                        "results are the same for any count");
+}
+
 void add_csv_option(po::options_description& options, const char* help) {
   options.add_options()("csv", po::value<std::string>(), help);
 }

@@ -29,6 +29,9 @@ std::vector<int> parse_number_list(const std::string& flag, const std::string& t
 Model open_model_option(const std::string& name_or_path, std::uint64_t seed, const char* command);
 /// --seed N (default 0): the seed of zoo weights and of whatever else the command draws.
 void add_seed_option(po::options_description& options, const char* help, std::uint64_t* to = nullptr);
+/// --threads N (default 1): compute threads of this process (each rank's,
+/// under mpirun), core/parallel.hpp. Results do not depend on it.
+void add_threads_option(po::options_description& options, int* to);
 /// --csv FILE|-: the command's rows as CSV ('-': to stdout).
 void add_csv_option(po::options_description& options, const char* help);
 /// Prints what a command with --csv shows: with `--csv -` the CSV alone on

@@ -45,6 +45,7 @@ void add_run_options(po::options_description& options, runtime::RunConfig& c) {
       "a worker that hears nothing from the master for this long presumes it dead and exits")(
       "startup-timeout-s", po::value(&c.startup_timeout_s)->default_value(c.startup_timeout_s),
       "a rank whose start-up (MPI_Init, set-up, weights) takes longer presumes a peer dead and exits");
+  add_threads_option(options, &c.threads);
   add_seed_option(options, "seed for weights, inputs and faults", &c.seed);
   options.add_options()("input", po::value(&c.input_file),
                         "image or .npy input for every inference (default: seeded random inputs)")(

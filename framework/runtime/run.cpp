@@ -7,6 +7,7 @@
 
 #include "core/error.hpp"
 #include "core/memory.hpp"
+#include "core/parallel.hpp"
 #include "core/rng.hpp"
 #include "fault/injector.hpp"
 #include "io/inputs.hpp"
@@ -171,6 +172,9 @@ RunOutcome run_distributed(RunConfig& config, const RunHooks& hooks) {
   out.ran = true;
   progress.step_done(cat("model '", s.model->name(), "' (", s.model->parameter_count(), " parameters), ",
                          s.deployment.layers.size(), " split layer(s)"));
+  // Every rank computes (and the master decodes) on --threads threads; a
+  // worker's pool sleeps while it waits for its next layer.
+  const ComputeThreads compute(config.threads);
 
   progress.step(config.weights_from == WeightSource::master
                     ? cat("encoding and sending shard weights to ", world - 1, " worker(s)")
