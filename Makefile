@@ -5,7 +5,7 @@ BUILD ?= build
 JOBS ?= 2
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
 
-.PHONY: deps configure build demo test test-asan bench clean
+.PHONY: deps configure build demo test test-asan test-aarch64 bench clean
 
 deps:
 	@bash hpc/install-deps.sh
@@ -38,6 +38,24 @@ test-asan: deps
 	@cmake --build $(ASAN_BUILD) -j$(JOBS) --target unit_tests
 	cd $(ASAN_BUILD) && ctest -L unit --output-on-failure -j$(JOBS)
 
+# The aarch64 (Raspberry Pi) build, cross-compiled on this machine with
+# Debian's arm64 cross compiler against an arm64 Debian root kept outside the
+# build tree (hpc/aarch64/make-sysroot.sh: made once, 30 s to a few minutes),
+# then the unit tests and one small MPI test (3 ranks) run under qemu-user.
+# Timings and the Pi's own build: hpc/README.md, "The aarch64 build".
+AARCH64_BUILD ?= build-aarch64
+AARCH64_SYSROOT ?= /var/cache/cdcnn-aarch64-sysroot
+AARCH64_CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release -DCDCNN_NATIVE=OFF -DCDCNN_BUILD_BENCHMARKS=OFF
+test-aarch64:
+	@bash hpc/install-deps.sh --aarch64
+	@bash hpc/aarch64/make-sysroot.sh $(AARCH64_SYSROOT) >/dev/null
+	@cmake -S . -B $(AARCH64_BUILD) -DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/hpc/aarch64/toolchain.cmake \
+	  -DCDCNN_AARCH64_SYSROOT=$(AARCH64_SYSROOT) $(AARCH64_CMAKE_FLAGS) > $(AARCH64_BUILD).configure.log 2>&1 \
+	  || (cat $(AARCH64_BUILD).configure.log; exit 1)
+	@cmake --build $(AARCH64_BUILD) -j$(JOBS) --target unit_tests mpi_tests
+	cd $(AARCH64_BUILD) && ctest -L unit --output-on-failure -j$(JOBS)
+	cd $(AARCH64_BUILD) && ctest -R '^mpi_tests\.np3$$' --output-on-failure
+
 bench: build
 	bash benchmarks/run.sh $(BUILD)
 
@@ -48,4 +66,5 @@ figures: configure
 	bash experiments/regenerate.sh $(if $(FRESH),--fresh) $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(BUILD).configure.log $(ASAN_BUILD) $(ASAN_BUILD).configure.log
+	rm -rf $(BUILD) $(BUILD).configure.log $(ASAN_BUILD) $(ASAN_BUILD).configure.log \
+	  $(AARCH64_BUILD) $(AARCH64_BUILD).configure.log

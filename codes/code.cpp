@@ -8,6 +8,7 @@
 
 #include "codes/combinations.hpp"
 #include "core/error.hpp"
+#include "core/parallel.hpp"
 
 namespace cdcnn {
 
@@ -212,7 +213,7 @@ void Code::decode_impl(const ShardMask& arrived, const std::vector<int>& missing
 void Code::combine(std::span<float> out, std::span<const float* const> sources, std::span<const float> coefficients) {
   using Array = Eigen::Map<Eigen::ArrayXf>;
   using ConstArray = Eigen::Map<const Eigen::ArrayXf>;
-  constexpr std::size_t kChunk = 2048;  // 8 KiB of out per pass: stays in L1
+  constexpr std::size_t kChunk = kCombineChunk;
   for (std::size_t begin = 0; begin < out.size(); begin += kChunk) {
     const auto len = static_cast<Eigen::Index>(std::min(kChunk, out.size() - begin));
     Array o(out.data() + begin, len);
@@ -270,7 +271,23 @@ void Code::decode(std::span<const std::span<const float>> shards, std::span<cons
     const auto& to = data_blocks[static_cast<std::size_t>(i)];
     if (from.data() != to.data()) std::memcpy(to.data(), from.data(), size * sizeof(float));
   }
-  if (!missing.empty()) decode_impl(arrived, missing, shards, data_blocks);
+  if (missing.empty()) return;
+  // Decoding is element-wise: chunks of positions are the compute threads'
+  // tasks (core/parallel.hpp). Chunks start at multiples of combine()'s own
+  // chunk, so every element is computed exactly as in one whole call.
+  constexpr std::size_t kUnit = kCombineChunk;
+  const EvenSplit chunks(static_cast<Index>((size + kUnit - 1) / kUnit), 8, 8);
+  if (chunks.parts() == 1) return decode_impl(arrived, missing, shards, data_blocks);
+  parallel_for(chunks.parts(), [&](Index chunk) {
+    const std::size_t begin = static_cast<std::size_t>(chunks.begin(chunk)) * kUnit,
+                      end = std::min(size, static_cast<std::size_t>(chunks.end(chunk)) * kUnit);
+    std::vector<std::span<const float>> in(shards.size());
+    for (std::size_t j = 0; j < shards.size(); ++j)
+      if (!shards[j].empty()) in[j] = shards[j].subspan(begin, end - begin);
+    std::vector<std::span<float>> out(data_blocks.size());
+    for (std::size_t i = 0; i < data_blocks.size(); ++i) out[i] = data_blocks[i].subspan(begin, end - begin);
+    decode_impl(arrived, missing, in, out);
+  });
 }
 
 std::vector<Matrix> Code::decode(const std::vector<std::optional<Matrix>>& shards) const {

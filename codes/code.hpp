@@ -16,6 +16,9 @@
 // same coefficients, so decode() only needs each block as a flat buffer of
 // rows_per_block·P floats (row-major, as cdcnn stores everything). A shard's
 // receive buffer is passed in as-is; nothing is copied into a matrix first.
+// It also lets decode() hand chunks of positions to the compute threads
+// (core/parallel.hpp): decode_impl may run on several chunks at once, each
+// call given the same sub-range of every buffer.
 
 #include <Eigen/Core>
 #include <cstdint>
@@ -132,6 +135,8 @@ class Code {
   /// streams through once. The kernel of every decode path.
   static void combine(std::span<float> out, std::span<const float* const> sources,
                       std::span<const float> coefficients);
+  /// combine()'s pass: 8 KiB of out, which stays in L1.
+  static constexpr std::size_t kCombineChunk = 2048;
 
   /// Throws Error unless arrived.size() == n.
   void check_mask(const ShardMask& arrived, const char* what) const;

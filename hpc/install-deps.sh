@@ -2,6 +2,10 @@
 # Installs every Debian package cdcnn needs to build, test, export models and
 # draw figures. Quick when everything is already there: it asks dpkg first and
 # only calls apt-get for what is missing.
+#   bash hpc/install-deps.sh            # everything, for this machine's own build
+#   bash hpc/install-deps.sh --aarch64  # only what `make test-aarch64` needs:
+#       the arm64 cross toolchain, qemu-user and mmdebstrap (the arm64
+#       libraries come in a separate root, hpc/aarch64/make-sysroot.sh)
 set -euo pipefail
 
 packages=(
@@ -19,12 +23,21 @@ packages=(
   # Python side: exporter, golden references, training, figures (never on the inference path)
   python3 python3-numpy python3-h5py python3-matplotlib
   python3-torch python3-torchvision
+  # ONNX import (tools/import_onnx.py) and ONNX's own operator tests (tests/tools/)
+  python3-onnx libonnx-testdata
   # data
   dataset-fashion-mnist
   # the virtual WiFi cluster (hpc/netns-cluster.sh, the netns test): namespaces,
   # qdiscs, and the NFQUEUE rule of its user-space link emulator
   iproute2 iptables
 )
+
+case "${1:-}" in
+  "") ;;
+  --aarch64)
+    packages=(cmake pkg-config crossbuild-essential-arm64 qemu-user-static mmdebstrap debian-archive-keyring) ;;
+  *) echo "install-deps: unknown option '$1' (expected none or --aarch64)" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/error.hpp"
+#include "core/parallel.hpp"
 
 namespace cdcnn {
 
@@ -55,25 +56,29 @@ Tensor AvgPool::forward_impl(const Tensor& x, const Shape& out_shape) const {
   const Index ph = window_.padding[0], pw = window_.padding[1];
   const Index ph_end = window_.end_padding(0), pw_end = window_.end_padding(1);
   Tensor y(out_shape);
-  float* dst = y.data();
-  for (Index c = 0; c < C; ++c) {
-    const float* xc = x.data() + c * H * W;
-    for (Index oh = 0; oh < OH; ++oh)
-      for (Index ow = 0; ow < OW; ++ow) {
-        // PyTorch's avg_pool2d: the padded window, clipped to the padded input, sets
-        // the count_include_pad divisor; clipped to the input, the summed region.
-        Index h0 = oh * sh - ph, w0 = ow * sw - pw;
-        Index h1 = std::min(h0 + kh, H + ph_end), w1 = std::min(w0 + kw, W + pw_end);
-        const Index padded_count = (h1 - h0) * (w1 - w0);
-        h0 = std::max<Index>(h0, 0), w0 = std::max<Index>(w0, 0);
-        h1 = std::min(h1, H), w1 = std::min(w1, W);
-        float sum = 0.0f;
-        for (Index h = h0; h < h1; ++h)
-          for (Index w = w0; w < w1; ++w) sum += xc[h * W + w];
-        const Index count = count_include_pad_ ? padded_count : (h1 - h0) * (w1 - w0);
-        *dst++ = (h0 >= h1 || w0 >= w1) ? 0.0f : sum / static_cast<float>(count);
-      }
-  }
+  // Channels are independent: blocks of them are the compute threads' tasks.
+  const EvenSplit channels(C, 8, min_items_per_task(OH * OW, kh * kw));
+  parallel_for(channels.parts(), [&](Index task) {
+    float* dst = y.data() + channels.begin(task) * OH * OW;
+    for (Index c = channels.begin(task); c < channels.end(task); ++c) {
+      const float* xc = x.data() + c * H * W;
+      for (Index oh = 0; oh < OH; ++oh)
+        for (Index ow = 0; ow < OW; ++ow) {
+          // PyTorch's avg_pool2d: the padded window, clipped to the padded input, sets
+          // the count_include_pad divisor; clipped to the input, the summed region.
+          Index h0 = oh * sh - ph, w0 = ow * sw - pw;
+          Index h1 = std::min(h0 + kh, H + ph_end), w1 = std::min(w0 + kw, W + pw_end);
+          const Index padded_count = (h1 - h0) * (w1 - w0);
+          h0 = std::max<Index>(h0, 0), w0 = std::max<Index>(w0, 0);
+          h1 = std::min(h1, H), w1 = std::min(w1, W);
+          float sum = 0.0f;
+          for (Index h = h0; h < h1; ++h)
+            for (Index w = w0; w < w1; ++w) sum += xc[h * W + w];
+          const Index count = count_include_pad_ ? padded_count : (h1 - h0) * (w1 - w0);
+          *dst++ = (h0 >= h1 || w0 >= w1) ? 0.0f : sum / static_cast<float>(count);
+        }
+    }
+  });
   return y;
 }
 

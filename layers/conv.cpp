@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "core/error.hpp"
+#include "core/parallel.hpp"
 
 namespace cdcnn {
 
@@ -15,6 +16,16 @@ namespace {
 // (a narrower GEMM loses more to packing W than it gains in locality).
 constexpr Index kBandBytes = Index{1} << 19;
 constexpr Index kMinBandColumns = 256;
+// The GEMM path is cut into at least this many tasks (core/parallel.hpp)
+// when the layer is big enough: enough for a Pi's 4 cores to share evenly.
+// A conv with fewer bands than that (a deep layer: few positions, many
+// channels) is cut by output channels too, in blocks of whole 48-row units
+// (the row panel of Eigen's GEMM kernel on AVX-512; a multiple of AVX2's
+// and NEON's) and at least kMinTaskRows rows, each task unrolling its band
+// itself (cheap next to a GEMM of that many rows).
+constexpr Index kMinTasks = 8;
+constexpr Index kRowUnit = 48;
+constexpr Index kMinTaskRows = 96;
 
 std::string conv_where(const std::string& name, std::size_t spatial_rank) {
   return cat("layer '", name, "' (conv", spatial_rank, "d)");
@@ -264,25 +275,39 @@ Matrix Conv::lower(const Tensor& x) const {
   return lowered;
 }
 
-void Conv::accumulate(const Tensor& x, const Geometry& g, Index c0, Index c1, ConstMatrixRef w, MatrixRef y) const {
-  const Index P = g.positions(), OW = g.out[2], q = (c1 - c0) * kernel_volume_;
-  if (is_pointwise()) {  // X is the input itself
-    y.noalias() += w * x.matrix(in_channels_, P).middleRows(c0, c1 - c0);
-    return;
-  }
-  // Bands of whole output lines whose unrolled input fits kBandBytes. One
-  // buffer per thread, kept between calls: allocating (and page-faulting)
-  // half a megabyte per call costs more than AlexNet's first conv itself.
-  const Index band_cols = std::max({OW, kMinBandColumns, kBandBytes / static_cast<Index>(sizeof(float)) / q});
+void Conv::accumulate(const Tensor& x, const Geometry& g, Index pieces, ConstMatrixRef w, MatrixRef y) const {
+  const Index cout_g = w.rows() / pieces, q_g = w.cols() / pieces, cin_g = q_g / kernel_volume_;
+  const Index P = g.positions(), OW = g.out[2];
+  const bool pointwise = is_pointwise();
+  // Bands of whole output lines whose unrolled input fits kBandBytes, all of
+  // nearly one size. One buffer per thread, kept between calls: allocating
+  // (and page-faulting) half a megabyte per call costs more than AlexNet's
+  // first conv itself.
+  const Index band_cols = std::max({OW, kMinBandColumns, kBandBytes / static_cast<Index>(sizeof(float)) / q_g});
   const Index band_lines = std::min(g.lines(), std::max<Index>(1, band_cols / OW));
-  thread_local std::vector<float> buffer;
-  if (buffer.size() < static_cast<std::size_t>(q * band_lines * OW))
-    buffer.resize(static_cast<std::size_t>(q * band_lines * OW));
-  for (Index line0 = 0; line0 < g.lines(); line0 += band_lines) {
-    const Index line1 = std::min(g.lines(), line0 + band_lines), n = (line1 - line0) * OW;
-    im2col(x.data(), g, c0, c1, line0, line1, buffer.data(), n);
-    y.middleCols(line0 * OW, n).noalias() += w * MatrixMap(buffer.data(), q, n);
-  }
+  const EvenSplit bands(g.lines(), (g.lines() + band_lines - 1) / band_lines, 1);
+  const Index units = (cout_g + kRowUnit - 1) / kRowUnit;
+  const Index wanted = (kMinTasks + pieces * bands.parts() - 1) / (pieces * bands.parts());
+  const EvenSplit row_units(units, std::min(wanted, cout_g / kMinTaskRows), 1);
+  const Index per_piece = bands.parts() * row_units.parts();
+  parallel_for(pieces * per_piece, [&](Index task) {
+    const Index piece = task / per_piece, band = task % per_piece / row_units.parts(),
+                block = task % row_units.parts();
+    const Index line0 = bands.begin(band), line1 = bands.end(band), col0 = line0 * OW, n = (line1 - line0) * OW;
+    const Index r0 = std::min(cout_g, row_units.begin(block) * kRowUnit),
+                r1 = std::min(cout_g, row_units.end(block) * kRowUnit);
+    const auto wb = w.block(piece * cout_g + r0, piece * q_g, r1 - r0, q_g);
+    auto yb = y.block(piece * cout_g + r0, col0, r1 - r0, n);
+    const Index c0 = piece * cin_g;
+    if (pointwise) {  // X is the input itself
+      yb.noalias() += wb * x.matrix(in_channels_, P).block(c0, col0, cin_g, n);
+      return;
+    }
+    thread_local std::vector<float> buffer;
+    if (buffer.size() < static_cast<std::size_t>(q_g * n)) buffer.resize(static_cast<std::size_t>(q_g * n));
+    im2col(x.data(), g, c0, c0 + cin_g, line0, line1, buffer.data(), n);
+    yb.noalias() += wb * MatrixMap(buffer.data(), q_g, n);
+  });
 }
 
 Tensor Conv::bias_tensor(const Shape& out_shape, Index positions) const {
@@ -293,11 +318,8 @@ Tensor Conv::bias_tensor(const Shape& out_shape, Index positions) const {
 }
 
 void Conv::grouped_gemm(const Tensor& x, const Geometry& g, MatrixMap y) const {
-  const Index cout_g = rows() / groups_, cin_g = in_channels_ / groups_, q_g = cin_g * kernel_volume_;
   // One GEMM per group on W's diagonal blocks: the zero blocks are never multiplied.
-  for (Index grp = 0; grp < groups_; ++grp)
-    accumulate(x, g, grp * cin_g, (grp + 1) * cin_g, weight().block(grp * cout_g, grp * q_g, cout_g, q_g),
-               y.middleRows(grp * cout_g, cout_g));
+  accumulate(x, g, groups_, weight(), y);
 }
 
 bool Conv::depthwise_fits(const Geometry& g) const {
@@ -314,31 +336,35 @@ bool Conv::depthwise_fits(const Geometry& g) const {
 void Conv::depthwise(const float* x, const Geometry& g, float* y) const {
   const Index D = g.in[0], H = g.in[1], W = g.in[2], OD = g.out[0], OH = g.out[1], OW = g.out[2];
   const Index KD = g.kernel[0], KH = g.kernel[1], KW = g.kernel[2], multiplier = rows() / groups_;
-  thread_local RowPhases planes(1, 1, 1, 1, 1, 1, 1, 1);
-  planes = RowPhases(OH, OW, KH, KW, g.stride[1], g.stride[2], g.dilation[1], g.dilation[2]);
-  const Index Wq = planes.Wq, n = OH * Wq;
-  thread_local std::vector<float> acc;
-  acc.resize(static_cast<std::size_t>(n));
-  for (Index c = 0; c < groups_; ++c)
-    for (Index od = 0; od < OD; ++od)
-      for (Index j = 0; j < multiplier; ++j) {
-        const Index o = c * multiplier + j;
-        // Row o of W is zero but for its channel's kernel_volume taps.
-        const float* taps = weight().row(o).data() + c * kernel_volume_;
-        std::fill(acc.begin(), acc.end(), 0.0f);
-        for (Index kd = 0; kd < KD; ++kd) {
-          const Index id = od * g.stride[0] - g.padding[0] + kd * g.dilation[0];
-          if (id < 0 || id >= D) continue;
-          if (j == 0 || KD > 1) planes.fill(x + (c * D + id) * H * W, H, W, g.padding[1], g.padding[2]);
-          for (Index kh = 0; kh < KH; ++kh)
-            for (Index kw = 0; kw < KW; ++kw)
-              multiply_add_strided(acc.data(), planes.tap(kh * g.dilation[1], kw * g.dilation[2]),
-                                   taps[(kd * KH + kh) * KW + kw], n, g.stride[2]);
+  // Channels are independent: blocks of them are the compute threads' tasks.
+  const EvenSplit channels(groups_, kMinTasks, min_items_per_task(g.positions() * multiplier, kernel_volume_));
+  parallel_for(channels.parts(), [&](Index task) {
+    thread_local RowPhases planes(1, 1, 1, 1, 1, 1, 1, 1);
+    planes = RowPhases(OH, OW, KH, KW, g.stride[1], g.stride[2], g.dilation[1], g.dilation[2]);
+    const Index Wq = planes.Wq, n = OH * Wq;
+    thread_local std::vector<float> acc;
+    acc.resize(static_cast<std::size_t>(n));
+    for (Index c = channels.begin(task); c < channels.end(task); ++c)
+      for (Index od = 0; od < OD; ++od)
+        for (Index j = 0; j < multiplier; ++j) {
+          const Index o = c * multiplier + j;
+          // Row o of W is zero but for its channel's kernel_volume taps.
+          const float* taps = weight().row(o).data() + c * kernel_volume_;
+          std::fill(acc.begin(), acc.end(), 0.0f);
+          for (Index kd = 0; kd < KD; ++kd) {
+            const Index id = od * g.stride[0] - g.padding[0] + kd * g.dilation[0];
+            if (id < 0 || id >= D) continue;
+            if (j == 0 || KD > 1) planes.fill(x + (c * D + id) * H * W, H, W, g.padding[1], g.padding[2]);
+            for (Index kh = 0; kh < KH; ++kh)
+              for (Index kw = 0; kw < KW; ++kw)
+                multiply_add_strided(acc.data(), planes.tap(kh * g.dilation[1], kw * g.dilation[2]),
+                                     taps[(kd * KH + kh) * KW + kw], n, g.stride[2]);
+          }
+          float* out = y + (o * OD + od) * OH * OW;
+          for (Index oh = 0; oh < OH; ++oh)
+            for (Index ow = 0; ow < OW; ++ow) out[oh * OW + ow] += acc[static_cast<std::size_t>(oh * Wq + ow)];
         }
-        float* out = y + (o * OD + od) * OH * OW;
-        for (Index oh = 0; oh < OH; ++oh)
-          for (Index ow = 0; ow < OW; ++ow) out[oh * OW + ow] += acc[static_cast<std::size_t>(oh * Wq + ow)];
-      }
+  });
 }
 
 Tensor Conv::forward_impl(const Tensor& x, const Shape& out_shape) const {
@@ -366,7 +392,7 @@ Matrix Conv::multiply(const Tensor& x, const Eigen::Ref<const Matrix>& w, const 
           " weight block with ", b.size(), " biases by inputs of ", cols(), " rows");
   const Geometry g = geometry(x.shape());
   Matrix y = b.replicate(1, g.positions());
-  accumulate(x, g, 0, in_channels_, w, y);
+  accumulate(x, g, 1, w, y);
   return y;
 }
 

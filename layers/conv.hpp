@@ -101,9 +101,13 @@ class Conv final : public LinearLayer {
   Tensor bias_tensor(const Shape& out_shape, Index positions) const;
   using ConstMatrixRef = Eigen::Ref<const Matrix, 0, Eigen::OuterStride<>>;
   using MatrixRef = Eigen::Ref<Matrix, 0, Eigen::OuterStride<>>;
-  /// y += w · (rows of lower(x) for input channels [c0, c1)), the unrolled
-  /// input built a band of output lines at a time (or x itself if pointwise).
-  void accumulate(const Tensor& x, const Geometry& g, Index c0, Index c1, ConstMatrixRef w, MatrixRef y) const;
+  /// y += w · lower(x) with w block diagonal over `pieces` equal blocks
+  /// (the groups; 1 for a shard's rows, whatever the groups): piece p's
+  /// rows of y get its block of w times the rows of lower(x) for its input
+  /// channels. The unrolled input is built a band of output lines at a time
+  /// (or is x itself if pointwise); bands, and row blocks of a layer with
+  /// few bands, are the tasks the compute threads share.
+  void accumulate(const Tensor& x, const Geometry& g, Index pieces, ConstMatrixRef w, MatrixRef y) const;
 
   Window window_;
   Index groups_;

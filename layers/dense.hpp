@@ -2,6 +2,10 @@
 // Dense (fully connected, PyTorch's nn.Linear): y = W·x + b with W of shape
 // {out_features, in_features}. Its GEMM view is the layer itself: X is the
 // input as a q×1 column.
+//
+// At batch 1 it is a matrix-vector product, bound by reading W: blocks of
+// W's rows (a number that depends only on W's shape) are the tasks the
+// compute threads share (core/parallel.hpp).
 
 #include "layers/layer.hpp"
 
@@ -18,6 +22,9 @@ class Dense final : public LinearLayer {
   std::int64_t flops(const Shape& in) const override { return 2 * rows() * cols(); }
   LayerSpec spec() const override;
   Matrix lower(const Tensor& x) const override;
+  /// w·x + b (r×1) for a block of weight rows, without copying x.
+  Matrix multiply(const Tensor& x, const Eigen::Ref<const Matrix>& w,
+                  const Eigen::Ref<const Vector>& b) const override;
 
  protected:
   Tensor forward_impl(const Tensor& x, const Shape& out_shape) const override;

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "core/error.hpp"
+#include "core/parallel.hpp"
 
 namespace cdcnn {
 
@@ -118,26 +119,30 @@ Tensor MaxPool::forward_impl(const Tensor& x, const Shape& out_shape) const {
   const std::vector<Column> cols = columns(taps(in[2], out[2], k[2], s[2], p[2], d[2]), W, sw, p[2], d[2]);
 
   Tensor y(out_shape);
-  float* dst = y.data();
-  const Index plane = in[0] * in[1] * in[2];
-  for (Index c = 0; c < x.dim(0); ++c) {
-    const float* xc = x.data() + c * plane;
-    for (const Taps& tz : td)
-      for (const Taps& ty : th) {
-        std::fill(dst, dst + OW, -std::numeric_limits<float>::infinity());
-        for (Index kz = tz.first; kz < tz.last; ++kz)
-          for (Index ky = ty.first; ky < ty.last; ++ky) {
-            const float* row = xc + ((tz.start + kz * d[0]) * in[1] + ty.start + ky * d[1]) * W;
-            for (const Column& col : cols) {
-              for (Index ow = col.lo; ow < col.hi; ++ow) {
-                const float v = row[col.off + ow * sw];
-                dst[ow] = (v > dst[ow] || v != v) ? v : dst[ow];  // NaN propagates, as in PyTorch
+  const Index plane = in[0] * in[1] * in[2], out_plane = out[0] * out[1] * OW;
+  // Channels are independent: blocks of them are the compute threads' tasks.
+  const EvenSplit channels(x.dim(0), 8, min_items_per_task(out_plane, window_.volume()));
+  parallel_for(channels.parts(), [&](Index task) {
+    float* dst = y.data() + channels.begin(task) * out_plane;
+    for (Index c = channels.begin(task); c < channels.end(task); ++c) {
+      const float* xc = x.data() + c * plane;
+      for (const Taps& tz : td)
+        for (const Taps& ty : th) {
+          std::fill(dst, dst + OW, -std::numeric_limits<float>::infinity());
+          for (Index kz = tz.first; kz < tz.last; ++kz)
+            for (Index ky = ty.first; ky < ty.last; ++ky) {
+              const float* row = xc + ((tz.start + kz * d[0]) * in[1] + ty.start + ky * d[1]) * W;
+              for (const Column& col : cols) {
+                for (Index ow = col.lo; ow < col.hi; ++ow) {
+                  const float v = row[col.off + ow * sw];
+                  dst[ow] = (v > dst[ow] || v != v) ? v : dst[ow];  // NaN propagates, as in PyTorch
+                }
               }
             }
-          }
-        dst += OW;
-      }
-  }
+          dst += OW;
+        }
+    }
+  });
   return y;
 }
 

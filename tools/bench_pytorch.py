@@ -3,6 +3,7 @@
 
     tools/bench_pytorch.py --torchvision alexnet
     tools/bench_pytorch.py --torchvision vgg16 --repeats 10
+    tools/bench_pytorch.py --torchvision resnet50     # any classification network, as export_pytorch.py builds it
     tools/bench_pytorch.py --model layers/zoo/fmnist-cnn.h5 --threads 1
     tools/bench_pytorch.py --depthwise 1 --repeats 200
 
@@ -30,7 +31,8 @@ import time
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--torchvision", choices=("alexnet", "vgg16"), help="torchvision model, random init")
+    src.add_argument("--torchvision", metavar="NAME",
+                     help="any torchvision classification network, random init (as export_pytorch.py builds it)")
     src.add_argument("--model", metavar="FILE", help="cdcnn model file, run through cdcnn_model.load_module")
     src.add_argument("--depthwise", type=int, choices=(1, 2), metavar="STRIDE",
                      help="one depthwise 3x3 conv, 96 channels, 56x56, at this stride")
@@ -50,9 +52,11 @@ def main():
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     if a.torchvision:
-        import torchvision
-        model = getattr(torchvision.models, a.torchvision)(weights=None).eval()
-        shape, name = (3, 224, 224), a.torchvision
+        import export_pytorch
+        if a.torchvision not in export_pytorch.torchvision_classifiers():
+            p.error(f"--torchvision: '{a.torchvision}' is not a torchvision classification network")
+        model, shape = export_pytorch.build_torchvision(a.torchvision)
+        model, name = model.eval(), a.torchvision
     elif a.depthwise:
         model = torch.nn.Conv2d(96, 96, 3, a.depthwise, padding=1, groups=96).eval()
         shape, name = (96, 56, 56), f"dw96s{a.depthwise}"

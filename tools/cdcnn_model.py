@@ -3,10 +3,17 @@
 
     export_module(module, input_shape, path, name=None, input_mean=None, input_std=None)
         Walk a torch module (nn.Sequential, nested Sequentials, torchvision
-        AlexNet / VGG) and write it as a cdcnn model file.
-    load_module(path) -> (nn.Sequential in eval mode, input_shape, attrs)
+        AlexNet / VGG, or a Graph of named layers) and write it as a cdcnn
+        model file.
+    write_model(path, input_shape, layers, name=None, input_mean=None, input_std=None)
+        The one writer: a list of Layer records (name, kind, attributes,
+        datasets, inputs) as a model file (export_module and
+        tools/import_onnx.py both call it).
+    load_module(path) -> (torch module in eval mode, input_shape, attrs)
         Build a torch module from any cdcnn model file with torch's own layers:
-        an independent reference for files written by any tool.
+        an independent reference for files written by any tool. A sequential
+        file gives an nn.Sequential, a graph file (layers naming their
+        `inputs`) a Graph that runs the layers by name.
     run_reference(path, input_np) -> numpy float32 output (no batch dim)
     validate_file(path)
         Check the on-disk types against the schema (strings, int64, float64,
@@ -18,6 +25,7 @@ attributes, datasets, torch modules, exporter, loader and a small example
 exporter and references only; the C++ inference path never runs it.
 """
 
+import heapq
 import math
 import os
 from collections import OrderedDict
@@ -32,7 +40,9 @@ import torch.nn.functional as F
 from torch import nn
 
 FORMAT = "cdcnn-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # written; READ_VERSIONS are read
+READ_VERSIONS = (1, 2)
+MODEL_INPUT = "input"  # in a layer's `inputs`: the model's input (unless a layer has that name)
 
 # ImageNet normalisation used by torchvision's pretrained models.
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -222,6 +232,73 @@ def _with_padding_end(build):
 
 
 # --------------------------------------------------------------------------
+# Merge layers (more than one input) and graphs of named layers
+# --------------------------------------------------------------------------
+class Add(nn.Module):
+    """`add`: the elementwise sum of two or more inputs, numpy broadcasting."""
+
+    def forward(self, *xs):
+        y = xs[0]
+        for x in xs[1:]:
+            y = torch.add(y, x)
+        return y
+
+
+class Mul(nn.Module):
+    """`mul`: the elementwise product of two inputs, numpy broadcasting (squeeze-excite)."""
+
+    def forward(self, a, b):
+        return torch.mul(a, b)
+
+
+class Concat(nn.Module):
+    """`concat`: two or more inputs joined along `axis`, counted without the batch (0 = channels)."""
+
+    def __init__(self, axis=0):
+        super().__init__()
+        self.axis = int(axis)
+
+    def forward(self, *xs):
+        axis = self.axis if self.axis >= 0 else self.axis + xs[0].dim() - 1
+        return torch.cat(xs, dim=axis + 1)
+
+
+class Graph(nn.Module):
+    """A network of named layers, each consuming the outputs of the layers it names.
+
+    layers: [(name, module, inputs)], in an order where every layer comes after
+    its inputs; inputs is a list of layer names (MODEL_INPUT for the model's
+    input) or None for "the previous layer". forward(x) runs them in that
+    order with torch's own modules, keeping every output by name, and returns
+    the output of layer `output` (default: the last one).
+    """
+
+    def __init__(self, layers, output=None):
+        super().__init__()
+        self.cdcnn_output = output if output is not None else layers[-1][0]
+        self.cdcnn_layer_names = [n for n, _, _ in layers]
+        self.cdcnn_layer_inputs = [None if i is None else list(i) for _, _, i in layers]
+        self.layers = nn.ModuleList(m for _, m, _ in layers)
+
+    def resolved_inputs(self):
+        """Per layer, the names it consumes (the previous layer's, or MODEL_INPUT, when not given)."""
+        out, prev = [], MODEL_INPUT
+        for name, inputs in zip(self.cdcnn_layer_names, self.cdcnn_layer_inputs):
+            out.append(list(inputs) if inputs is not None else [prev])
+            prev = name
+        return out
+
+    def forward(self, x):
+        values = {}
+        for name, m, inputs in zip(self.cdcnn_layer_names, self.layers, self.resolved_inputs()):
+            args = [values[i] if i in values else x if i == MODEL_INPUT else None for i in inputs]
+            if any(a is None for a in args):
+                raise ModelFileError(f"layer '{name}': input(s) {inputs} not computed before it")
+            values[name] = m(*args)
+        return values[self.cdcnn_output]
+
+
+# --------------------------------------------------------------------------
 # The layer kinds. Each kind has three functions, used by its entry in KINDS:
 #   export(m, x, where) -> (ints, reals, datasets)  a torch module m, whose
 #                          batched input is x, as the file stores it
@@ -398,6 +475,14 @@ def _no_attributes(m, x, where):
     return {}, {}, {}
 
 
+def _concat_build(g, where, xs):
+    axis = _ints_or(g, "axis", where, 0, 0)
+    rank = xs[0].dim() - 1
+    if not -rank <= axis < rank:
+        raise ModelFileError(f"{where}: attribute 'axis' = {axis} is outside the inputs' {rank} dimensions")
+    return Concat(axis)
+
+
 @dataclass(frozen=True)
 class Kind:
     """One layer kind of docs/model-file.md, as this module reads and writes it.
@@ -405,7 +490,8 @@ class Kind:
     ints: integer attribute -> number of values (0 for a scalar); reals: real
     attributes; required, optional: dataset names; modules: the torch module
     classes export_module writes as this kind; export, build, example: the
-    functions described above.
+    functions described above; arity: how many inputs a layer of the kind
+    takes (build gets the list of them, batched, when more than one).
     """
     modules: tuple
     export: Callable
@@ -415,6 +501,7 @@ class Kind:
     reals: frozenset = frozenset()
     required: frozenset = frozenset()
     optional: frozenset = frozenset()
+    arity: tuple = (1, 1)  # (fewest, most) inputs; most None for "any number"
 
 
 def _activation(module):
@@ -493,6 +580,17 @@ KINDS = {
     **{kind: _activation(module) for kind, module in (
         ("sigmoid", nn.Sigmoid), ("relu6", nn.ReLU6), ("hardsigmoid", nn.Hardsigmoid),
         ("hardswish", nn.Hardswish), ("silu", nn.SiLU))},
+    # Merge kinds: their examples read the model input twice (a one-layer graph).
+    "add": Kind(
+        modules=(Add,), arity=(2, None), export=_no_attributes, build=lambda g, where, xs: Add(),
+        example=lambda: (Graph([("add", Add(), [MODEL_INPUT, MODEL_INPUT])]), (3, 4, 5))),
+    "mul": Kind(
+        modules=(Mul,), arity=(2, 2), export=_no_attributes, build=lambda g, where, xs: Mul(),
+        example=lambda: (Graph([("mul", Mul(), [MODEL_INPUT, MODEL_INPUT])]), (3, 4, 5))),
+    "concat": Kind(
+        modules=(Concat,), arity=(2, None), ints={"axis": 0},
+        export=lambda m, x, where: ({"axis": int(m.axis)}, {}, {}), build=_concat_build,
+        example=lambda: (Graph([("concat", Concat(1), [MODEL_INPUT, MODEL_INPUT])]), (3, 4, 5))),
 }
 
 
@@ -546,14 +644,24 @@ def _int_attr(obj, key, value):
         obj.attrs[key] = np.int64(value)
 
 
-def export_module(module, input_shape, path, name=None, input_mean=None, input_std=None):
-    """Write `module` as a cdcnn model file at `path`; returns the list of (name, kind).
+@dataclass
+class Layer:
+    """One layer as the file stores it: what write_model takes.
 
-    input_shape has no batch dimension ({C,H,W}, {C,D,H,W} or {F}). The module
-    is walked in eval mode (its training flag is restored afterwards) and a
-    zero input is pushed through layer by layer to resolve shapes.
+    ints: integer attributes (an int or a list), reals: real attributes,
+    data: datasets (numpy, written as float32), inputs: the names of the
+    layers it consumes (MODEL_INPUT for the model input), or None for the
+    previous layer.
     """
-    input_shape = tuple(int(s) for s in input_shape)
+    name: str
+    kind: str
+    ints: dict = field(default_factory=dict)
+    reals: dict = field(default_factory=dict)
+    data: dict = field(default_factory=dict)
+    inputs: list = None
+
+
+def _check_metadata(input_shape, input_mean, input_std):
     if not input_shape or any(s <= 0 for s in input_shape):
         raise ModelFileError(f"input_shape must be positive integers, got {input_shape}")
     for key, v in (("input_mean", input_mean), ("input_std", input_std)):
@@ -564,27 +672,41 @@ def export_module(module, input_shape, path, name=None, input_mean=None, input_s
     if input_std is not None and any(s <= 0 for s in input_std):
         raise ModelFileError("input_std values must be positive")
 
-    was_training = module.training
-    module.eval()
-    layers = []
-    try:
-        x = torch.zeros((1,) + input_shape)
-        with torch.no_grad():
-            for lpath, m in _leaves(module, ""):
-                try:
-                    layers.append((lpath,) + _layer(lpath, m, x))
-                    x = torch.flatten(x, 1) if isinstance(m, str) else m(x)
-                except ModelFileError:
-                    raise
-                except Exception as e:  # shape mismatch etc.
-                    raise ModelFileError(f"module '{lpath}' ({type(m).__name__}) fails on input "
-                                         f"{tuple(x.shape[1:])}: {e}") from e
-    finally:
-        module.train(was_training)
-    names = [l[0] for l in layers]
-    dup = {n for n in names if names.count(n) > 1}
-    if dup:
-        raise ModelFileError(f"duplicate layer names {sorted(dup)}")
+
+def write_model(path, input_shape, layers, name=None, input_mean=None, input_std=None):
+    """Write `layers` (a list of Layer) as a cdcnn model file at `path`, format version 2.
+
+    The layers are written in the order given, which must have every layer
+    after its inputs (a topological order); the last one is the model's
+    output. Names must be unique and, in a graph, neither 'input' nor holding
+    ",". The file is written to a temporary name and renamed,
+    so a failed write leaves no partial file. It checks names, kinds and
+    inputs, not shapes: load_module(path) does that.
+    """
+    input_shape = tuple(int(s) for s in input_shape)
+    _check_metadata(input_shape, input_mean, input_std)
+    if not layers:
+        raise ModelFileError("a model needs at least one layer")
+    seen = set()
+    graph = any(l.inputs is not None for l in layers)
+    for i, l in enumerate(layers):
+        where = f"layer {i} '{l.name}' ({l.kind})"
+        if not l.name or l.name in seen:
+            raise ModelFileError(f"{where}: layer names must be non-empty and unique")
+        if l.kind not in KINDS:
+            raise ModelFileError(f"{where}: unknown kind (known: {', '.join(KINDS)})")
+        if graph and ("," in l.name or l.name == MODEL_INPUT):
+            raise ModelFileError(f"{where}: a layer of a graph model may not be named '{MODEL_INPUT}' nor "
+                                 "contain ','")
+        if l.inputs is not None:
+            lo, hi = KINDS[l.kind].arity
+            if len(l.inputs) < lo or (hi is not None and len(l.inputs) > hi):
+                raise ModelFileError(f"{where}: takes {lo}{'' if hi == lo else ' or more' if hi is None else f'..{hi}'} "
+                                     f"input(s), given {len(l.inputs)}")
+            for n in l.inputs:
+                if n not in seen and n != MODEL_INPUT:
+                    raise ModelFileError(f"{where}: input '{n}' is not a layer written before it")
+        seen.add(l.name)
 
     tmp = f"{path}.tmp{os.getpid()}"
     try:
@@ -599,21 +721,79 @@ def export_module(module, input_shape, path, name=None, input_mean=None, input_s
                 f.attrs["input_std"] = np.asarray(input_std, dtype=np.float64)
             g = f.create_group("layers")
             _int_attr(g, "count", len(layers))
-            for i, (lname, kind, ints, reals, data) in enumerate(layers):
+            for i, l in enumerate(layers):
                 lg = g.create_group(str(i))
-                _str_attr(lg, "kind", kind)
-                _str_attr(lg, "name", lname)
-                for k, v in ints.items():
+                _str_attr(lg, "kind", l.kind)
+                _str_attr(lg, "name", l.name)
+                if l.inputs is not None:
+                    _str_attr(lg, "inputs", ",".join(l.inputs))
+                for k, v in l.ints.items():
                     _int_attr(lg, k, v)
-                for k, v in reals.items():
+                for k, v in l.reals.items():
                     lg.attrs[k] = np.float64(v)
-                for k, v in data.items():
-                    lg.create_dataset(k, data=v, dtype=np.float32)
+                for k, v in l.data.items():
+                    lg.create_dataset(k, data=np.asarray(v, dtype=np.float32), dtype=np.float32)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
-    return [(l[0], l[1]) for l in layers]
+
+
+def _graph_layers(graph, input_shape):
+    """Layer records of a Graph module, pushing zeros through it by name for the shapes."""
+    x0 = torch.zeros((1,) + input_shape)
+    values, layers = {}, []
+    for lname, m, inputs in zip(graph.cdcnn_layer_names, graph.layers, graph.resolved_inputs()):
+        where = f"module '{lname}' ({type(m).__name__})"
+        args = [values[i] if i in values else x0 for i in inputs]
+        arg = args if len(args) > 1 else args[0]
+        kind, ints, reals, data = _layer(lname, m, arg)
+        explicit = graph.cdcnn_layer_inputs[len(layers)]
+        layers.append(Layer(lname, kind, ints, reals, data, explicit))
+        try:
+            values[lname] = m(*args)
+        except Exception as e:
+            raise ModelFileError(f"{where} fails on inputs {[tuple(a.shape[1:]) for a in args]}: {e}") from e
+    return layers
+
+
+def export_module(module, input_shape, path, name=None, input_mean=None, input_std=None):
+    """Write `module` as a cdcnn model file at `path`; returns the list of (name, kind).
+
+    input_shape has no batch dimension ({C,H,W}, {C,D,H,W} or {F}). The module
+    is walked in eval mode (its training flag is restored afterwards) and a
+    zero input is pushed through layer by layer to resolve shapes. A Graph
+    module is written with each layer's inputs.
+    """
+    input_shape = tuple(int(s) for s in input_shape)
+    _check_metadata(input_shape, input_mean, input_std)
+
+    was_training = module.training
+    module.eval()
+    layers = []
+    try:
+        with torch.no_grad():
+            if isinstance(module, Graph):
+                layers = _graph_layers(module, input_shape)
+            else:
+                x = torch.zeros((1,) + input_shape)
+                for lpath, m in _leaves(module, ""):
+                    try:
+                        layers.append(Layer(lpath, *_layer(lpath, m, x)))
+                        x = torch.flatten(x, 1) if isinstance(m, str) else m(x)
+                    except ModelFileError:
+                        raise
+                    except Exception as e:  # shape mismatch etc.
+                        raise ModelFileError(f"module '{lpath}' ({type(m).__name__}) fails on input "
+                                             f"{tuple(x.shape[1:])}: {e}") from e
+    finally:
+        module.train(was_training)
+    names = [l.name for l in layers]
+    dup = {n for n in names if names.count(n) > 1}
+    if dup:
+        raise ModelFileError(f"duplicate layer names {sorted(dup)}")
+    write_model(path, input_shape, layers, name, input_mean, input_std)
+    return [(l.name, l.kind) for l in layers]
 
 
 # --------------------------------------------------------------------------
@@ -621,7 +801,7 @@ def export_module(module, input_shape, path, name=None, input_mean=None, input_s
 # --------------------------------------------------------------------------
 def _check_keys(g, kind, where):
     k = KINDS[kind]
-    allowed = set(k.ints) | set(k.reals) | {"kind", "name"}
+    allowed = set(k.ints) | set(k.reals) | {"kind", "name", "inputs"}
     extra = set(g.attrs.keys()) - allowed
     if extra:
         raise ModelFileError(f"{where}: unknown attribute(s) {sorted(extra)} for kind '{kind}'")
@@ -637,22 +817,56 @@ def _build(g, kind, where, x):
     if kind not in KINDS:
         raise ModelFileError(f"{where}: unknown layer kind '{kind}' (known: {', '.join(KINDS)})")
     _check_keys(g, kind, where)
+    lo, hi = KINDS[kind].arity
+    n = len(x) if isinstance(x, list) else 1
+    if n < lo or (hi is not None and n > hi):
+        want = f"{lo}" if hi == lo else f"{lo} or more" if hi is None else f"{lo} to {hi}"
+        raise ModelFileError(f"{where}: takes {want} input(s), 'inputs' names {n}")
     return KINDS[kind].build(g, where, x)
 
 
+def _topological(names, inputs, path):
+    """Positions of the layers in an order where each comes after its inputs (file order where it can)."""
+    position = {n: i for i, n in enumerate(names)}
+    waiting = [sum(1 for n in ins if n in position) for ins in inputs]
+    consumers = [[] for _ in names]
+    for i, ins in enumerate(inputs):
+        for n in ins:
+            if n in position:
+                consumers[position[n]].append(i)
+    ready = [i for i, w in enumerate(waiting) if w == 0]
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        i = heapq.heappop(ready)
+        order.append(i)
+        for c in consumers[i]:
+            waiting[c] -= 1
+            if waiting[c] == 0:
+                heapq.heappush(ready, c)
+    if len(order) != len(names):
+        stuck = [names[i] for i in range(len(names)) if waiting[i] > 0]
+        raise ModelFileError(f"{path}: the layers' inputs form a cycle through {', '.join(stuck)}")
+    return order
+
+
 def load_module(path):
-    """Build (nn.Sequential in eval mode, input_shape tuple, attrs dict) from a model file.
+    """Build (torch module in eval mode, input_shape tuple, attrs dict) from a model file.
 
     attrs holds the root attributes as Python values (str, int, float, lists).
-    The Sequential's children are keyed by position ("0", "1", ...); the file's
-    layer names and kinds are in module.cdcnn_layer_names / .cdcnn_layer_kinds.
+    A sequential file (no layer has `inputs`) gives an nn.Sequential whose
+    children are keyed by position ("0", "1", ...); a graph file gives a
+    Graph, its layers in an order where each follows its inputs. Either has
+    the file's layer names and kinds in .cdcnn_layer_names / .cdcnn_layer_kinds
+    (in that order); a Graph also the inputs of each in .cdcnn_layer_inputs.
     """
     with h5py.File(path, "r") as f:
         where = f"{path}"
         if "format" not in f.attrs or _decode(f.attrs["format"]) != FORMAT:
             raise ModelFileError(f"{path}: not a cdcnn model file (attribute 'format' must be \"{FORMAT}\")")
-        if _ints_attr(f, "format_version", where) != [FORMAT_VERSION]:
-            raise ModelFileError(f"{path}: format_version must be {FORMAT_VERSION}")
+        version = _ints_attr(f, "format_version", where)
+        if len(version) != 1 or version[0] not in READ_VERSIONS:
+            raise ModelFileError(f"{path}: format_version must be one of {list(READ_VERSIONS)}, got {version}")
         input_shape = tuple(_ints_attr(f, "input_shape", where))
         if any(s <= 0 for s in input_shape):
             raise ModelFileError(f"{path}: input_shape must be positive, got {input_shape}")
@@ -665,35 +879,81 @@ def load_module(path):
             raise ModelFileError(f"{path}:/layers: attribute 'count' must be positive")
         if len(lg.keys()) != count:
             raise ModelFileError(f"{path}:/layers holds {len(lg.keys())} groups but 'count' says {count}")
-        mods, names, kinds = [], [], []
-        x = torch.zeros((1,) + input_shape)
+        groups, names, kinds, given, wheres = [], [], [], [], []
+        for i in range(count):
+            key = str(i)
+            if key not in lg:
+                raise ModelFileError(f"{path}:/layers: missing layer group '{key}'")
+            g = lg[key]
+            for a in ("kind", "name"):
+                if a not in g.attrs or not _is_string(g.attrs[a]):
+                    raise ModelFileError(f"{path}:/layers/{key}: missing string attribute '{a}'")
+            kind, name = _decode(g.attrs["kind"]), _decode(g.attrs["name"])
+            lwhere = f"{path}:/layers/{key} '{name}' ({kind})"
+            if not name:
+                raise ModelFileError(f"{lwhere}: empty name")
+            if name in names:
+                raise ModelFileError(f"{lwhere}: duplicate layer name")
+            inputs = None
+            if "inputs" in g.attrs:
+                if not _is_string(g.attrs["inputs"]):
+                    raise ModelFileError(f"{lwhere}: attribute 'inputs' must be a string")
+                inputs = _decode(g.attrs["inputs"]).split(",")
+                if any(not n for n in inputs):
+                    raise ModelFileError(f"{lwhere}: attribute 'inputs' = '{_decode(g.attrs['inputs'])}' has an "
+                                         "empty name (names are separated by ',', no spaces)")
+            groups.append(g)
+            names.append(name)
+            kinds.append(kind)
+            given.append(inputs)
+            wheres.append(lwhere)
+
         with torch.no_grad():
-            for i in range(count):
-                key = str(i)
-                if key not in lg:
-                    raise ModelFileError(f"{path}:/layers: missing layer group '{key}'")
-                g = lg[key]
-                for a in ("kind", "name"):
-                    if a not in g.attrs or not _is_string(g.attrs[a]):
-                        raise ModelFileError(f"{path}:/layers/{key}: missing string attribute '{a}'")
-                kind, name = _decode(g.attrs["kind"]), _decode(g.attrs["name"])
-                lwhere = f"{path}:/layers/{key} '{name}' ({kind})"
-                if not name:
-                    raise ModelFileError(f"{lwhere}: empty name")
-                if name in names:
-                    raise ModelFileError(f"{lwhere}: duplicate layer name")
-                m = _build(g, kind, lwhere, x).eval()
+            if all(i is None for i in given):  # sequential: every file of format version 1
+                mods = []
+                x = torch.zeros((1,) + input_shape)
+                for g, kind, lwhere in zip(groups, kinds, wheres):
+                    m = _build(g, kind, lwhere, x).eval()
+                    try:
+                        x = m(x)
+                    except Exception as e:
+                        raise ModelFileError(f"{lwhere}: fails on input {tuple(x.shape[1:])}: {e}") from e
+                    mods.append(m)
+                seq = nn.Sequential(OrderedDict((str(i), m) for i, m in enumerate(mods))).eval()
+                seq.cdcnn_layer_names = names
+                seq.cdcnn_layer_kinds = kinds
+                return seq, input_shape, attrs
+
+            known = set(names)
+            inputs = []
+            for i, (ins, lwhere) in enumerate(zip(given, wheres)):
+                if ins is None:
+                    ins = [names[i - 1]] if i > 0 else [MODEL_INPUT]
+                if "," in names[i] or names[i] == MODEL_INPUT:
+                    raise ModelFileError(f"{lwhere}: a layer of a graph model may not be named '{MODEL_INPUT}' nor "
+                                         "contain ','")
+                for n in ins:
+                    if n not in known and n != MODEL_INPUT:
+                        raise ModelFileError(f"{lwhere}: input '{n}' names no layer (nor '{MODEL_INPUT}')")
+                    if n == names[-1]:
+                        raise ModelFileError(f"{lwhere}: takes the output layer '{n}' (the last in the file), "
+                                             "which no layer may take")
+                inputs.append(ins)
+            order = _topological(names, inputs, path)
+            values, built = {}, []
+            x0 = torch.zeros((1,) + input_shape)
+            for i in order:
+                args = [values[n] if n in values else x0 for n in inputs[i]]  # sorted: every layer is in values
+                m = _build(groups[i], kinds[i], wheres[i], args if len(args) > 1 else args[0]).eval()
                 try:
-                    x = m(x)
+                    values[names[i]] = m(*args)
                 except Exception as e:
-                    raise ModelFileError(f"{lwhere}: fails on input {tuple(x.shape[1:])}: {e}") from e
-                mods.append(m)
-                names.append(name)
-                kinds.append(kind)
-    seq = nn.Sequential(OrderedDict((str(i), m) for i, m in enumerate(mods))).eval()
-    seq.cdcnn_layer_names = names
-    seq.cdcnn_layer_kinds = kinds
-    return seq, input_shape, attrs
+                    shapes = ", ".join(str(tuple(a.shape[1:])) for a in args)
+                    raise ModelFileError(f"{wheres[i]}: fails on input(s) {shapes}: {e}") from e
+                built.append((names[i], m, inputs[i]))
+    graph = Graph(built, output=names[-1]).eval()
+    graph.cdcnn_layer_kinds = [kinds[i] for i in order]
+    return graph, input_shape, attrs
 
 
 def run_reference(path, input_np):
@@ -743,6 +1003,7 @@ def validate_file(path, structure=True):
             where = f"{path}:/layers/{key}"
             check(g, "kind", "str", where)
             check(g, "name", "str", where)
+            check(g, "inputs", "str", where)
             kind = _decode(g.attrs["kind"])
             if kind not in KINDS:
                 raise ModelFileError(f"{where}: unknown kind '{kind}'")

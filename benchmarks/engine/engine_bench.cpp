@@ -7,17 +7,28 @@
 // --pytorch_ms=alexnet:44.1,vgg16:286,dw96s1:0.4,dw96s2:0.2 (from
 // tools/bench_pytorch.py, which benchmarks/run.sh runs first) it prints
 // ours/PyTorch ratios too.
+//
+// --threads=N (default 2) also times AlexNet and VGG16 on N compute threads
+// (core/parallel.hpp), named BM_Model/<model>/threads:N; the summary gives
+// the speed-up over one thread and, with alexnet@N:MS,vgg16@N:MS in
+// --pytorch_ms (PyTorch on N threads), ours/PyTorch at N threads. With
+// --benchmark_repetitions=R --benchmark_enable_random_interleaving=true the
+// runs of all benchmarks are interleaved and the summary takes each one's
+// median, so that a change of load on a shared machine hits both sides of a
+// ratio alike.
 
 #include <benchmark/benchmark.h>
 
 #include <Eigen/Core>
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "core/parallel.hpp"
 #include "core/rng.hpp"
 #include "layers/conv.hpp"
 #include "layers/zoo.hpp"
@@ -85,7 +96,8 @@ Tensor random_input(const Shape& shape) {
   return x;
 }
 
-void BM_Model(benchmark::State& state, std::string name) {
+void BM_Model(benchmark::State& state, std::string name, int threads) {
+  const ComputeThreads compute(threads);
   const Model& m = model(name);
   const Tensor x = random_input(m.input_shape());
   for (auto _ : state) benchmark::DoNotOptimize(m.forward(x));
@@ -131,15 +143,24 @@ void BM_Depthwise(benchmark::State& state, Index stride, bool gemm) {
                                                  benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
 }
 
-void register_benchmarks() {
+void register_benchmarks(int threads) {
   for (const Index stride : {1, 2})
     for (const bool gemm : {false, true})
       benchmark::RegisterBenchmark(("BM_Depthwise/dw96s" + std::to_string(stride) + (gemm ? "/gemm" : "/direct")).c_str(),
                                    BM_Depthwise, stride, gemm)
           ->Unit(benchmark::kMillisecond)
           ->MinTime(0.5);
+  std::vector<int> counts{1};
+  if (threads > 1) counts.push_back(threads);
   for (const std::string name : {"alexnet", "vgg16"})
-    benchmark::RegisterBenchmark(("BM_Model/" + name).c_str(), BM_Model, name)->Unit(benchmark::kMillisecond)->MinTime(2.0);
+    for (const int t : counts) {
+      const std::string suffix = t == 1 ? "" : "/threads:" + std::to_string(t);
+      benchmark::RegisterBenchmark(("BM_Model/" + name + suffix).c_str(), BM_Model, name, t)
+          ->Unit(benchmark::kMillisecond)
+          ->MeasureProcessCPUTime()  // every thread's CPU time: the work, whatever the machine's load
+          ->UseRealTime()
+          ->MinTime(2.0);
+    }
   const Model& m = model("alexnet");
   for (std::size_t i = 0; i < m.size(); ++i)
     if (m.layer(i).as_linear())
@@ -149,26 +170,39 @@ void register_benchmarks() {
           ->MinTime(0.5);
 }
 
-/// Collects every run's counters and time while printing as usual.
+/// Collects every run's counters and time while printing as usual; with
+/// repetitions, each benchmark's result is its run of median time.
 class Collector : public benchmark::ConsoleReporter {
  public:
   struct Result {
     double ms = 0;
+    double cpu_ms = 0;  // the process's CPU time (all threads) for the models
     std::map<std::string, double> counters;
   };
   std::map<std::string, Result> results;
   void ReportRuns(const std::vector<Run>& runs) override {
     for (const auto& run : runs) {
+      if (run.run_type == Run::RT_Aggregate) continue;
       Result r;
       r.ms = run.GetAdjustedRealTime();  // in the benchmark's unit (ms)
+      r.cpu_ms = run.GetAdjustedCPUTime();
       // Rates arrive per second; the summary speaks in G (1e9) units.
       for (const auto& [k, c] : run.counters) r.counters[k] = (c.flags & benchmark::Counter::kIsRate) ? c.value / 1e9 : c.value;
       std::string name = run.benchmark_name();
       name = name.substr(0, name.find("/min_time:"));
-      results[name] = r;
+      name = name.substr(0, name.find("/repeats:"));
+      std::vector<Result>& all = runs_[name];
+      all.push_back(r);
+      std::vector<Result> sorted = all;
+      std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(sorted.size() / 2), sorted.end(),
+                       [](const Result& a, const Result& b) { return a.ms < b.ms; });
+      results[name] = sorted[sorted.size() / 2];
     }
     ConsoleReporter::ReportRuns(runs);
   }
+
+ private:
+  std::map<std::string, std::vector<Result>> runs_;
 };
 
 std::map<std::string, double> parse_pytorch(const std::string& spec) {
@@ -185,13 +219,15 @@ std::map<std::string, double> parse_pytorch(const std::string& spec) {
   return out;
 }
 
-void print_summary(const Collector& c, const std::map<std::string, double>& pytorch) {
+void print_summary(const Collector& c, const std::map<std::string, double>& pytorch, int threads) {
   auto get = [&](const std::string& k) { return c.results.count(k) ? c.results.at(k) : Collector::Result{}; };
   const double peak = get("BM_PeakFma").counters["GFLOP/s"];
   const double bandwidth = get("BM_ReadBandwidth").counters["GB/s"];
-  std::printf("\n== summary (one thread, one run) ==\n");
-  std::printf("FP32 peak (Eigen packet FMA, %g lanes): %.1f GFLOP/s; DRAM read bandwidth (512 MiB streamed): %.1f GB/s\n",
-              get("BM_PeakFma").counters["lanes"], peak, bandwidth);
+  std::printf("\n== summary (one thread unless said, one run) ==\n");
+  if (peak > 0 && bandwidth > 0) {  // not filtered out
+    std::printf("FP32 peak (Eigen packet FMA, %g lanes): %.1f GFLOP/s; DRAM read bandwidth (512 MiB streamed): %.1f GB/s\n",
+                get("BM_PeakFma").counters["lanes"], peak, bandwidth);
+  }
   double conv_flop = 0, conv_ms = 0, dense_bytes = 0, dense_ms = 0;
   for (const auto& [name, r] : c.results) {
     if (name.rfind("BM_Layer/", 0) != 0) continue;  // conv and dense layers of AlexNet only
@@ -227,8 +263,21 @@ void print_summary(const Collector& c, const std::map<std::string, double>& pyto
     const auto r = get("BM_Model/" + name);
     std::printf("%-8s %8.2f ms per inference", name.c_str(), r.ms);
     if (pytorch.count(name)) std::printf("   PyTorch %8.2f ms   ours/PyTorch = %.2f", pytorch.at(name), r.ms / pytorch.at(name));
-    if (name == "alexnet") std::printf("   floor %.1f ms, ours/floor = %.2f", floor_ms, r.ms / floor_ms);
+    if (name == "alexnet" && peak > 0 && bandwidth > 0) std::printf("   floor %.1f ms, ours/floor = %.2f", floor_ms, r.ms / floor_ms);
     std::printf("\n");
+  }
+  if (threads > 1) {
+    for (const std::string name : {"alexnet", "vgg16"}) {
+      const auto one = get("BM_Model/" + name), many = get("BM_Model/" + name + "/threads:" + std::to_string(threads));
+      if (one.ms <= 0 || many.ms <= 0) continue;
+      std::printf("%-8s %8.2f ms on %d threads, speed-up over 1 thread = %.2f (CPU time %.2f ms against %.2f ms)",
+                  name.c_str(), many.ms, threads, one.ms / many.ms, many.cpu_ms, one.cpu_ms);
+      const std::string key = name + "@" + std::to_string(threads);
+      if (pytorch.count(key))
+        std::printf("   PyTorch (%d threads) %8.2f ms   ours/PyTorch = %.2f", threads, pytorch.at(key),
+                    many.ms / pytorch.at(key));
+      std::printf("\n");
+    }
   }
   for (const std::string dw : {"dw96s1", "dw96s2"}) {
     const auto direct = get("BM_Depthwise/" + dw + "/direct"), gemm = get("BM_Depthwise/" + dw + "/gemm");
@@ -245,17 +294,23 @@ void print_summary(const Collector& c, const std::map<std::string, double>& pyto
 
 int main(int argc, char** argv) {
   std::string pytorch_spec;
+  int threads = 2;
   std::vector<char*> args;
   for (int i = 0; i < argc; ++i) {
     if (std::strncmp(argv[i], "--pytorch_ms=", 13) == 0) pytorch_spec = argv[i] + 13;
+    else if (std::strncmp(argv[i], "--threads=", 10) == 0) threads = std::atoi(argv[i] + 10);
     else args.push_back(argv[i]);
+  }
+  if (threads < 1 || threads > cdcnn::kMaxComputeThreads) {
+    std::fprintf(stderr, "engine_bench: --threads must be in 1..%d\n", cdcnn::kMaxComputeThreads);
+    return 2;
   }
   int n = static_cast<int>(args.size());
   benchmark::Initialize(&n, args.data());
-  cdcnn::register_benchmarks();
+  cdcnn::register_benchmarks(threads);
   cdcnn::Collector collector;
   benchmark::RunSpecifiedBenchmarks(&collector);
-  cdcnn::print_summary(collector, cdcnn::parse_pytorch(pytorch_spec));
+  cdcnn::print_summary(collector, cdcnn::parse_pytorch(pytorch_spec), threads);
   benchmark::Shutdown();
   return 0;
 }

@@ -106,7 +106,8 @@ std::vector<double> run(const Model& model, const Plan& plan, const std::string&
                    .inferences = inferences,
                    .master = {.deadline_ms = 5000, .policy = DeadlinePolicy::wait},
                    .trace_file = path,
-                   .seed = 1};
+                   .seed = 1,
+                   .progress_s = 0};
   std::vector<double> latencies;
   run_distributed(config, RunHooks{.model = &model,
                                    .plan = &plan,

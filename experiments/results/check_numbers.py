@@ -109,7 +109,7 @@ def figure3():
 
         two, cdc = full("2mr"), full("cdc")
         savings.append(two - cdc)
-        checks.append((["figure3/README.md"], f"| {panel} | {two} | **{cdc}** |",
+        checks.append((["figure3/README.md"], f"| {panel} | {two} / **{cdc}** |",
                        f"{name}: additional devices for full coverage, 2MR and CDC+2MR"))
     fewer = f"{min(savings)} to {max(savings)}"
     checks.append((["README.md"], f"{fewer} devices fewer", "CDC+2MR's saving over 2MR"))

@@ -16,6 +16,7 @@
 #include "codes/registry.hpp"
 #include "core/csv.hpp"
 #include "core/error.hpp"
+#include "core/parallel.hpp"
 #include "fault/shard_loss.hpp"
 #include "io/inputs.hpp"
 #include "io/model_file.hpp"
@@ -23,31 +24,6 @@
 namespace cdcnn::cli {
 
 namespace {
-
-/// "0,3" → {0, 3}: shard numbers of a code with n shards; "none" or "-" → {}.
-std::vector<int> parse_shard_list(const std::string& flag, const std::string& text, int lo, int hi,
-                                  const std::string& what) {
-  std::vector<int> out;
-  if (text == "none" || text == "-") return out;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    int value = 0;
-    std::size_t used = 0;
-    try {
-      value = std::stoi(item, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    require(used > 0 && used == item.size() && value >= lo && value <= hi, flag, ": '", item, "' in '", text,
-            "' is not a number in ", lo, "..", hi, " (", what, ")");
-    require(std::find(out.begin(), out.end(), value) == out.end(), flag, ": ", value, " is listed twice in '", text,
-            "'");
-    out.push_back(value);
-  }
-  require(!out.empty(), flag, ": empty list (give numbers separated by commas, or 'none')");
-  return out;
-}
 
 std::string format_lost(const ShardMask& lost) {
   std::string s;
@@ -79,13 +55,16 @@ int accuracy_command(const Args& args) {
       "sets", po::value<int>()->default_value(10),
       "with --lose-data: when C(k,J) exceeds this, that many distinct sets drawn from --seed");
   add_seed_option(options, "seed for the drawn sets and for zoo weights");
+  int threads = 1;
+  add_threads_option(options, &threads);
   options.add_options()("limit", po::value<Index>()->default_value(0), "only the first N test images (0 = all)");
   add_csv_option(options, "write one row per loss pattern to FILE ('-': stdout, and no table)");
   add_plugin_option(options);
   po::variables_map vm;
   if (!parse(args,
              "usage: cdcnn accuracy --model NAME|FILE --dataset DIR --layer NAME --k K [--code SPEC]\n"
-             "                      (--lose LIST ... | --lose-data J,J,...) [--sets N] [--limit N] [--csv FILE|-]\n"
+             "                      (--lose LIST ... | --lose-data J,J,...) [--sets N] [--limit N] [--threads N]\n"
+             "                      [--csv FILE|-]\n"
              "Test-set accuracy when shards of one layer are lost, offline on one device (no MPI).\n"
              "The layer's output rows are cut into k blocks as the distributed runtime cuts them; shard j\n"
              "computes with the code's encoded weights. A lost shard means what it means to the runtime's\n"
@@ -95,6 +74,7 @@ int accuracy_command(const Args& args) {
              options, vm))
     return 0;
   load_plugins(vm);
+  const ComputeThreads compute(threads);
   const int k = vm["k"].as<int>(), max_sets = vm["sets"].as<int>();
   const Index limit = vm["limit"].as<Index>();
   const auto seed = vm["seed"].as<std::uint64_t>();
@@ -121,7 +101,7 @@ int accuracy_command(const Args& args) {
   if (vm.count("lose"))
     for (const auto& text : vm["lose"].as<std::vector<std::string>>()) {
       ShardMask lost(static_cast<std::size_t>(n), false);
-      for (int j : parse_shard_list("--lose", text, 0, n - 1, shard_range)) lost[static_cast<std::size_t>(j)] = true;
+      for (int j : parse_number_list("--lose", text, 0, n - 1, shard_range)) lost[static_cast<std::size_t>(j)] = true;
       add_pattern(std::move(lost));
     }
   if (vm.count("lose-data")) {
@@ -132,7 +112,7 @@ int accuracy_command(const Args& args) {
     if (text == "all") {
       for (int j = 0; j <= k; ++j) counts.push_back(j);
     } else {
-      counts = parse_shard_list("--lose-data", text, 0, k, cat("counts of lost data shards, k=", k));
+      counts = parse_number_list("--lose-data", text, 0, k, cat("counts of lost data shards, k=", k));
     }
     std::vector<int> data_shards(static_cast<std::size_t>(k));
     for (int i = 0; i < k; ++i) data_shards[static_cast<std::size_t>(i)] = i;

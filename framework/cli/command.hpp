@@ -30,5 +30,7 @@ int report_command(const Args& args);
 int sweep_command(const Args& args);
 int accuracy_command(const Args& args);
 int coverage_command(const Args& args);
+int profile_command(const Args& args);
+int plan_command(const Args& args);
 
 }  // namespace cdcnn::cli

@@ -15,7 +15,8 @@ namespace cdcnn::cli {
 int coverage_command(const Args& args) {
   po::options_description options("cdcnn coverage options");
   options.add_options()("plan", po::value<std::string>()->required(),
-                        "plan file: lines of 'LAYER K CODE RANKS...', a rank for every shard");
+                        "plan file: lines of 'LAYER K CODE RANKS...', a rank for every shard, and 'input RANK...' for "
+                        "the devices holding the input (default: the master, not analysed)");
   add_model_option(options, "model file or zoo name to check the plan's layers and k against", nullptr,
                    Presence::optional);
   options.add_options()(

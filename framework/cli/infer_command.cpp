@@ -7,6 +7,7 @@
 #include "cli/command.hpp"
 #include "cli/options.hpp"
 #include "core/error.hpp"
+#include "core/parallel.hpp"
 #include "core/rng.hpp"
 #include "io/inputs.hpp"
 #include "io/model_file.hpp"
@@ -66,6 +67,8 @@ int infer_command(const Args& args) {
       "limit", po::value<Index>()->default_value(0), "with --dataset: only the first N images (0 = all)")(
       "repeat", po::value<int>()->default_value(5), "timed inferences after one warm-up (median reported)")(
       "top", po::value<int>()->default_value(5), "how many classes to print");
+  int threads = 1;
+  add_threads_option(options, &threads);
   add_seed_option(options, "seed for zoo weights and the random input");
   options.add_options()(
       "save-input", po::value<std::string>(), "write the (preprocessed) input tensor to this .npy file")(
@@ -76,6 +79,7 @@ int infer_command(const Args& args) {
   require(repeat >= 1, "--repeat must be at least 1");
   require(top >= 1, "--top must be at least 1");
   require(!(vm.count("input") && vm.count("dataset")), "--input and --dataset cannot be used together");
+  const ComputeThreads compute(threads);
 
   const auto seed = vm["seed"].as<std::uint64_t>();
   const auto load_start = Clock::now();
@@ -116,8 +120,8 @@ int infer_command(const Args& args) {
   for (std::size_t i = 0; i < k; ++i)
     std::printf("  %zu. class %lld%s%s  p=%.4f  logit=%.4f\n", i + 1, static_cast<long long>(order[i]),
                 fashion ? " " : "", fashion ? kFashionClasses[order[i]] : "", p[order[i]], y[order[i]]);
-  std::printf("time per inference: median %.2f ms, min %.2f ms over %d runs (1 thread)\n", times[times.size() / 2],
-              times.front(), repeat);
+  std::printf("time per inference: median %.2f ms, min %.2f ms over %d runs (%d thread%s)\n", times[times.size() / 2],
+              times.front(), repeat, threads, threads == 1 ? "" : "s");
   return 0;
 }
 

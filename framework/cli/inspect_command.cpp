@@ -40,10 +40,8 @@ int inspect_command(const Args& args) {
     std::string gemm;
     if (const LinearLayer* lin = l.as_linear())
       gemm = cat(lin->rows(), " x ", lin->cols(), " x ", numel(model.output_shape_of(i)) / lin->rows());
-    char mflops[32];
-    std::snprintf(mflops, sizeof mflops, "%.1f", static_cast<double>(l.flops(model.input_shape_of(i))) / 1e6);
     for (std::string cell : {to_string(model.output_shape_of(i)), std::to_string(l.parameter_count()),
-                             std::string(mflops), gemm})
+                             format_cell(static_cast<double>(l.flops(model.input_shape_of(i))) / 1e6, "%.1f"), gemm})
       row.push_back(std::move(cell));
     rows.push_back(std::move(row));
   }

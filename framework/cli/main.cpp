@@ -26,6 +26,8 @@ const std::map<std::string, Subcommand>& subcommands() {
       {"codes", {codes_command, "registered codes: shards, tolerance, overhead, conditioning"}},
       {"coverage", {coverage_command, "coverage of one device failure vs added devices, 2MR and CDC+2MR"}},
       {"encode", {encode_command, "offline encoding: a model and a plan to a coded-weight file"}},
+      {"plan", {plan_command, "choose splits and codes from a profile by predicted latency; write the plan"}},
+      {"profile", {profile_command, "time every layer and shard on this device, and every link under mpirun"}},
       {"run", {run_command, "distributed inference under mpirun: coded shards on worker ranks"}},
       {"report", {report_command, "run traces side by side: latency percentiles, outcomes, overhead"}},
       {"sweep", {sweep_command, "a suite of runs: one mpirun each, resumable, traces and a summary CSV"}},

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 #include <fstream>
+#include <sstream>
+#include <algorithm>
 
 #include "core/error.hpp"
 #include "io/model_file.hpp"
@@ -15,6 +17,30 @@ void add_model_option(po::options_description& options, const char* help, std::s
   options.add_options()("model", value, help);
 }
 
+std::vector<int> parse_number_list(const std::string& flag, const std::string& text, int lo, int hi,
+                                  const std::string& what) {
+  std::vector<int> out;
+  if (text == "none" || text == "-") return out;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    int value = 0;
+    std::size_t used = 0;
+    try {
+      value = std::stoi(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    require(used > 0 && used == item.size() && value >= lo && value <= hi, flag, ": '", item, "' in '", text,
+            "' is not a number in ", lo, "..", hi, " (", what, ")");
+    require(std::find(out.begin(), out.end(), value) == out.end(), flag, ": ", value, " is listed twice in '", text,
+            "'");
+    out.push_back(value);
+  }
+  require(!out.empty(), flag, ": empty list (give numbers separated by commas, or 'none')");
+  return out;
+}
+
 Model open_model_option(const std::string& name_or_path, std::uint64_t seed, const char* command) {
   Model model = open_model(name_or_path, seed);
   for (const auto& w : model.warnings()) std::fprintf(stderr, "cdcnn %s: warning: %s\n", command, w.c_str());
@@ -23,6 +49,12 @@ Model open_model_option(const std::string& name_or_path, std::uint64_t seed, con
 
 void add_seed_option(po::options_description& options, const char* help, std::uint64_t* to) {
   options.add_options()("seed", po::value<std::uint64_t>(to)->default_value(0), help);
+}
+
+void add_threads_option(po::options_description& options, int* to) {
+  options.add_options()("threads", po::value<int>(to)->default_value(1),
+                        "compute threads (per rank under mpirun) for convolutions, dense layers, pooling and decoding; "
+                        "results are the same for any count");
 }
 
 void add_csv_option(po::options_description& options, const char* help) {

@@ -20,11 +20,18 @@ enum class Presence { required, optional };
 /// --model NAME|FILE: a model file or zoo name (io/model_file.hpp's open_model).
 void add_model_option(po::options_description& options, const char* help, std::string* to = nullptr,
                       Presence presence = Presence::required);
+/// "0,3" → {0, 3}: the value of `flag`, numbers in lo..hi (each a `what`,
+/// named in the error), none twice; "none" or "-" → {}. Error naming the flag.
+std::vector<int> parse_number_list(const std::string& flag, const std::string& text, int lo, int hi,
+                                   const std::string& what);
 /// The model --model names (io/model_file.hpp's open_model), its warnings
 /// (a layer nobody consumes) printed to stderr as "cdcnn COMMAND: warning: ...".
 Model open_model_option(const std::string& name_or_path, std::uint64_t seed, const char* command);
 /// --seed N (default 0): the seed of zoo weights and of whatever else the command draws.
 void add_seed_option(po::options_description& options, const char* help, std::uint64_t* to = nullptr);
+/// --threads N (default 1): compute threads of this process (each rank's,
+/// under mpirun), core/parallel.hpp. Results do not depend on it.
+void add_threads_option(po::options_description& options, int* to);
 /// --csv FILE|-: the command's rows as CSV ('-': to stdout).
 void add_csv_option(po::options_description& options, const char* help);
 /// Prints what a command with --csv shows: with `--csv -` the CSV alone on

@@ -16,6 +16,7 @@
 #include "cli/command.hpp"
 #include "cli/run_options.hpp"
 #include "core/error.hpp"
+#include "core/text_table.hpp"
 #include "runtime/mpi.hpp"
 #include "runtime/run.hpp"
 #include "runtime/watchdog.hpp"
@@ -91,6 +92,13 @@ void print_summary(const RunConfig& c, const Tally& t, const RunOutcome& out, in
                 static_cast<long long>(t.checks[3]), static_cast<long long>(t.checks[4]));
   if (c.verify) std::printf("max relative error of exact and recovered outputs vs single-process: %.3g\n", t.worst_error);
   print_health(out.health, out.unanswered);
+  // Per rank: does the plan fit the device? (A rank that did not acknowledge
+  // the stop did not say.)
+  std::string memory;
+  for (std::size_t r = 0; r < out.peak_rss_mb.size(); ++r)
+    memory += cat(r ? ", " : "", r, r < out.hosts.size() ? " (" + out.hosts[r] + ")" : "", " ",
+                  std::isnan(out.peak_rss_mb[r]) ? "?" : format_cell(out.peak_rss_mb[r], "%.0f"));
+  if (!memory.empty()) std::printf("peak resident memory, MB, by rank: %s\n", memory.c_str());
   if (!c.trace_file.empty()) std::printf("trace: %s\n", c.trace_file.c_str());
 }
 

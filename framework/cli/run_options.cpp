@@ -45,10 +45,14 @@ void add_run_options(po::options_description& options, runtime::RunConfig& c) {
       "a worker that hears nothing from the master for this long presumes it dead and exits")(
       "startup-timeout-s", po::value(&c.startup_timeout_s)->default_value(c.startup_timeout_s),
       "a rank whose start-up (MPI_Init, set-up, weights) takes longer presumes a peer dead and exits");
+  add_threads_option(options, &c.threads);
   add_seed_option(options, "seed for weights, inputs and faults", &c.seed);
   options.add_options()("input", po::value(&c.input_file),
                         "image or .npy input for every inference (default: seeded random inputs)")(
       "verify", po::bool_switch(&c.verify), "compare every output with single-process inference")(
+      "progress", po::value(&c.progress_s)->default_value(c.progress_s),
+      "seconds between progress lines on stderr (frames done, frames/s, p50/p99, degraded, failed, suspects; "
+      "a live line on a terminal) after the start-up steps; 0: silent")(
       "check", po::bool_switch(&c.master.check),
       "wait for every shard and check that they agree: catch a worker sending wrong numbers (costs the wait)");
   add_plugin_option(options, &c.code_plugins);

@@ -1,8 +1,16 @@
 #include "core/text_table.hpp"
 
+#include <cstdio>
+
 #include <algorithm>
 
 namespace cdcnn {
+
+std::string format_cell(double value, const char* format) {
+  char cell[64];
+  std::snprintf(cell, sizeof cell, format, value);
+  return cell;
+}
 
 std::string format_text_table(const std::vector<std::vector<std::string>>& rows, const std::vector<Align>& align) {
   std::vector<std::size_t> width;

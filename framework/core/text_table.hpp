@@ -18,6 +18,10 @@ enum class Align { left, right };
 /// align[c] says (left where `align` is shorter); widths count bytes (cdcnn's
 /// cells are ASCII); a row shorter than the widest has empty cells at its
 /// end. Every line loses its trailing spaces and ends with "\n".
+/// One number as a cell: `value` through printf's `format` (a single
+/// double conversion, "%.2f" by default).
+std::string format_cell(double value, const char* format = "%.2f");
+
 std::string format_text_table(const std::vector<std::vector<std::string>>& rows,
                               const std::vector<Align>& align = {});
 

@@ -188,6 +188,15 @@ std::string AddedDevice::describe() const {
 
 std::vector<CoverageLayer> held_layers(const Plan& plan, const CodeRegistry& registry) {
   std::vector<CoverageLayer> layers;
+  if (!plan.input.ranks.empty()) {
+    // The input, whole: one shard of `uncoded` (k = 1), a copy on every listed
+    // rank. It is no linear layer's output, so no parity can stand for it.
+    CoverageLayer input;
+    input.layer = Model::kInputName;
+    input.code = registry.make("uncoded", 1);
+    input.holders.push_back(plan.input.ranks);
+    layers.push_back(std::move(input));
+  }
   for (const auto& split : plan.splits) {
     const std::string where = plan.where(split);
     CoverageLayer layer;

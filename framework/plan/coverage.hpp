@@ -5,9 +5,16 @@
 // for robustness. Knows nothing of MPI: a "device" is a rank of the plan.
 //
 // Definitions.
-//  - The plan's devices are the ranks that hold at least one shard. Layers
-//    the plan does not list run on the master, which owns the input and is
-//    outside this analysis (no redundancy covers the camera itself).
+//  - The plan's devices are the ranks that hold at least one shard or the
+//    model's input. Layers the plan does not list run on the master, which
+//    owns the input unless the plan places it (`input RANK`, plan.hpp) and is
+//    outside this analysis.
+//  - The input device (the paper's device A, which counts among its N
+//    devices) holds the input whole, like a layer of k = 1, and its failure
+//    loses it. The input is not a linear layer's output (no code's parity
+//    can stand for it), so both strategies can only replicate it: 2MR's
+//    replica, and CDC+2MR's device built for it, is a second device holding
+//    the input (a second camera, or the source sending every frame twice).
 //  - Device d fails: every shard it holds is lost. The failure is covered
 //    when, for every layer, the shards still held by some other device form
 //    a set the layer's code calls decodable (Code::decodable, asked for every
@@ -28,7 +35,8 @@
 //  - CDC+2MR: candidate "for d" for every uncovered plan device d: a new
 //    device that, for each layer d holds shards of and whose loss is not yet
 //    recoverable, holds parity shards when a code can cover the layer and a
-//    copy of d's shards of the layer where it cannot. A code covers a layer
+//    copy of d's shards of the layer where it cannot (and of the input, if d
+//    holds it). A code covers a layer
 //    when the plan leaves it `uncoded` with k >= 2 (plain model parallelism,
 //    as in the paper's distributions) and the parity code (`sum` by default)
 //    can be built for its k: the layer then follows the parity code, whose
@@ -109,7 +117,9 @@ struct CoverageCurves {
   std::vector<CoveragePoint> cdc;           ///< CDC+2MR, same steps
 };
 
-/// The plan's layers as deployed, every shard on its listed rank. Error
+/// The plan's layers as deployed, every shard on its listed rank, preceded
+/// by the input (a layer named "input": one `uncoded` shard held by each of
+/// the plan's input ranks) if the plan places it. Error
 /// naming the plan line for an unknown code, a layer without ranks, or a
 /// count of ranks that is not the code's n.
 std::vector<CoverageLayer> held_layers(const Plan& plan, const CodeRegistry& registry = code_registry());

@@ -1,5 +1,6 @@
 #include "plan/plan.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -48,6 +49,20 @@ Plan parse_plan(const std::string& text, const std::string& source) {
     for (std::string t; fields >> t;) tokens.push_back(t);
     if (tokens.empty()) continue;
     const std::string where = cat(source, ":", number);
+    if (tokens[0] == Model::kInputName) {
+      require(tokens.size() >= 2, where, ": expected 'input RANK [RANK...]' (the ranks holding the model's input), got '",
+              line, "'");
+      require(plan.input.ranks.empty(), where, ": the input is placed twice (first at line ", plan.input.line, ")");
+      for (std::size_t i = 1; i < tokens.size(); ++i) {
+        const int rank = parse_int(tokens[i], where, "an input rank");
+        require(rank >= 0, where, ": ranks must be non-negative, got ", rank);
+        require(std::find(plan.input.ranks.begin(), plan.input.ranks.end(), rank) == plan.input.ranks.end(), where,
+                ": the input lists rank ", rank, " twice");
+        plan.input.ranks.push_back(rank);
+      }
+      plan.input.line = number;
+      continue;
+    }
     require(tokens.size() >= 3, where, ": expected 'LAYER K CODE [RANKS...]', got '", line, "'");
     PlanLine split;
     split.layer = tokens[0];
@@ -77,6 +92,11 @@ Plan load_plan(const std::string& path) {
 std::string format_plan(const Plan& plan) {
   std::ostringstream out;
   out << "# layer k code [ranks]\n";
+  if (!plan.input.ranks.empty()) {
+    out << Model::kInputName;
+    for (int r : plan.input.ranks) out << ' ' << r;
+    out << '\n';
+  }
   for (const auto& s : plan.splits) {
     out << s.layer << ' ' << s.k << ' ' << s.code;
     for (int r : s.ranks) out << ' ' << r;

@@ -8,6 +8,14 @@
 //   classifier.4   2  sum          1 2 3
 //
 // Blank lines and '#' comments are ignored; fields are separated by spaces.
+//
+// One more kind of line places the model's input (the camera) on devices:
+//
+//   input          1               (rank 1 holds the input; `input 1 6`: ranks 1 and 6 each hold a copy)
+//
+// Without it the master (rank 0) holds the input, outside every analysis.
+// `cdcnn coverage` counts an input device among the devices that can fail;
+// the runtime does not place the input yet and refuses such a plan.
 
 #include <memory>
 #include <optional>
@@ -29,9 +37,17 @@ struct PlanLine {
   int line = 0;            ///< line in the plan file, for messages
 };
 
+/// The `input RANK...` line: the ranks holding the model's input, each a
+/// whole copy (no ranks: the plan has no such line; the master holds it).
+struct PlanInput {
+  std::vector<int> ranks;
+  int line = 0;  ///< line in the plan file, for messages
+};
+
 struct Plan {
   std::string source = "plan";  ///< file name (or "plan") for messages
   std::vector<PlanLine> splits;  ///< one per split layer, in file order
+  PlanInput input;               ///< where the input is placed, if the plan says
 
   /// The split of `layer`, if the plan splits it.
   const PlanLine* find(const std::string& layer) const;
@@ -41,7 +57,8 @@ struct Plan {
 };
 
 /// Parses plan text; Error("<source>:<line>: ...") for a malformed line, a
-/// k below 1, or a layer listed twice.
+/// k below 1, a layer listed twice, or an `input` line without ranks, with a
+/// rank listed twice, or given twice.
 Plan parse_plan(const std::string& text, const std::string& source = "plan");
 /// Reads and parses a plan file; Error naming the file if it cannot be read.
 Plan load_plan(const std::string& path);

@@ -60,6 +60,10 @@ Plan default_plan(const Model& model, const std::string& code_spec, int workers,
 
 Deployment deploy(const Plan& plan, const Model& model, int world_size, std::vector<std::string>* warnings,
                   const CodeRegistry& registry) {
+  // The runtime's input is on the master; a plan placing it elsewhere
+  // (`input RANK`, read by `cdcnn coverage`) cannot be honoured yet.
+  require(plan.input.ranks.empty(), plan.source, ":", plan.input.line, ": placement of the input is not run yet (",
+          "`input` lines are for `cdcnn coverage`; the runtime's input is on rank 0)");
   check_plan_against_model(plan, model);
   require(world_size >= 2 || plan.splits.empty(), plan.source,
           ": splitting layers needs worker ranks (run with mpirun -np 2 or more)");

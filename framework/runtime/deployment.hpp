@@ -49,7 +49,8 @@ Plan default_plan(const Model& model, const std::string& code_spec, int workers,
 /// Checks the plan against the model, the registry and `world_size` and
 /// builds the deployment. Shards without listed ranks go round-robin over
 /// the workers. Errors name the plan line: a rank that does not exist, the
-/// wrong number of ranks, k too large, an unknown code. Two shards of one
+/// wrong number of ranks, k too large, an unknown code, an `input` line
+/// (placing the input is not run yet). Two shards of one
 /// layer on one rank are allowed but reported through `warnings`.
 Deployment deploy(const Plan& plan, const Model& model, int world_size, std::vector<std::string>* warnings = nullptr,
                   const CodeRegistry& registry = code_registry());

@@ -1,5 +1,7 @@
 #include "runtime/master.hpp"
 
+#include <limits>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -27,7 +29,8 @@ Master::Master(const Model& model, const Deployment& deployment, MasterOptions o
       start_wtime_(MPI_Wtime()),
       health_(world_size, HealthOptions{.silence_ms = options.deadline_ms,
                                         .suspect_after = options.suspect_after,
-                                        .probe_every = options.probe_every}) {
+                                        .probe_every = options.probe_every}),
+      peak_rss_mb_(static_cast<std::size_t>(world_size), std::numeric_limits<double>::quiet_NaN()) {
   const auto floats = static_cast<std::size_t>(deployment.max_result_floats());
   receive_buffers_.assign(static_cast<std::size_t>(world_size), std::vector<float>(floats));
   receives_.resize(static_cast<std::size_t>(world_size));
@@ -60,8 +63,7 @@ bool Master::poll(OnResult&& on_result) {
     const auto status = receives_[r].test();
     if (!status) continue;
     got = true;
-    Header rh;
-    std::memcpy(static_cast<void*>(&rh), receive_buffers_[r].data(), sizeof rh);
+    const Header rh = unpack_header(receive_buffers_[r]);
     health_.heard(r, rh.inference, now_ms());
     on_result(r, rh, status->MPI_TAG);
     const auto floats = receive_buffers_[r].size();
@@ -82,10 +84,8 @@ void Master::log_health() {
 Master::Dispatch Master::dispatch(const DeployedLayer& split, const Tensor& x, std::int64_t inference) {
   const Code& code = *split.code;
   // The layer input once to every holder.
-  auto message = std::make_shared<std::vector<float>>(static_cast<std::size_t>(kHeaderFloats + x.numel()));
-  Header h{.inference = inference, .layer = static_cast<int>(split.layer_index), .floats = x.numel()};
-  std::memcpy(message->data(), &h, sizeof h);
-  std::copy(x.data(), x.data() + x.numel(), message->begin() + kHeaderFloats);
+  const Header h{.inference = inference, .layer = static_cast<int>(split.layer_index), .floats = x.numel()};
+  auto message = std::make_shared<std::vector<float>>(pack_message(h, x.values()));
   // Suspects get no work unless a probe is due, or the others alone could
   // not decode even if all of them answered.
   std::vector<int> targets;
@@ -259,9 +259,13 @@ std::vector<int> Master::stop_workers(double timeout_ms) {
                give_up_on_suspects = start + std::min(timeout_ms, std::max(200.0, options_.deadline_ms));
   mpi::Backoff backoff;
   while (missing(true) > 0 && now_ms() < give_up && (missing(false) > 0 || now_ms() < give_up_on_suspects)) {
-    const bool got = poll([&](int r, const Header&, int tag) {
-      if (tag == kStop) acknowledged[r] = true;
-      else ++late_;
+    const bool got = poll([&](int r, const Header& h, int tag) {
+      if (tag == kStop) {
+        acknowledged[r] = true;
+        if (h.peak_rss_mb > 0) peak_rss_mb_[static_cast<std::size_t>(r)] = h.peak_rss_mb;
+      } else {
+        ++late_;
+      }
     });
     reap_sends();
     if (got) backoff.reset();

@@ -70,6 +70,10 @@ class Master {
   /// MPI_Finalize (mpi::Environment::leave_without_finalize).
   std::vector<int> stop_workers(double timeout_ms = 3000.0);
   std::int64_t late_results() const { return late_; }
+  /// Each worker's peak resident memory (MB) as its stop acknowledgement
+  /// said, indexed by rank; NaN where unknown (no acknowledgement). Rank 0's
+  /// entry is NaN: the caller measures its own.
+  const std::vector<double>& worker_peak_rss_mb() const { return peak_rss_mb_; }
   const WorkerHealth& health() const { return health_; }
   /// Every health event of the run so far, oldest first.
   const std::vector<WorkerHealth::Event>& health_log() const { return health_log_; }
@@ -112,6 +116,7 @@ class Master {
   };
   std::vector<Send> sends_;
   std::int64_t late_ = 0;
+  std::vector<double> peak_rss_mb_;
   WorkerHealth health_;
   std::vector<WorkerHealth::Event> health_log_;
 };

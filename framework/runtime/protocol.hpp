@@ -7,12 +7,19 @@
 //   master → worker  tag input   Header{inference, layer, shard=-1} + the layer's input tensor
 //   worker → master  tag result  Header{inference, layer, shard}    + Z_j (rows_per_block × P)
 //   master → worker  tag stop    Header only: finish sending, acknowledge, exit
-//   worker → master  tag stop    Header only: the acknowledgement (nothing more will come)
+//   worker → master  tag stop    Header only: the acknowledgement (nothing more will come), with
+//                                the worker's peak resident memory
 //   master → worker  tag stop    Header{shard = kByeFinalize or kByeExit}: goodbye, after the
 //                                acknowledgements; kByeExit when some worker never answered
 //   master → worker  tag weights Header{layer, shard} + W'_j then b'_j (start-up, --weights-from master)
 
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
+#include <span>
+#include <vector>
+
+#include "plan/profile.hpp"
 
 namespace cdcnn::runtime {
 
@@ -29,10 +36,30 @@ struct Header {
   std::int64_t floats = 0;       ///< payload floats after the header
   double compute_ms = 0.0;       ///< worker: time to compute Z_j
   double injected_delay_ms = 0;  ///< worker: delay injected before sending
+  double peak_rss_mb = 0;        ///< worker's stop acknowledgement: its peak resident memory (0: unknown)
 };
 static_assert(sizeof(Header) % sizeof(float) == 0, "the payload follows the header float-aligned");
+static_assert(sizeof(Header) == kMessageHeaderBytes, "cdcnn profile counts this header in every message");
 
 /// Payload offset in floats.
 constexpr std::int64_t kHeaderFloats = sizeof(Header) / sizeof(float);
+
+/// A message: `h`, then `payload`, then `more` (the one place a header is
+/// packed; h.floats is the caller's to set).
+inline std::vector<float> pack_message(const Header& h, std::span<const float> payload,
+                                       std::span<const float> more = {}) {
+  std::vector<float> message(static_cast<std::size_t>(kHeaderFloats) + payload.size() + more.size());
+  std::memcpy(message.data(), &h, sizeof h);
+  auto end = std::copy(payload.begin(), payload.end(), message.begin() + kHeaderFloats);
+  std::copy(more.begin(), more.end(), end);
+  return message;
+}
+
+/// The header a received message starts with (the one place one is unpacked).
+inline Header unpack_header(std::span<const float> message) {
+  Header h;
+  std::memcpy(static_cast<void*>(&h), message.data(), sizeof h);
+  return h;
+}
 
 }  // namespace cdcnn::runtime

@@ -6,11 +6,14 @@
 #include <memory>
 
 #include "core/error.hpp"
+#include "core/memory.hpp"
+#include "core/parallel.hpp"
 #include "core/rng.hpp"
 #include "fault/injector.hpp"
 #include "io/inputs.hpp"
 #include "io/model_file.hpp"
 #include "runtime/mpi.hpp"
+#include "runtime/progress.hpp"
 
 namespace cdcnn::runtime {
 
@@ -27,7 +30,22 @@ struct Setup {
   std::vector<std::string> warnings;
   std::optional<Tensor> fixed_input;         // rank 0
   std::unique_ptr<TraceWriter> owned_trace;  // rank 0
+  std::vector<std::string> hosts;            // rank 0: every rank's host, by rank
 };
+
+/// Every rank's host name, on rank 0 (gathered at start-up, while every rank
+/// is alive; the others get an empty list).
+std::vector<std::string> gather_hosts(int rank, int world) {
+  constexpr int kChars = MPI_MAX_PROCESSOR_NAME;
+  char mine[kChars] = {};
+  const std::string host = mpi::Environment::host();
+  host.copy(mine, kChars - 1);
+  std::vector<char> all(rank == 0 ? static_cast<std::size_t>(world) * kChars : 0);
+  CDCNN_CHECK_MPI(MPI_Gather(mine, kChars, MPI_CHAR, all.data(), kChars, MPI_CHAR, 0, MPI_COMM_WORLD));
+  std::vector<std::string> hosts;
+  for (int r = 0; rank == 0 && r < world; ++r) hosts.emplace_back(&all[static_cast<std::size_t>(r) * kChars]);
+  return hosts;
+}
 
 /// The trace of this run, its attributes saying how the run was made.
 std::unique_ptr<TraceWriter> open_trace(const RunConfig& c, const Setup& s, const std::string& command_line,
@@ -43,6 +61,11 @@ std::unique_ptr<TraceWriter> open_trace(const RunConfig& c, const Setup& s, cons
                                                        {"faults", s.faults->describe()},
                                                        {"ranks", std::to_string(world)},
                                                        {"host", mpi::Environment::host()},
+                                                       {"hosts", [&] {
+                                                          std::string all;
+                                                          for (const auto& h : s.hosts) all += (all.empty() ? "" : ",") + h;
+                                                          return all;
+                                                        }()},
                                                        {"deadline_ms", std::to_string(c.master.deadline_ms)},
                                                        {"policy", to_string(c.master.policy)},
                                                        {"weights_from", to_string(c.weights_from)}});
@@ -81,7 +104,7 @@ Tensor seeded_input(const Shape& shape, std::uint64_t seed, std::int64_t inferen
   return x;
 }
 
-void run_master(const RunConfig& c, const RunHooks& hooks, Setup& s, int world, RunOutcome& out) {
+void run_master(const RunConfig& c, const RunHooks& hooks, Setup& s, int world, Progress& progress, RunOutcome& out) {
   for (const auto& w : s.warnings) std::fprintf(stderr, "cdcnn run: warning: %s\n", w.c_str());
   const Model& model = *s.model;
   TraceWriter* trace = hooks.trace ? hooks.trace : s.owned_trace.get();
@@ -91,6 +114,7 @@ void run_master(const RunConfig& c, const RunHooks& hooks, Setup& s, int world, 
                      : s.fixed_input ? *s.fixed_input
                                      : seeded_input(model.input_shape(), c.seed, i);
     InferenceResult r = master.infer(x, i);
+    progress.frame(r.latency_ms, r.outcome, master.health().suspects());
     const double error = c.verify && r.output ? max_relative_error(*r.output, model.forward(x)) : NAN;
     if (trace) {
       trace->add(InferenceRecord{i, r.start_ms, r.latency_ms, static_cast<std::int8_t>(r.outcome), r.blocks_decoded,
@@ -99,9 +123,13 @@ void run_master(const RunConfig& c, const RunHooks& hooks, Setup& s, int world, 
     }
     if (hooks.on_inference) hooks.on_inference(x, std::move(r), error);
   }
+  progress.finish();
   out.unanswered = master.stop_workers();
   if (!out.unanswered.empty()) out.leave_code = 0;
   out.late_results = master.late_results();
+  out.hosts = s.hosts;
+  out.peak_rss_mb = master.worker_peak_rss_mb();
+  if (!out.peak_rss_mb.empty()) out.peak_rss_mb[0] = peak_resident_mb().value_or(NAN);
   out.health = master.health_log();
   if (trace) trace->flush();
 }
@@ -114,11 +142,18 @@ RunOutcome run_distributed(RunConfig& config, const RunHooks& hooks) {
   CDCNN_CHECK_MPI(MPI_Comm_size(MPI_COMM_WORLD, &world));
   RunOutcome out;
   Setup s;
+  s.hosts = gather_hosts(rank, world);
   std::string error;
   bool configured = true;
+  Progress progress(stderr, 0, false);  // silent until configured, and on every rank but 0
   try {
     if (hooks.configure) configured = hooks.configure(config);
-    if (configured) set_up(s, config, hooks, rank, world);
+    if (configured) {
+      if (rank == 0) progress = Progress::to_stderr(config.progress_s);
+      // Not announced: a bad flag or file must stay the run's one line.
+      progress.step(cat("set-up on ", world, " ranks (model, plan, faults)"), Progress::Announce::no);
+      set_up(s, config, hooks, rank, world);
+    }
   } catch (const std::bad_alloc&) {
     error = "out of memory while setting up";
   } catch (const std::exception& e) {
@@ -135,12 +170,22 @@ RunOutcome run_distributed(RunConfig& config, const RunHooks& hooks) {
   }
   if (!configured) return out;
   out.ran = true;
+  progress.step_done(cat("model '", s.model->name(), "' (", s.model->parameter_count(), " parameters), ",
+                         s.deployment.layers.size(), " split layer(s)"));
+  // Every rank computes (and the master decodes) on --threads threads; a
+  // worker's pool sleeps while it waits for its next layer.
+  const ComputeThreads compute(config.threads);
 
+  progress.step(config.weights_from == WeightSource::master
+                    ? cat("encoding and sending shard weights to ", world - 1, " worker(s)")
+                    : cat("waiting for the workers to read their shards from ", config.coded_file));
   if (config.weights_from == WeightSource::master) {
     if (rank == 0) send_shard_weights(*s.model, s.deployment);
     else s.weights = receive_shard_weights(rank, *s.model, s.deployment);
   }
   mpi::barrier();
+  progress.step_done();
+  progress.start_frames(config.inferences);
   if (hooks.startup) hooks.startup->disarm();
   const double start_wtime = MPI_Wtime();
 
@@ -153,7 +198,7 @@ RunOutcome run_distributed(RunConfig& config, const RunHooks& hooks) {
     if (!out.worker.finalize) out.leave_code = out.worker.master_lost ? 1 : 0;
     return out;
   }
-  run_master(config, hooks, s, world, out);
+  run_master(config, hooks, s, world, progress, out);
   return out;
 }
 

@@ -56,6 +56,8 @@ struct RunOutcome {
   std::int64_t late_results = 0;
   std::vector<WorkerHealth::Event> health;  ///< every health event, oldest first
   std::vector<int> unanswered;              ///< ranks that did not acknowledge the stop
+  std::vector<std::string> hosts;           ///< every rank's host, by rank
+  std::vector<double> peak_rss_mb;          ///< every rank's peak resident memory (MB), by rank; NaN: unknown
   // A worker's (ranks 1..):
   WorkerStats worker;
   /// Set: this process must end with this exit code without MPI_Finalize

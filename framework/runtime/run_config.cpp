@@ -3,6 +3,7 @@
 #include "codes/plugin_loader.hpp"
 #include "codes/registry.hpp"
 #include "core/error.hpp"
+#include "core/parallel.hpp"
 #include "core/spec_string.hpp"
 
 namespace cdcnn::runtime {
@@ -41,7 +42,10 @@ void check(const RunConfig& c) {
   require(c.master.suspect_after >= 1, "--suspect-after must be at least 1");
   require(c.master.probe_every >= 1, "--probe-every must be at least 1");
   require(c.master_timeout_s > 0, "--master-timeout-s must be positive");
+  require(c.progress_s >= 0, "--progress must be 0 (silent) or a positive number of seconds");
   require(c.startup_timeout_s > 0, "--startup-timeout-s must be positive");
+  require(c.threads >= 1 && c.threads <= kMaxComputeThreads, "--threads must be in 1..", kMaxComputeThreads, ", got ",
+          c.threads);
   code_registry().entry(SpecString::parse(c.code, "--code").name);  // a known code?
 }
 

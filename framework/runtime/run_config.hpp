@@ -38,9 +38,11 @@ struct RunConfig {
   std::string trace_file;      ///< empty: no trace
   double master_timeout_s = 60.0;    ///< a worker that hears nothing from the master this long leaves
   double startup_timeout_s = 300.0;  ///< a rank whose start-up takes longer presumes a peer dead
+  int threads = 1;             ///< compute threads of each rank (core/parallel.hpp)
   std::uint64_t seed = 0;      ///< zoo weights, random inputs and faults
   std::string input_file;      ///< image or .npy for every inference (load_input); empty: seeded random inputs
   bool verify = false;         ///< compare every output with single-process inference
+  double progress_s = 5.0;     ///< start-up steps and a progress line this often on rank 0's stderr (live on a terminal); 0: silent
   std::vector<std::string> code_plugins;  ///< shared libraries of codes to load first
 };
 

@@ -9,6 +9,7 @@
 
 #include "codes/encoding.hpp"
 #include "core/error.hpp"
+#include "core/memory.hpp"
 #include "io/coded_file.hpp"
 #include "runtime/mpi.hpp"
 #include "runtime/protocol.hpp"
@@ -96,8 +97,7 @@ WorkerStats run_worker(int rank, const Model& model, const Deployment& deploymen
     last_heard = Clock::now();
     if (status.MPI_TAG == kStop) break;
     if (status.MPI_TAG != kInput) continue;
-    Header h;
-    std::memcpy(static_cast<void*>(&h), in.data(), sizeof h);
+    const Header h = unpack_header(in);
     ++stats.inputs;
     const DeployedLayer* split = deployment.find(static_cast<std::size_t>(h.layer));
     if (!split) continue;
@@ -134,9 +134,7 @@ WorkerStats run_worker(int rank, const Model& model, const Deployment& deploymen
       if (fault.corruption != ShardFault::Corruption::none) corrupt(z, fault.corruption, h.inference);
       Header out{.inference = h.inference, .layer = h.layer, .shard = shard, .floats = z.size(),
                  .compute_ms = compute_ms, .injected_delay_ms = fault.delay_ms};
-      std::vector<float> buffer(static_cast<std::size_t>(kHeaderFloats + z.size()));
-      std::memcpy(buffer.data(), &out, sizeof out);
-      std::copy(z.data(), z.data() + z.size(), buffer.begin() + kHeaderFloats);
+      std::vector<float> buffer = pack_message(out, {z.data(), static_cast<std::size_t>(z.size())});
       mpi::Request send = mpi::isend_bytes(buffer.data(), static_cast<int>(buffer.size() * sizeof(float)), 0, kResult);
       sends.emplace_back(std::move(buffer), std::move(send));
       ++stats.results_sent;
@@ -149,7 +147,7 @@ WorkerStats run_worker(int rank, const Model& model, const Deployment& deploymen
     reap_sends();
     std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
-  static const Header ack{};
+  const Header ack{.peak_rss_mb = peak_resident_mb().value_or(0.0)};
   mpi::Request r = mpi::isend_bytes(&ack, sizeof ack, 0, kStop);
   while (r.pending() && Clock::now() < give_up + std::chrono::seconds(1)) {
     if (r.test()) break;
@@ -185,8 +183,7 @@ ShardWeights receive_shard_weights(int rank, const Model& model, const Deploymen
       std::vector<float> buffer(static_cast<std::size_t>(kHeaderFloats + l.rows_per_block * (q + 1)));
       mpi::Request r = mpi::irecv_bytes(buffer.data(), static_cast<int>(buffer.size() * sizeof(float)), 0, kWeights);
       wait_idle(r);
-      Header h;
-      std::memcpy(static_cast<void*>(&h), buffer.data(), sizeof h);
+      const Header h = unpack_header(buffer);
       require(h.layer == static_cast<std::int32_t>(l.layer_index) && h.shard == shard,
               "rank ", rank, ": weights arrived out of order (layer ", h.layer, " shard ", h.shard, ")");
       const float* p = buffer.data() + kHeaderFloats;
@@ -204,13 +201,11 @@ void send_shard_weights(const Model& model, const Deployment& deployment) {
     const EncodedShards e = encode_layer(*l.code, linear.weight(), linear.bias());
     for (std::size_t j = 0; j < l.ranks.size(); ++j) {
       const Index q = linear.cols();
-      std::vector<float> buffer(static_cast<std::size_t>(kHeaderFloats + l.rows_per_block * (q + 1)));
-      Header h{.layer = static_cast<std::int32_t>(l.layer_index), .shard = static_cast<std::int32_t>(j),
-               .floats = l.rows_per_block * (q + 1)};
-      std::memcpy(buffer.data(), &h, sizeof h);
-      std::copy(e.weights[j].data(), e.weights[j].data() + e.weights[j].size(), buffer.begin() + kHeaderFloats);
-      std::copy(e.biases[j].data(), e.biases[j].data() + e.biases[j].size(),
-                buffer.begin() + kHeaderFloats + l.rows_per_block * q);
+      const Header h{.layer = static_cast<std::int32_t>(l.layer_index), .shard = static_cast<std::int32_t>(j),
+                     .floats = l.rows_per_block * (q + 1)};
+      std::vector<float> buffer =
+          pack_message(h, {e.weights[j].data(), static_cast<std::size_t>(e.weights[j].size())},
+                       {e.biases[j].data(), static_cast<std::size_t>(e.biases[j].size())});
       mpi::Request r =
           mpi::isend_bytes(buffer.data(), static_cast<int>(buffer.size() * sizeof(float)), l.ranks[j], kWeights);
       wait_idle(r);

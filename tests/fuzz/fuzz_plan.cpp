@@ -53,7 +53,7 @@ const cdcnn::Model& small_model() {
 }
 
 bool same_plan(const cdcnn::Plan& a, const cdcnn::Plan& b) {
-  if (a.splits.size() != b.splits.size()) return false;
+  if (a.splits.size() != b.splits.size() || a.input.ranks != b.input.ranks) return false;
   for (std::size_t i = 0; i < a.splits.size(); ++i) {
     const auto &x = a.splits[i], &y = b.splits[i];
     if (x.layer != y.layer || x.k != y.k || x.code != y.code || x.ranks != y.ranks) return false;

@@ -117,6 +117,7 @@ def main():
         "two-layers.plan": "# layer k code [ranks]\nfc 4 mds:r=2 1 2 3 4 5 6\nout 2 sum\n",
         "conv.plan": "conv 3 grouped-sum:g=2\n\n   # comment\nout 4 pairwise 1 2 3 4 5 6\n",
         "replication.plan": "fc 2 replication:n=3\nconv 6 uncoded\n",
+        "input.plan": "input 1 4\nfc 2 sum 2 3 5\n",
     })
     # fuzz_spec: selector byte (0 spec string, 1 delay, 2 injector, 3 code), parameter byte, text.
     texts(os.path.join(CORPUS, "spec"), {

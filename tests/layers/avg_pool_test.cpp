@@ -59,6 +59,16 @@ void expect_matches_direct_loops(const LayerSpec& s, const Shape& in) {
   EXPECT_LT(max_relative_error(y, direct_avg_pool(x, y.shape(), s)), 1e-6);
 }
 
+// Blocks of channels are the compute threads' tasks: the same on 1, 2 and
+// 3 threads, and the direct loops' average.
+TEST(AvgPool2d, ResultDoesNotDependOnTheThreadCount) {
+  const LayerSpec s = avg_spec({3, 3}, {2, 2}, {1, 1}, 1, 0);
+  const std::unique_ptr<Layer> pool = layer_registry().make(s);
+  const Tensor x = random_tensor({64, 57, 56}, 5);
+  const Tensor y = testing::same_for_any_thread_count([&] { return pool->forward(x); });
+  EXPECT_LT(max_relative_error(y, direct_avg_pool(x, y.shape(), s)), 1e-6);
+}
+
 TEST(AvgPool2d, MatchesDirectLoopsWithPaddingCountedOrNot) {
   expect_matches_direct_loops(avg_spec({3, 2}, {2, 1}, {1, 1}, 0, 1), {3, 9, 8});
   expect_matches_direct_loops(avg_spec({3, 2}, {2, 1}, {1, 1}, 0, 0), {3, 9, 8});

@@ -212,6 +212,39 @@ TEST(Conv3d, MultipliesAnyBlockOfWeightRowsWithoutTheFullUnrolling) {
   expect_multiply_matches_gemm_view({4, 6, 2, {4, 5, 6}, {2, 3, 3}, {2, 1, 2}, {0, 1, 1}, {1, 1, 1}});
 }
 
+// Many bands, row blocks (few bands, many channels), groups, pointwise,
+// depthwise, 3-D: every way forward() cuts a conv into tasks for the compute
+// threads. Bit for bit the same on 1, 2 and 3 threads, and the direct loops'
+// convolution.
+TEST(Conv, ResultDoesNotDependOnTheThreadCount) {
+  const std::vector<ConvCase> cases = {
+      {64, 16, 1, {40, 40}, {3, 3}, {1, 1}, {1, 1}, {1, 1}},    // 7 bands
+      {32, 200, 1, {12, 12}, {3, 3}, {1, 1}, {1, 1}, {1, 1}},   // 1 band, row blocks
+      {16, 192, 2, {10, 11}, {3, 3}, {1, 1}, {1, 1}, {1, 1}},   // groups and row blocks
+      {64, 200, 1, {20, 20}, {1, 1}, {1, 1}, {0, 0}, {1, 1}},   // pointwise
+      {96, 96, 96, {28, 28}, {3, 3}, {2, 2}, {1, 1}, {1, 1}},   // depthwise kernel
+      {8, 120, 1, {6, 10, 12}, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}},
+  };
+  for (const ConvCase& c : cases) {
+    SCOPED_TRACE(to_string(Shape{c.in_channels, c.out_channels, c.groups}));
+    const Built built = build(c);
+    const Conv* conv = built.conv.get();
+    const Tensor& x = built.x;  // a reference, not a structured binding: lambdas capture it
+    const Tensor y = testing::same_for_any_thread_count([&] { return conv->forward(x); });
+    EXPECT_LT(max_relative_error(y, direct_conv(x, built.w, built.b, c)), 1e-5);
+    // A shard's rows (the runtime's multiply), cut the same way.
+    const Matrix rows = conv->weight().middleRows(1, conv->rows() - 1);
+    const Vector bias = conv->bias().tail(conv->rows() - 1);
+    const Tensor shard = testing::same_for_any_thread_count([&] {
+      const Matrix m = conv->multiply(x, rows, bias);
+      return Tensor::from_matrix(m, {m.rows(), m.cols()});
+    });
+    Matrix expected = rows * conv->lower(x);
+    expected.colwise() += bias;
+    EXPECT_LT(max_relative_error(shard, Tensor::from_matrix(expected, {expected.rows(), expected.cols()})), 1e-5);
+  }
+}
+
 TEST(Conv2d, RefusesAWeightBlockOfTheWrongWidth) {
   // Not a structured binding: clang 14 cannot capture those in a lambda.
   const Built built = build({3, 4, 1, {6, 6}, {3, 3}, {1, 1}, {1, 1}, {1, 1}});

@@ -29,6 +29,30 @@ TEST(Dense, GemmViewReproducesForward) {
   EXPECT_LT(max_relative_error(d.raise(y, x.shape()), d.forward(x)), 1e-6);
 }
 
+// Rows are cut into blocks for the compute threads: bit for bit the same on
+// 1, 2 and 3 threads, and W·x + b computed in double.
+TEST(Dense, ResultDoesNotDependOnTheThreadCount) {
+  for (const Index out : {5, 300, 1001}) {
+    const Index in = 700;
+    const Tensor w = testing::random_tensor({out, in}, 1), b = testing::random_tensor({out}, 2),
+                 x = testing::random_tensor({in}, 3);
+    const Dense d("fc", w.matrix(out, in), b.flat());
+    const Tensor y = testing::same_for_any_thread_count([&] { return d.forward(x); });
+    Tensor expected({out});
+    for (Index o = 0; o < out; ++o) {
+      double acc = b[o];
+      for (Index i = 0; i < in; ++i) acc += static_cast<double>(w.data()[o * in + i]) * x[i];
+      expected[o] = static_cast<float>(acc);
+    }
+    EXPECT_LT(max_relative_error(y, expected), 1e-5);
+    const Tensor shard = testing::same_for_any_thread_count([&] {
+      const Matrix m = d.multiply(x, d.weight().bottomRows(out - 1), d.bias().tail(out - 1));
+      return Tensor::from_matrix(m, {out - 1});
+    });
+    for (Index o = 1; o < out; ++o) EXPECT_NEAR(shard[o - 1], expected[o], 1e-5 * std::abs(expected[o]) + 1e-5) << "row " << o;
+  }
+}
+
 TEST(Dense, MultipliesAnyBlockOfWeightRows) {
   Matrix w = Matrix::Random(5, 4);
   Dense d("fc", w, Vector::Random(5));

@@ -1,21 +1,44 @@
 #pragma once
 // Helpers shared by the layer tests: seeded random tensors, spec comparison,
-// and checking that an Error is thrown with a message naming the layer.
+// checking that an Error is thrown with a message naming the layer, and
+// that a result does not depend on the number of compute threads.
 
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <functional>
 #include <limits>
 #include <string>
 
 #include "core/error.hpp"
+#include "core/parallel.hpp"
 #include "core/rng.hpp"
 #include "core/tensor.hpp"
 #include "layers/layer.hpp"
 #include "layers/registry.hpp"
 
 namespace cdcnn::testing {
+
+/// Runs `compute` on 1, 2 and 3 compute threads and expects the same
+/// tensor bit for bit (core/parallel.hpp's promise); returns the result of
+/// 3 threads, to be held against a reference.
+inline Tensor same_for_any_thread_count(const std::function<Tensor()>& compute) {
+  Tensor one = [&] {
+    const ComputeThreads threads(1);
+    return compute();
+  }();
+  Tensor result;
+  for (const int n : {2, 3}) {
+    const ComputeThreads threads(n);
+    result = compute();
+    EXPECT_EQ(result.shape(), one.shape());
+    if (result.shape() != one.shape()) continue;
+    EXPECT_EQ(std::memcmp(result.data(), one.data(), static_cast<std::size_t>(one.numel()) * sizeof(float)), 0)
+        << "the result on " << n << " threads differs from the one on 1 thread";
+  }
+  return result;
+}
 
 /// Values uniform in [lo, hi), the same for the same seed.
 inline Tensor random_tensor(Shape shape, std::uint64_t seed, double lo = -1.0, double hi = 1.0) {

@@ -66,6 +66,19 @@ void expect_matches_direct_loops(const LayerSpec& s, const Shape& in) {
   EXPECT_EQ(max_relative_error(y, direct_max_pool(x, y.shape(), s)), 0.0);
 }
 
+// Blocks of channels are the compute threads' tasks: the same on 1, 2 and
+// 3 threads, and the direct loops' maximum.
+TEST(MaxPool, ResultDoesNotDependOnTheThreadCount) {
+  for (const auto& [s, in] : {std::pair{pool_spec("maxpool2d", {3, 3}, {2, 2}, {1, 1}, {1, 1}, 0), Shape{64, 56, 56}},
+                              std::pair{pool_spec("maxpool3d", {2, 3, 3}, {1, 2, 2}, {1, 1, 1}, {1, 1, 1}, 1),
+                                        Shape{24, 6, 30, 31}}}) {
+    const std::unique_ptr<Layer> pool = layer_registry().make(s);
+    const Tensor x = random_tensor(in, 3);
+    const Tensor y = testing::same_for_any_thread_count([&] { return pool->forward(x); });
+    EXPECT_EQ(max_relative_error(y, direct_max_pool(x, y.shape(), s)), 0.0);
+  }
+}
+
 TEST(MaxPool2d, MatchesDirectLoopsWithStridePaddingAndDilation) {
   expect_matches_direct_loops(pool_spec("maxpool2d", {3, 2}, {2, 1}, {1, 1}, {1, 2}, 0), {3, 9, 8});
   expect_matches_direct_loops(pool_spec("maxpool2d", {3, 3}, {}, {1, 0}, {2, 1}, 0), {2, 11, 10});

@@ -15,6 +15,19 @@ file(WRITE ${CMAKE_CURRENT_BINARY_DIR}/coverage_no_ranks.plan "fc1 2 uncoded\n")
 file(WRITE ${CMAKE_CURRENT_BINARY_DIR}/coverage_rank_count.plan "fc1 2 sum 1 2\n")
 file(WRITE ${CMAKE_CURRENT_BINARY_DIR}/coverage_empty.plan "# nothing\n")
 file(WRITE ${CMAKE_CURRENT_BINARY_DIR}/coverage_bad_line.plan "fc1 two uncoded 1 2\n")
+# A plan placing the input (`input RANK`): the input device can fail and is
+# only replicated; `cdcnn run` refuses the plan, a bad line is one error.
+file(WRITE ${CMAKE_CURRENT_BINARY_DIR}/coverage_input.plan "fc1 2 uncoded 1 2\ninput 3\n")
+file(WRITE ${CMAKE_CURRENT_BINARY_DIR}/coverage_bad_input.plan "fc1 2 uncoded 1 2\ninput\n")
+add_test(NAME cli.coverage_counts_the_input_device
+  COMMAND $<TARGET_FILE:cdcnn> coverage --plan ${CMAKE_CURRENT_BINARY_DIR}/coverage_input.plan --model mlp)
+set_tests_properties(cli.coverage_counts_the_input_device PROPERTIES LABELS cli TIMEOUT 60 PASS_REGULAR_EXPRESSION
+  "plan devices \\(3\\): 1,2,3.*rank 5: replica of 3 -> covers 3.*full coverage: 2MR 3, CDC\\+2MR 2")
+cdcnn_cli_error_test(coverage_bad_input "coverage_bad_input.plan:2: expected 'input RANK \\[RANK...\\]'"
+                     coverage --plan ${CMAKE_CURRENT_BINARY_DIR}/coverage_bad_input.plan)
+cdcnn_run_error_test(placed_input "coverage_input.plan:2: placement of the input is not run yet"
+                     --model mlp --plan ${CMAKE_CURRENT_BINARY_DIR}/coverage_input.plan)
+
 cdcnn_cli_error_test(coverage_without_plan "option '--plan' is required" coverage)
 cdcnn_cli_error_test(coverage_missing_plan "--plan: cannot read 'nowhere.plan'" coverage --plan nowhere.plan)
 cdcnn_cli_error_test(coverage_empty_plan "coverage_empty.plan: the plan splits no layer"
@@ -40,12 +53,17 @@ cdcnn_cli_error_test(coverage_unknown_parity_code "--parity-code: unknown code '
 cdcnn_cli_error_test(coverage_unwritable_csv "--csv: cannot write '/no_such_dir/c.csv'"
                      coverage --plan ${coverage_plan} --csv /no_such_dir/c.csv)
 
-# The committed Figure 3 (experiments/results/figure3): two of its plans give
-# the numbers its README reports.
+# The committed Figure 3 (experiments/results/figure3): three of its plans,
+# the paper's layouts with the input device, give the numbers its README
+# reports (the paper's end points on (a) and (b); VGG16's data-parallel
+# blocks start covered).
 set(figure3 ${PROJECT_SOURCE_DIR}/experiments/results/figure3/plans)
 add_test(NAME cli.coverage_figure3_alexnet COMMAND $<TARGET_FILE:cdcnn> coverage --plan ${figure3}/alexnet-5.plan --model alexnet)
 set_tests_properties(cli.coverage_figure3_alexnet PROPERTIES LABELS cli TIMEOUT 60
-  PASS_REGULAR_EXPRESSION "full coverage: 2MR 5, CDC\\+2MR 3\n$")
+  PASS_REGULAR_EXPRESSION "plan devices \\(5\\): 1,2,3,4,5\n.*full coverage: 2MR 5, CDC\\+2MR 4\n$")
 add_test(NAME cli.coverage_figure3_action COMMAND $<TARGET_FILE:cdcnn> coverage --plan ${figure3}/action-8.plan)
 set_tests_properties(cli.coverage_figure3_action PROPERTIES LABELS cli TIMEOUT 60
-  PASS_REGULAR_EXPRESSION "full coverage: 2MR 8, CDC\\+2MR 4\n$")
+  PASS_REGULAR_EXPRESSION "full coverage: 2MR 8, CDC\\+2MR 6\n$")
+add_test(NAME cli.coverage_figure3_vgg16 COMMAND $<TARGET_FILE:cdcnn> coverage --plan ${figure3}/vgg16-8.plan --model vgg16)
+set_tests_properties(cli.coverage_figure3_vgg16 PROPERTIES LABELS cli TIMEOUT 60
+  PASS_REGULAR_EXPRESSION "\n0 +37\\.5% 3/8 .*full coverage: 2MR 5, CDC\\+2MR 4\n$")

@@ -51,6 +51,7 @@ TEST(RunOptions, DefaultsAreTheStructsOwn) {
   EXPECT_EQ(c.master_timeout_s, 60.0);
   EXPECT_EQ(c.startup_timeout_s, 300.0);
   EXPECT_EQ(c.seed, 0u);
+  EXPECT_EQ(c.threads, 1);
   EXPECT_FALSE(c.verify);
   EXPECT_TRUE(c.stragglers.empty() && c.fails.empty() && c.code_plugins.empty());
   EXPECT_TRUE(c.trace_file.empty() && c.input_file.empty() && c.coded_file.empty());
@@ -62,7 +63,7 @@ TEST(RunOptions, EveryFlagFillsItsField) {
                               "--straggler", "2@pareto:scale=1,shape=2", "--fail", "drop:p=0.1", "--inferences",
                               "7", "--deadline-ms", "250", "--policy", "wait", "--trace", "t.h5", "--suspect-after",
                               "3", "--probe-every", "4", "--master-timeout-s", "5.5", "--startup-timeout-s", "6.5",
-                              "--seed", "9", "--input", "x.npy", "--verify", "--check", "--code-plugin", "a.so",
+                              "--seed", "9", "--threads", "3", "--input", "x.npy", "--verify", "--check", "--code-plugin", "a.so",
                               "--code-plugin", "b.so"});
   EXPECT_EQ(c.model, "m.h5");
   EXPECT_EQ(c.plan_file, "p.plan");
@@ -81,6 +82,7 @@ TEST(RunOptions, EveryFlagFillsItsField) {
   EXPECT_EQ(c.master_timeout_s, 5.5);
   EXPECT_EQ(c.startup_timeout_s, 6.5);
   EXPECT_EQ(c.seed, 9u);
+  EXPECT_EQ(c.threads, 3);
   EXPECT_EQ(c.input_file, "x.npy");
   EXPECT_TRUE(c.verify);
   EXPECT_TRUE(c.master.check);
@@ -108,7 +110,8 @@ TEST(RunOptions, HelpPrintsTheUsageAndTheDefaultsAndRunsNothing) {
 
 TEST(RunFlags, AreTheFlagsOfTheDescriptionWithTheirDefaults) {
   const sweep::RunFlags flags = run_flags();
-  EXPECT_EQ(flags.size(), 21u);
+  EXPECT_EQ(flags.size(), 23u);
+  EXPECT_EQ(flags.at("progress").default_value, "5");
   EXPECT_TRUE(flags.at("model").takes_value);
   EXPECT_FALSE(flags.at("model").default_value);
   EXPECT_EQ(flags.at("code").default_value, "sum");

@@ -155,6 +155,34 @@ TEST(Coverage, ALayerTheParityCodeCannotTakeIsReplicated) {
   EXPECT_EQ(fractions(cdc).back(), "12/12");
 }
 
+// The input device (`input 1`, the paper's device A) is a device like the
+// others: its failure loses the input, which no parity can stand for, so
+// both strategies replicate it. Counted by hand: 2MR 0/3, 2/4, 4/5, 6/6;
+// CDC+2MR a parity of fc for 2 and 3 (3/4), then a second input device (5/5).
+TEST(Coverage, TheInputDeviceCanFailAndIsOnlyReplicated) {
+  const std::string plan = "input 1\nfc 2 uncoded 2 3\n";
+  EXPECT_EQ(fractions(curve(plan, Redundancy::kReplication)), (V{"0/3", "2/4", "4/5", "6/6"}));
+  const auto cdc = curve(plan, Redundancy::kCdcAndReplication);
+  EXPECT_EQ(fractions(cdc), (V{"0/3", "3/4", "5/5", "5/5"}));
+  EXPECT_EQ(added(cdc), (V{"-", "parity of fc", "replica of 1", "-"}));
+  // The input is held by 1 and by the added rank 5, a copy each.
+  ASSERT_EQ(cdc[2].layers.size(), 2u);
+  EXPECT_EQ(cdc[2].layers[0].layer, "input");
+  EXPECT_EQ(cdc[2].layers[0].holders, (std::vector<std::vector<int>>{{1, 5}}));
+
+  // A device holding the input and a shard gets a mixed device.
+  const auto mixed = curve("input 1\nfc 2 uncoded 1 2\n", Redundancy::kCdcAndReplication);
+  EXPECT_EQ(added(mixed)[1], "parity of fc + replica of 1 (input)");
+  EXPECT_EQ(fractions(mixed), (V{"0/2", "3/3", "3/3"}));
+
+  // Two input devices cover each other; the master's input (no line) is no device.
+  const auto layers = held_layers(parse_plan("input 1 4\nfc 2 sum 1 2 3\n"));
+  for (int d : {1, 2, 3, 4}) EXPECT_TRUE(survives(layers, d)) << d;
+  EXPECT_EQ(coverage_curves(parse_plan("input 1 4\nfc 2 sum 1 2 3\n"), {}).devices, (std::vector<int>{1, 2, 3, 4}));
+  EXPECT_FALSE(survives(held_layers(parse_plan("input 1\nfc 2 sum 1 2 3\n")), 1));
+  EXPECT_EQ(coverage_curves(parse_plan("fc 2 sum 1 2 3\n"), {}).devices, (std::vector<int>{1, 2, 3}));
+}
+
 TEST(Coverage, SurvivesAsksEveryLayer) {
   const Plan plan = parse_plan("a 2 sum 1 2 3\nb 2 uncoded 1 4\n");
   const auto layers = held_layers(plan);

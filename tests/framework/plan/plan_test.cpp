@@ -47,6 +47,26 @@ TEST(Plan, NamesTheLineOfEachMistake) {
   EXPECT_NE(error_of("fc1 2 sum\nfc1 3 sum\n").find("p.plan:2: layer 'fc1' is split twice"), std::string::npos);
 }
 
+TEST(Plan, PlacesTheInput) {
+  const Plan p = parse_plan("fc1 2 sum 2 3 4\ninput 1 5  # two cameras\n", "p.plan");
+  EXPECT_EQ(p.input.ranks, (std::vector<int>{1, 5}));
+  EXPECT_EQ(p.input.line, 2);
+  ASSERT_EQ(p.splits.size(), 1u);  // not a layer
+  EXPECT_EQ(p.find("input"), nullptr);
+  EXPECT_TRUE(parse_plan("fc1 2 sum\n").input.ranks.empty());  // no line: on the master
+  const Plan q = parse_plan(format_plan(p));
+  EXPECT_EQ(q.input.ranks, p.input.ranks);
+  EXPECT_EQ(q.splits[0].ranks, p.splits[0].ranks);
+
+  EXPECT_NE(error_of("input\n").find("p.plan:1: expected 'input RANK [RANK...]'"), std::string::npos);
+  EXPECT_NE(error_of("input 1\ninput 2\n").find("p.plan:2: the input is placed twice (first at line 1)"),
+            std::string::npos);
+  EXPECT_NE(error_of("input 1 1\n").find("p.plan:1: the input lists rank 1 twice"), std::string::npos);
+  EXPECT_NE(error_of("input 2 sum 1 2 3\n").find("p.plan:1: an input rank must be an integer, got 'sum'"),
+            std::string::npos);
+  EXPECT_NE(error_of("input -1\n").find("ranks must be non-negative"), std::string::npos);
+}
+
 TEST(Plan, BuildsTheCodeOfALine) {
   const Plan p = parse_plan("fc1 4 mds:r=2 1 2 3 4 5 6\nfc2 2 sum\n", "p.plan");
   const auto mds = make_code(p, p.splits[0]);

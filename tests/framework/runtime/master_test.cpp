@@ -42,9 +42,7 @@ using Script = std::function<RogueAct(std::int64_t inference, int layer)>;
 
 /// Sends one result message (header + values) and waits for it to go.
 void send_result(const Header& h, const std::vector<float>& values) {
-  std::vector<float> buffer(static_cast<std::size_t>(kHeaderFloats) + values.size());
-  std::memcpy(buffer.data(), &h, sizeof h);
-  std::copy(values.begin(), values.end(), buffer.begin() + kHeaderFloats);
+  std::vector<float> buffer = pack_message(h, values);
   mpi::Request r = mpi::isend_bytes(buffer.data(), static_cast<int>(buffer.size() * sizeof(float)), 0, kResult);
   mpi::Backoff backoff;
   while (!r.test()) backoff.pause();
@@ -69,8 +67,7 @@ void run_rogue(const Model& model, const Deployment& d, const ShardWeights& weig
   std::map<int, std::pair<Header, std::vector<float>>> last;  // layer → its last true result
   while (true) {
     const MPI_Status status = receive_from_master(in);
-    Header h;
-    std::memcpy(static_cast<void*>(&h), in.data(), sizeof h);
+    const Header h = unpack_header(in);
     if (status.MPI_TAG == kStop) {
       static const Header ack{};
       mpi::Request r = mpi::isend_bytes(&ack, sizeof ack, 0, kStop);

@@ -170,6 +170,21 @@ TEST(Runtime, EveryCodeSurvivesEveryFailureItClaimsOnAMobileNetGraph) {
   check_every_failure(zoo_model("mobilenet-mini", 8));
 }
 
+// --threads: every rank computes and the master decodes on 3 threads; the
+// outputs are still single-process inference's, a lost block decoded.
+TEST(Runtime, RanksComputeOnSeveralThreads) {
+  const Model model = zoo_model("fmnist-cnn", 6);
+  const Plan plan = default_plan(model, "mds:r=2", world_size() - 1, 1);
+  const Session s = run_session(model, plan, {}, {"stop:rank=1,inference=0"}, 3,
+                                {.deadline_ms = 150, .policy = DeadlinePolicy::zero_fill}, nullptr, 3, 3);
+  if (world_rank() != 0) return;
+  ASSERT_EQ(s.results.size(), 3u);
+  for (std::size_t i = 0; i < s.results.size(); ++i) {
+    EXPECT_LT(s.errors[i], 1e-4);
+    EXPECT_EQ(s.results[i].outcome, InferenceOutcome::recovered);
+  }
+}
+
 TEST(Runtime, FailPolicyReportsTheInferenceFailed) {
   const Model model = zoo_model("mlp", 5);
   const Plan plan = default_plan(model, "sum", world_size() - 1, 1);

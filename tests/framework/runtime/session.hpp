@@ -42,12 +42,13 @@ struct Session {
 };
 
 /// One run on every rank: the same model, plan and faults everywhere
-/// (runtime/run.hpp's run_distributed, every output verified).
+/// (runtime/run.hpp's run_distributed, every output verified), each rank
+/// on `threads` compute threads.
 inline Session run_session(const Model& model, const Plan& plan, const std::vector<std::string>& stragglers,
                     const std::vector<std::string>& fails, int inferences, MasterOptions options,
-                    TraceWriter* trace = nullptr, std::uint64_t seed = 3) {
+                    TraceWriter* trace = nullptr, std::uint64_t seed = 3, int threads = 1) {
   RunConfig config{.stragglers = stragglers, .fails = fails, .inferences = inferences, .master = options,
-                   .seed = seed, .verify = true};
+                   .threads = threads, .seed = seed, .verify = true, .progress_s = 0};
   Session s;
   const RunOutcome out = run_distributed(
       config, RunHooks{.model = &model,

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Checks Figure 3's end points in the distributed runtime, with AlexNet on 5
-# devices: with the plan as it is (0 added devices) every single device
-# failure degrades the answer; with the 3 devices CDC+2MR adds
+# Checks Figure 3's end points in the distributed runtime, with the paper's
+# AlexNet on 5 devices: with the layout as it is (alexnet-5-star.plan: the
+# runtime keeps the input on rank 0, so device A is left out) every single
+# failure of devices B..E degrades the answer; with the 4 devices CDC+2MR adds
 # (alexnet-5-cdc2mr.plan) every single failure, added devices included, is
-# decoded around and the answer equals single-process inference (relative
-# error below 1e-4).
+# decoded around or met by a copy, and the answer equals single-process
+# inference (relative error below 1e-4). Device A (rank 1) and its replica
+# (rank 7) hold the input, which the runtime does not place yet: not checked.
 #   check-runtime.sh [BUILD_DIR]    (default: the checkout's build/)
-# One `cdcnn run` per failed device (13 runs of 6 or 9 ranks, about 3 minutes
+# One `cdcnn run` per failed device (11 runs of 6 or 10 ranks, about 5 minutes
 # on 2 cores). Prints a line per run; exits 1 if any run disagrees.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -32,6 +34,6 @@ run() {  # run PLAN RANKS FAILED EXPECTED-REGEX
     tail -5 "$log"; status=1
   fi
 }
-for d in 1 2 3 4 5; do run "$here/../plans/alexnet-5.plan" 6 "$d" 'degraded 2, failed 0'; done
-for d in 1 2 3 4 5 6 7 8; do run "$here/alexnet-5-cdc2mr.plan" 9 "$d" 'exact [0-9]+, recovered by decoding [0-9]+, degraded 0, failed 0'; done
+for d in 2 3 4 5; do run "$here/alexnet-5-star.plan" 6 "$d" 'degraded 2, failed 0'; done
+for d in 2 3 4 5 6 8 9; do run "$here/alexnet-5-cdc2mr.plan" 10 "$d" 'exact [0-9]+, recovered by decoding [0-9]+, degraded 0, failed 0'; done
 exit $status

@@ -1,0 +1,147 @@
+#include "plan/cost_model.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+#include "core/error.hpp"
+#include "core/rng.hpp"
+
+namespace cdcnn {
+
+DecodableSets::DecodableSets(const Code& code) : n_(code.n()) {
+  require(n_ <= 20, "code ", code.spec(), ": n = ", n_, " shards is too many to enumerate (at most 20)");
+  const std::uint32_t sets = 1u << n_;
+  decodable_.assign(sets, false);
+  counts_.assign(static_cast<std::size_t>(n_) + 1, 0);
+  ShardMask arrived(static_cast<std::size_t>(n_));
+  for (std::uint32_t s = 0; s < sets; ++s) {
+    int m = 0;
+    for (int j = 0; j < n_; ++j) {
+      arrived[static_cast<std::size_t>(j)] = (s >> j) & 1u;
+      m += static_cast<int>((s >> j) & 1u);
+    }
+    if (m < code.k() || !code.decodable(arrived)) continue;
+    decodable_[s] = true;
+    ++counts_[static_cast<std::size_t>(m)];
+  }
+}
+
+double decodable_probability(const std::vector<std::int64_t>& counts, double p) {
+  const int n = static_cast<int>(counts.size()) - 1;
+  double total = 0;
+  for (int m = 0; m <= n; ++m)
+    total += static_cast<double>(counts[static_cast<std::size_t>(m)]) * std::pow(p, m) * std::pow(1 - p, n - m);
+  return total;
+}
+
+double first_decodable_quantile(const std::vector<std::int64_t>& counts, const DelayModel& delay, double q) {
+  require(q > 0 && q < 1, "quantile ", q, " is not in (0, 1)");
+  require(decodable_probability(counts, 1.0) > 0.5, "the code does not decode even from every shard");
+  // P(decodable | each arrived w.p. p) rises with p: the p where it is q...
+  double lo = 0, hi = 1;
+  for (int i = 0; i < 60; ++i) {
+    const double mid = (lo + hi) / 2;
+    (decodable_probability(counts, mid) < q ? lo : hi) = mid;
+  }
+  // ...then the t where F(t) = p (F rises; bracket it first).
+  const double p = hi;
+  double t_lo = 0, t_hi = 1;
+  while (delay.cdf(t_hi) < p && t_hi < 1e12) t_hi *= 2;
+  for (int i = 0; i < 200 && t_hi - t_lo > 1e-9 * std::max(1.0, t_hi); ++i) {
+    const double mid = (t_lo + t_hi) / 2;
+    (delay.cdf(mid) < p ? t_lo : t_hi) = mid;
+  }
+  return t_hi;
+}
+
+double LinkCost::message_ms(std::int64_t bytes) const {
+  return latency_ms + (bandwidth_MBps > 0 ? static_cast<double>(bytes) / (bandwidth_MBps * 1e3) : 0.0);
+}
+
+LayerSamples simulate_split(const LayerProfile& layer, const Code& code, const CostInputs& in) {
+  const auto shard = std::find_if(layer.shards.begin(), layer.shards.end(),
+                                  [&](const ShardProfile& s) { return s.k == code.k(); });
+  require(shard != layer.shards.end(), "layer '", layer.name, "': the profile has no shard time for k=", code.k(),
+          " (profile it with --k ", code.k(), ")");
+  require(in.samples >= 1 && in.speed > 0 && in.fail_prob >= 0 && in.fail_prob < 1, "cost model: bad inputs");
+  const DecodableSets sets(code);
+  const int n = code.n();
+  const double input_ms = in.link.message_ms(layer.input_bytes);
+  const double result_ms = in.link.message_ms(shard->result_bytes);
+  const double compute_ms = shard->ms / in.speed;
+  // The seed mixes the layer and code in, so that different choices for one
+  // layer see different (but reproducible) delays.
+  Rng rng = Rng(in.seed).fork(std::hash<std::string>{}(layer.name + "/" + code.spec()) ^ static_cast<std::uint64_t>(code.k()));
+  LayerSamples out;
+  out.ms.resize(static_cast<std::size_t>(in.samples));
+  out.degraded.resize(static_cast<std::size_t>(in.samples), 0);
+  std::vector<std::pair<double, int>> arrivals(static_cast<std::size_t>(n));
+  for (int s = 0; s < in.samples; ++s) {
+    for (int j = 0; j < n; ++j) {
+      // Inputs leave the master one after another over its link.
+      const double sent = (j + 1) * (input_ms - in.link.latency_ms) + in.link.latency_ms;
+      const double delay = in.straggler ? in.straggler->sample_ms(rng) : 0.0;
+      const bool down = in.fail_prob > 0 && rng.uniform() < in.fail_prob;
+      arrivals[static_cast<std::size_t>(j)] = {
+          down ? std::numeric_limits<double>::infinity() : sent + compute_ms + delay + result_ms, j};
+    }
+    std::sort(arrivals.begin(), arrivals.end());
+    double done = std::numeric_limits<double>::infinity();
+    std::uint32_t mask = 0;
+    for (const auto& [t, j] : arrivals) {
+      if (!std::isfinite(t)) break;
+      mask |= 1u << j;
+      if (sets.decodable(mask)) {
+        done = t;
+        break;
+      }
+    }
+    if (!(done <= in.deadline_ms)) {
+      done = in.deadline_ms;
+      out.degraded[static_cast<std::size_t>(s)] = 1;
+    }
+    out.ms[static_cast<std::size_t>(s)] = done;
+  }
+  return out;
+}
+
+Prediction summarise(const std::vector<double>& totals_ms, const std::vector<std::uint8_t>& degraded) {
+  require(!totals_ms.empty(), "cost model: no samples");
+  std::vector<double> sorted = totals_ms;
+  std::sort(sorted.begin(), sorted.end());
+  auto quantile = [&](double q) {
+    const auto k = static_cast<std::size_t>(std::ceil(q * static_cast<double>(sorted.size()))) - 1;
+    return sorted[std::min(k, sorted.size() - 1)];
+  };
+  Prediction p;
+  p.mean_ms = std::accumulate(sorted.begin(), sorted.end(), 0.0) / static_cast<double>(sorted.size());
+  p.p50_ms = quantile(0.50);
+  p.p99_ms = quantile(0.99);
+  p.throughput_fps = p.mean_ms > 0 ? 1e3 / p.mean_ms : 0.0;
+  p.degraded_fraction =
+      static_cast<double>(std::count(degraded.begin(), degraded.end(), 1)) / static_cast<double>(sorted.size());
+  return p;
+}
+
+Prediction predict(const Profile& profile, const std::vector<SplitCost>& splits, const CostInputs& inputs) {
+  double fixed = 0;
+  for (std::size_t i = 0; i < profile.layers.size(); ++i) {
+    const bool split = std::any_of(splits.begin(), splits.end(), [&](const SplitCost& s) { return s.layer == i; });
+    if (!split) fixed += profile.layers[i].ms;
+  }
+  std::vector<double> totals(static_cast<std::size_t>(inputs.samples), fixed);
+  std::vector<std::uint8_t> degraded(totals.size(), 0);
+  for (const SplitCost& s : splits) {
+    require(s.layer < profile.layers.size() && s.code, "cost model: split of layer ", s.layer, " is not in the profile");
+    const LayerSamples l = simulate_split(profile.layers[s.layer], *s.code, inputs);
+    for (std::size_t i = 0; i < totals.size(); ++i) {
+      totals[i] += l.ms[i];
+      degraded[i] |= l.degraded[i];
+    }
+  }
+  return summarise(totals, degraded);
+}
+
+}  // namespace cdcnn

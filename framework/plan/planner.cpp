@@ -1,0 +1,179 @@
+#include "plan/planner.hpp"
+
+#include <algorithm>
+#include <climits>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <memory>
+
+#include "core/error.hpp"
+
+namespace cdcnn {
+
+Objective parse_objective(const std::string& text) {
+  if (text == "p99") return Objective::p99;
+  if (text == "mean") return Objective::mean;
+  if (text == "throughput") return Objective::throughput;
+  throw Error(cat("--objective: '", text, "' is not one of p99, mean, throughput"));
+}
+
+std::string to_string(Objective objective) {
+  switch (objective) {
+    case Objective::p99: return "p99";
+    case Objective::mean: return "mean";
+    case Objective::throughput: return "throughput";
+  }
+  return "?";
+}
+
+double objective_value(const Prediction& p, Objective objective) {
+  // Throughput (one frame at a time) is 1000 / mean: ranking by it is ranking by the mean.
+  return objective == Objective::p99 ? p.p99_ms : p.mean_ms;
+}
+
+namespace {
+
+/// One way to run one layer: not split (code null), or split with `code`.
+struct Option {
+  std::shared_ptr<Code> code;
+  std::string spec;
+  double weight_bytes = 0;  ///< one shard's weights
+  double value = 0;         ///< the layer's own objective
+};
+
+std::vector<std::string> candidate_specs(const PlannerOptions& options, const CodeRegistry& registry) {
+  if (!options.codes.empty()) return options.codes;
+  std::vector<std::string> specs;
+  for (const auto& name : registry.names()) specs.push_back(registry.entry(name).default_spec);
+  return specs;
+}
+
+/// The largest profiled k at which `spec` fits `workers`, or null.
+std::shared_ptr<Code> widest(const std::string& spec, const LayerProfile& layer, int workers,
+                             const CodeRegistry& registry) {
+  std::shared_ptr<Code> best;
+  for (const ShardProfile& s : layer.shards) {
+    try {
+      std::shared_ptr<Code> code = registry.make(spec, s.k);
+      if (code->n() <= workers && (!best || code->k() > best->k())) best = std::move(code);
+    } catch (const Error&) {
+      // This k does not suit the code (grouped-sum's g must divide it).
+    }
+  }
+  return best;
+}
+
+/// A plan from per-layer codes (null: not split), shards spread over the
+/// workers round-robin so that no worker holds every layer's first shard.
+PlanCandidate build(const std::string& label, const Profile& profile,
+                    const std::vector<std::shared_ptr<Code>>& codes, int workers, const CostInputs& cost) {
+  PlanCandidate c;
+  c.label = label;
+  c.plan.source = label;
+  c.tolerates = INT_MAX;
+  std::vector<double> held(static_cast<std::size_t>(workers) + 1, 0.0);
+  std::vector<SplitCost> splits;
+  int offset = 0;
+  for (std::size_t i = 0; i < codes.size(); ++i) {
+    if (!codes[i]) continue;
+    const Code& code = *codes[i];
+    PlanLine line{.layer = profile.layers[i].name, .k = code.k(), .code = code.spec()};
+    const auto shard = std::find_if(profile.layers[i].shards.begin(), profile.layers[i].shards.end(),
+                                    [&](const ShardProfile& s) { return s.k == code.k(); });
+    require(shard != profile.layers[i].shards.end(), "layer '", line.layer, "': no profiled shard for k=", code.k());
+    for (int j = 0; j < code.n(); ++j) {
+      const int rank = 1 + (offset + j) % workers;
+      line.ranks.push_back(rank);
+      held[static_cast<std::size_t>(rank)] += static_cast<double>(shard->weight_bytes);
+    }
+    offset = (offset + code.n()) % workers;
+    c.tolerates = std::min(c.tolerates, code.tolerance());
+    c.plan.splits.push_back(std::move(line));
+    splits.push_back({i, codes[i].get()});
+  }
+  if (c.tolerates == INT_MAX) c.tolerates = -1;  // nothing split: no worker matters
+  c.worker_mb = *std::max_element(held.begin(), held.end()) / 1e6;
+  c.prediction = predict(profile, splits, cost);
+  return c;
+}
+
+}  // namespace
+
+PlannerResult plan_search(const Model& model, const Profile& profile, const PlannerOptions& options,
+                          const CodeRegistry& registry) {
+  const int workers = options.devices - 1;
+  require(workers >= 1, "--devices must be at least 2 (rank 0 and one worker), got ", options.devices);
+  require(options.tolerate >= 0, "--tolerate must be 0 or more");
+  require(profile.model == model.name() && profile.layers.size() == model.size(), "the profile is of model '",
+          profile.model, "' (", profile.layers.size(), " layers), not of '", model.name(), "' (", model.size(),
+          " layers): profile this model with cdcnn profile");
+  for (std::size_t i = 0; i < model.size(); ++i)
+    require(profile.layers[i].name == model.layer(i).name(), "the profile's layer ", i, " is '",
+            profile.layers[i].name, "', the model's is '", model.layer(i).name(), "': profile this model again");
+  const std::vector<std::string> specs = candidate_specs(options, registry);
+  const double budget = options.memory_mb > 0 ? options.memory_mb * 1e6 : std::numeric_limits<double>::infinity();
+
+  // Each linear layer's best option by its own objective.
+  std::vector<std::shared_ptr<Code>> chosen(profile.layers.size());
+  bool any_tolerant_fits = options.tolerate == 0;
+  for (std::size_t i = 0; i < profile.layers.size(); ++i) {
+    const LayerProfile& layer = profile.layers[i];
+    if (!layer.linear || layer.shards.empty()) continue;
+    Option best{.value = layer.ms};  // not split: its time on the master
+    for (const std::string& spec : specs)
+      for (const ShardProfile& s : layer.shards) {
+        std::shared_ptr<Code> code;
+        try {
+          code = registry.make(spec, s.k);
+        } catch (const Error&) {
+          continue;  // this k does not suit the code
+        }
+        if (code->n() > workers || code->tolerance() < options.tolerate) continue;
+        any_tolerant_fits = true;
+        if (static_cast<double>(s.weight_bytes) > budget) continue;
+        const LayerSamples samples = simulate_split(layer, *code, options.cost);
+        const Prediction p = summarise(samples.ms, samples.degraded);
+        const double value = objective_value(p, options.objective);
+        if (value < best.value) best = Option{code, spec, static_cast<double>(s.weight_bytes), value};
+      }
+    chosen[i] = best.code;
+  }
+  require(any_tolerant_fits, "no code tolerates ", options.tolerate, " failure(s) with ", workers,
+          " worker(s): add devices or lower --tolerate");
+
+  PlannerResult result;
+  result.chosen = build("planner", profile, chosen, workers, options.cost);
+  require(result.chosen.worker_mb * 1e6 <= budget, "the chosen plan puts ", result.chosen.worker_mb,
+          " MB of shard weights on one worker, more than --memory-mb ", options.memory_mb,
+          ": add devices or raise --memory-mb");
+
+  // The alternatives it is compared with.
+  const std::vector<std::shared_ptr<Code>> none(profile.layers.size());
+  result.alternatives.push_back(build("split nothing (all on rank 0)", profile, none, workers, options.cost));
+  auto everywhere = [&](const std::string& spec) {
+    std::vector<std::shared_ptr<Code>> codes(profile.layers.size());
+    bool any = false;
+    for (std::size_t i = 0; i < profile.layers.size(); ++i)
+      if (profile.layers[i].linear && (codes[i] = widest(spec, profile.layers[i], workers, registry))) any = true;
+    return any ? codes : std::vector<std::shared_ptr<Code>>{};
+  };
+  if (auto codes = everywhere("uncoded"); !codes.empty())
+    result.alternatives.push_back(build("all uncoded", profile, codes, workers, options.cost));
+  if (auto codes = everywhere("replication:n=2"); !codes.empty())
+    result.alternatives.push_back(build("2MR (replication:n=2)", profile, codes, workers, options.cost));
+  std::optional<PlanCandidate> single;
+  for (const std::string& spec : specs) {
+    auto codes = everywhere(spec);
+    if (codes.empty()) continue;
+    PlanCandidate c = build("best single code: " + spec, profile, codes, workers, options.cost);
+    if (c.tolerates < options.tolerate) continue;
+    if (!single || objective_value(c.prediction, options.objective) <
+                       objective_value(single->prediction, options.objective))
+      single = std::move(c);
+  }
+  if (single) result.alternatives.push_back(std::move(*single));
+  return result;
+}
+
+}  // namespace cdcnn
