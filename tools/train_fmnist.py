@@ -5,7 +5,8 @@ Deterministic: fixed seed, torch.use_deterministic_algorithms, fixed thread
 count (results can depend on it), one process. Inputs are x/255 then
 (x - mean) / std with the training set's mean and std, stored in the file as
 input_mean / input_std. After export, the whole test set (10,000 images) is
-scored in eval mode on exactly the weights in the file; the result is
+scored in eval mode on the network rebuilt from the file by
+cdcnn_model.load_module (exactly the weights in the file); the result is
 stored as root attributes pytorch_test_accuracy (float64 fraction) and
 pytorch_test_correct (int64).
 
@@ -14,7 +15,7 @@ fmnist-resnet: three basic blocks (layers/zoo.cpp's fmnist_resnet) trained
 with batch norm after every conv, Adam with a one-cycle learning rate and
 random horizontal flips; each batch norm is folded into the conv before it
 on export, so the file holds the zoo's network (convs with bias, no batch
-norm).
+norm), written by cdcnn_model.export_module as a graph (cdcnn_model.Graph).
 
     tools/train_fmnist.py                          # -> layers/zoo/fmnist-cnn.h5
     tools/train_fmnist.py --model fmnist-resnet    # -> layers/zoo/fmnist-resnet.h5
@@ -95,8 +96,8 @@ def fold(conv, bn):
 
 
 def resnet_layers(model):
-    """The trained FmnistResNet as the zoo's graph: [(name, module, inputs)] in topological
-    order, inputs None meaning the previous layer (cdcnn_model.Graph's convention)."""
+    """The trained FmnistResNet, batch norm folded, as the zoo's graph: [(name, module, inputs)]
+    in topological order, inputs None meaning the previous layer (for cdcnn_model.Graph)."""
     layers = [("stem", fold(model.stem, model.stem_bn), None), ("stem.relu", nn.ReLU(), None)]
     x = "stem.relu"
     for name in ("block1", "block2", "block3"):
@@ -108,7 +109,8 @@ def resnet_layers(model):
         if b.downsample is not None:
             layers.append((f"{name}.downsample", fold(b.downsample[0], b.downsample[1]), [x]))
             shortcut = f"{name}.downsample"
-        layers += [(f"{name}.add", "add", [f"{name}.conv2", shortcut]), (f"{name}.relu2", nn.ReLU(), None)]
+        layers += [(f"{name}.add", cdcnn_model.Add(), [f"{name}.conv2", shortcut]),
+                   (f"{name}.relu2", nn.ReLU(), None)]
         x = f"{name}.relu2"
     layers += [("avgpool", nn.AdaptiveAvgPool2d(1), [x]), ("flatten", nn.Flatten(), None),
                ("fc", copy_linear(model.fc), None)]
@@ -119,83 +121,6 @@ def copy_linear(m):
     out = nn.Linear(m.in_features, m.out_features)
     out.load_state_dict(m.state_dict())
     return out
-
-
-class LayerGraph(nn.Module):
-    """Runs resnet_layers' list (the folded network, as the file holds it)."""
-
-    def __init__(self, layers):
-        super().__init__()
-        self.spec = [(n, i) for n, _, i in layers]
-        self.mods = nn.ModuleDict({n.replace(".", "_"): m for n, m, _ in layers if isinstance(m, nn.Module)})
-
-    def forward(self, x):
-        values, prev = {"input": x}, "input"
-        for name, inputs in self.spec:
-            args = [values[i] for i in (inputs or [prev])]
-            key = name.replace(".", "_")
-            values[name] = sum(args) if key not in self.mods else self.mods[key](*args)
-            prev = name
-        return values[prev]
-
-
-def write_graph_file(path, layers, name, input_shape, mean, std):
-    """Minimal writer of a format-version-2 graph file (docs/model-file.md) for resnet_layers'
-    kinds only (conv2d, relu, add, adaptiveavgpool2d, flatten, dense).
-
-    Interim: tools/cdcnn_model.py is gaining a graph writer; when it lands this
-    function goes and export_module(cdcnn_model.Graph(layers), ...) writes the file."""
-    tmp = f"{path}.tmp{os.getpid()}"
-    try:
-        with h5py.File(tmp, "w") as f:
-            f.attrs["format"] = "cdcnn-model"
-            f.attrs["format_version"] = np.int64(2)
-            f.attrs["input_shape"] = np.asarray(input_shape, dtype=np.int64)
-            f.attrs["name"] = name
-            f.attrs["input_mean"] = np.asarray([mean], dtype=np.float64)
-            f.attrs["input_std"] = np.asarray([std], dtype=np.float64)
-            g = f.create_group("layers")
-            g.attrs["count"] = np.int64(len(layers))
-            for i, (lname, m, inputs) in enumerate(layers):
-                lg = g.create_group(str(i))
-                lg.attrs["name"] = lname
-                if inputs is not None:
-                    lg.attrs["inputs"] = ",".join(inputs)
-                data = {}
-                if isinstance(m, nn.Conv2d):
-                    lg.attrs["kind"] = "conv2d"
-                    for k in ("kernel_size", "stride", "padding"):
-                        lg.attrs[k] = np.asarray(getattr(m, k), dtype=np.int64)
-                    data = {"weight": m.weight, "bias": m.bias}
-                elif isinstance(m, nn.Linear):
-                    lg.attrs["kind"] = "dense"
-                    data = {"weight": m.weight, "bias": m.bias}
-                elif isinstance(m, nn.AdaptiveAvgPool2d):
-                    lg.attrs["kind"] = "adaptiveavgpool2d"
-                    lg.attrs["output_size"] = np.asarray([1, 1], dtype=np.int64)
-                elif m == "add":
-                    lg.attrs["kind"] = "add"
-                else:
-                    lg.attrs["kind"] = {nn.ReLU: "relu", nn.Flatten: "flatten"}[type(m)]
-                for k, v in data.items():
-                    lg.create_dataset(k, data=v.detach().float().numpy(), dtype=np.float32)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
-def load_graph_weights(path, layers):
-    """resnet_layers' modules with the parameters read back from the file at path."""
-    with h5py.File(path, "r") as f:
-        g = f["layers"]
-        by_name = {g[k].attrs["name"]: g[k] for k in g}
-        for lname, m, _ in layers:
-            if isinstance(m, (nn.Conv2d, nn.Linear)):
-                with torch.no_grad():
-                    m.weight.copy_(torch.from_numpy(by_name[lname]["weight"][()]))
-                    m.bias.copy_(torch.from_numpy(by_name[lname]["bias"][()]))
-    return LayerGraph(layers).eval()
 
 
 MODELS = {
@@ -321,15 +246,12 @@ def main():
               f"({time.perf_counter() - t:.0f} s)", flush=True)
 
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
-    if a.model == "fmnist-cnn":
-        cdcnn_model.export_module(model, (1, 28, 28), a.out, name=a.model, input_mean=[mean], input_std=[std])
-        # Score exactly the weights in the file, through the independent loader.
-        loaded, _, _ = cdcnn_model.load_module(a.out)
-    else:
+    if a.model == "fmnist-resnet":
         model.eval()
-        write_graph_file(a.out, resnet_layers(model), a.model, (1, 28, 28), mean, std)
-        # Score exactly the weights in the file: the folded network, its parameters read back.
-        loaded = load_graph_weights(a.out, resnet_layers(model))
+        model = cdcnn_model.Graph(resnet_layers(model))
+    cdcnn_model.export_module(model, (1, 28, 28), a.out, name=a.model, input_mean=[mean], input_std=[std])
+    # Score exactly the weights in the file, through the independent loader.
+    loaded, _, _ = cdcnn_model.load_module(a.out)
     correct = evaluate(loaded, x_test, y_test)
     accuracy = correct / len(x_test)
     with h5py.File(a.out, "a") as f:
