@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "core/error.hpp"
+#include "core/percentile.hpp"
 #include "core/rng.hpp"
 
 namespace cdcnn {
@@ -109,19 +110,13 @@ LayerSamples simulate_split(const LayerProfile& layer, const Code& code, const C
 
 Prediction summarise(const std::vector<double>& totals_ms, const std::vector<std::uint8_t>& degraded) {
   require(!totals_ms.empty(), "cost model: no samples");
-  std::vector<double> sorted = totals_ms;
-  std::sort(sorted.begin(), sorted.end());
-  auto quantile = [&](double q) {
-    const auto k = static_cast<std::size_t>(std::ceil(q * static_cast<double>(sorted.size()))) - 1;
-    return sorted[std::min(k, sorted.size() - 1)];
-  };
   Prediction p;
-  p.mean_ms = std::accumulate(sorted.begin(), sorted.end(), 0.0) / static_cast<double>(sorted.size());
-  p.p50_ms = quantile(0.50);
-  p.p99_ms = quantile(0.99);
+  p.mean_ms = std::accumulate(totals_ms.begin(), totals_ms.end(), 0.0) / static_cast<double>(totals_ms.size());
+  p.p50_ms = percentile(totals_ms, 50);
+  p.p99_ms = percentile(totals_ms, 99);
   p.throughput_fps = p.mean_ms > 0 ? 1e3 / p.mean_ms : 0.0;
   p.degraded_fraction =
-      static_cast<double>(std::count(degraded.begin(), degraded.end(), 1)) / static_cast<double>(sorted.size());
+      static_cast<double>(std::count(degraded.begin(), degraded.end(), 1)) / static_cast<double>(totals_ms.size());
   return p;
 }
 

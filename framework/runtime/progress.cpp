@@ -7,19 +7,11 @@
 #include <cmath>
 
 #include "core/error.hpp"
+#include "core/percentile.hpp"
 
 namespace cdcnn::runtime {
 
 namespace {
-
-/// The q-quantile (nearest rank) of `values`, which it partially reorders.
-double quantile(std::vector<double> values, double q) {
-  if (values.empty()) return NAN;
-  const auto k = static_cast<std::size_t>(std::ceil(q * static_cast<double>(values.size()))) - 1;
-  const auto at = values.begin() + static_cast<std::ptrdiff_t>(std::min(k, values.size() - 1));
-  std::nth_element(values.begin(), at, values.end());
-  return *at;
-}
 
 constexpr double kLiveEvery_s = 0.25;
 
@@ -71,8 +63,8 @@ std::string Progress::status() const {
   std::snprintf(line, sizeof line,
                 "%lld/%lld frames, %.1f frames/s, p50 %.2f ms, p99 %.2f ms, degraded %lld, failed %lld, suspected: %s",
                 static_cast<long long>(done), static_cast<long long>(total_),
-                elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0, quantile(latencies_ms_, 0.50),
-                quantile(latencies_ms_, 0.99), static_cast<long long>(degraded_), static_cast<long long>(failed_),
+                elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0, percentile(latencies_ms_, 50),
+                percentile(latencies_ms_, 99), static_cast<long long>(degraded_), static_cast<long long>(failed_),
                 suspects.empty() ? "none" : suspects.c_str());
   return line;
 }

@@ -8,12 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "core/percentile.hpp"
 #include "trace/trace.hpp"
 
 namespace cdcnn {
-
-/// The p-th percentile (0 ≤ p ≤ 100, nearest rank) of `values`; NaN if empty.
-double percentile(std::vector<double> values, double p);
 
 struct TraceSummary {
   std::string name;   ///< the trace's file name without directory and extension
