@@ -1,7 +1,6 @@
 #include "runtime/link_probe.hpp"
 
 #include <algorithm>
-#include <cstring>
 #include <string>
 
 #include "core/error.hpp"
@@ -12,7 +11,6 @@ namespace cdcnn::runtime {
 namespace {
 
 constexpr int kPing = 21, kReport = 22;
-constexpr int kHostChars = MPI_MAX_PROCESSOR_NAME;
 
 double median(std::vector<double> v) {
   std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
@@ -47,11 +45,7 @@ std::vector<LinkProfile> measure_links(const LinkProbeOptions& options) {
   CDCNN_CHECK_MPI(MPI_Comm_rank(MPI_COMM_WORLD, &rank));
   CDCNN_CHECK_MPI(MPI_Comm_size(MPI_COMM_WORLD, &world));
 
-  char host[kHostChars] = {};
-  const std::string mine = mpi::Environment::host();
-  std::strncpy(host, mine.c_str(), kHostChars - 1);
-  std::vector<char> hosts(rank == 0 ? static_cast<std::size_t>(world) * kHostChars : 0);
-  CDCNN_CHECK_MPI(MPI_Gather(host, kHostChars, MPI_CHAR, hosts.data(), kHostChars, MPI_CHAR, 0, MPI_COMM_WORLD));
+  const std::vector<std::string> hosts = mpi::gather_hosts();
 
   const int small = 8, large = static_cast<int>(options.large_bytes);
   std::vector<char> buffer(static_cast<std::size_t>(large), 0);
@@ -74,8 +68,7 @@ std::vector<LinkProfile> measure_links(const LinkProbeOptions& options) {
       if (a != 0 && rank == a) CDCNN_CHECK_MPI(MPI_Send(result, 2, MPI_DOUBLE, 0, kReport, MPI_COMM_WORLD));
       if (rank != 0) continue;
       if (a != 0) CDCNN_CHECK_MPI(MPI_Recv(result, 2, MPI_DOUBLE, a, kReport, MPI_COMM_WORLD, MPI_STATUS_IGNORE));
-      links.push_back({a, b, std::string(&hosts[static_cast<std::size_t>(a) * kHostChars]),
-                       std::string(&hosts[static_cast<std::size_t>(b) * kHostChars]), result[0], result[1]});
+      links.push_back({a, b, hosts[static_cast<std::size_t>(a)], hosts[static_cast<std::size_t>(b)], result[0], result[1]});
     }
   mpi::barrier();
   return links;

@@ -89,6 +89,20 @@ void wait_sleeping(MPI_Request& r) {
 }
 }  // namespace
 
+std::vector<std::string> gather_hosts(MPI_Comm comm) {
+  int rank = 0, size = 1;
+  CDCNN_CHECK_MPI(MPI_Comm_rank(comm, &rank));
+  CDCNN_CHECK_MPI(MPI_Comm_size(comm, &size));
+  constexpr int kChars = MPI_MAX_PROCESSOR_NAME;
+  char mine[kChars] = {};
+  Environment::host().copy(mine, kChars - 1);
+  std::vector<char> all(rank == 0 ? static_cast<std::size_t>(size) * kChars : 0);
+  CDCNN_CHECK_MPI(MPI_Gather(mine, kChars, MPI_CHAR, all.data(), kChars, MPI_CHAR, 0, comm));
+  std::vector<std::string> hosts;
+  for (int r = 0; rank == 0 && r < size; ++r) hosts.emplace_back(&all[static_cast<std::size_t>(r) * kChars]);
+  return hosts;
+}
+
 int min_over_ranks(int value, MPI_Comm comm) {
   int result = 0;
   MPI_Request r;

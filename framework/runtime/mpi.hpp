@@ -76,6 +76,9 @@ class Request {
 /// in a blocking collective, which on an oversubscribed host would steal the
 /// cores the late ranks need to finish their set-up.
 int min_over_ranks(int value, MPI_Comm comm = MPI_COMM_WORLD);
+/// Every rank's host name (Environment::host), by rank, on rank 0; an empty
+/// list on the others. Collective: only while every rank is alive (start-up).
+std::vector<std::string> gather_hosts(MPI_Comm comm = MPI_COMM_WORLD);
 void barrier(MPI_Comm comm = MPI_COMM_WORLD);
 
 Request isend_bytes(const void* data, int bytes, int dest, int tag, MPI_Comm comm = MPI_COMM_WORLD);

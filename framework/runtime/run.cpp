@@ -33,19 +33,6 @@ struct Setup {
   std::vector<std::string> hosts;            // rank 0: every rank's host, by rank
 };
 
-/// Every rank's host name, on rank 0 (gathered at start-up, while every rank
-/// is alive; the others get an empty list).
-std::vector<std::string> gather_hosts(int rank, int world) {
-  constexpr int kChars = MPI_MAX_PROCESSOR_NAME;
-  char mine[kChars] = {};
-  const std::string host = mpi::Environment::host();
-  host.copy(mine, kChars - 1);
-  std::vector<char> all(rank == 0 ? static_cast<std::size_t>(world) * kChars : 0);
-  CDCNN_CHECK_MPI(MPI_Gather(mine, kChars, MPI_CHAR, all.data(), kChars, MPI_CHAR, 0, MPI_COMM_WORLD));
-  std::vector<std::string> hosts;
-  for (int r = 0; rank == 0 && r < world; ++r) hosts.emplace_back(&all[static_cast<std::size_t>(r) * kChars]);
-  return hosts;
-}
 
 /// The trace of this run, its attributes saying how the run was made.
 std::unique_ptr<TraceWriter> open_trace(const RunConfig& c, const Setup& s, const std::string& command_line,
@@ -142,7 +129,7 @@ RunOutcome run_distributed(RunConfig& config, const RunHooks& hooks) {
   CDCNN_CHECK_MPI(MPI_Comm_size(MPI_COMM_WORLD, &world));
   RunOutcome out;
   Setup s;
-  s.hosts = gather_hosts(rank, world);
+  s.hosts = mpi::gather_hosts();  // at start-up, while every rank is alive
   std::string error;
   bool configured = true;
   Progress progress(stderr, 0, false);  // silent until configured, and on every rank but 0
