@@ -145,6 +145,14 @@ std::vector<Shape> Model::input_shapes_of(std::size_t i) const {
   return shapes;
 }
 
+std::string Model::input_names(std::size_t i) const {
+  std::string names;
+  for (int s : inputs_.at(i))
+    names += (names.empty() ? "" : ",") +
+             (s == kModelInput ? std::string(kInputName) : layers_.at(static_cast<std::size_t>(s))->name());
+  return names;
+}
+
 const Shape& Model::input_shape_of(std::size_t i) const {
   const int s = inputs_.at(i).front();
   return s == kModelInput ? input_shape_ : outputs_.at(static_cast<std::size_t>(s));

@@ -55,6 +55,8 @@ class Model {
 
   /// Where layer i's inputs come from (kModelInput or earlier layers).
   const std::vector<int>& inputs_of(std::size_t i) const { return inputs_.at(i); }
+  /// The same as a model file writes them: "a,b", kInputName for the model input.
+  std::string input_names(std::size_t i) const;
   /// Shapes of layer i's inputs, its first input's shape, and its output's.
   std::vector<Shape> input_shapes_of(std::size_t i) const;
   const Shape& input_shape_of(std::size_t i) const;

@@ -30,13 +30,7 @@ int inspect_command(const Args& args) {
   for (std::size_t i = 0; i < model.size(); ++i) {
     const Layer& l = model.layer(i);
     std::vector<std::string> row = {std::to_string(i), l.name(), std::string(l.kind())};
-    if (graph) {
-      std::string names;
-      for (int s : model.inputs_of(i))
-        names += (names.empty() ? "" : ",") + (s == Model::kModelInput ? std::string(Model::kInputName)
-                                                                       : model.layer(static_cast<std::size_t>(s)).name());
-      row.push_back(names);
-    }
+    if (graph) row.push_back(model.input_names(i));
     std::string gemm;
     if (const LinearLayer* lin = l.as_linear())
       gemm = cat(lin->rows(), " x ", lin->cols(), " x ", numel(model.output_shape_of(i)) / lin->rows());

@@ -126,13 +126,7 @@ void write_model(const Model& model, const h5::Location& root) {
     const h5::Location group = layers.create_group(std::to_string(i));
     group.write_string("kind", spec.kind);
     group.write_string("name", spec.name);
-    if (!model.is_sequential()) {
-      std::string names;
-      for (int s : model.inputs_of(i))
-        names += (names.empty() ? "" : ",") + (s == Model::kModelInput ? std::string(Model::kInputName)
-                                                                       : model.layer(static_cast<std::size_t>(s)).name());
-      group.write_string("inputs", names);
-    }
+    if (!model.is_sequential()) group.write_string("inputs", model.input_names(i));
     for (const auto& [key, values] : spec.ints) group.write_ints(key, values, values.size() == 1);
     for (const auto& [key, value] : spec.reals) group.write_reals(key, {value}, true);
     for (const auto& [key, tensor] : spec.params) group.write_tensor(key, tensor);
