@@ -116,9 +116,9 @@ class Master {
   };
   std::vector<Send> sends_;
   std::int64_t late_ = 0;
-  std::vector<double> peak_rss_mb_;
   WorkerHealth health_;
   std::vector<WorkerHealth::Event> health_log_;
+  std::vector<double> peak_rss_mb_;
 };
 
 }  // namespace cdcnn::runtime
