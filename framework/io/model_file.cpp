@@ -4,6 +4,7 @@
 #include <set>
 
 #include "core/error.hpp"
+#include "core/strings.hpp"
 
 namespace cdcnn {
 
@@ -18,16 +19,11 @@ const std::set<std::string> kReservedLayerAttributes = {"kind", "name", "inputs"
 
 // "a,b,c" -> {"a", "b", "c"}; every name non-empty.
 std::vector<std::string> split_inputs(const h5::Location& group, const std::string& text) {
-  std::vector<std::string> names;
-  std::size_t start = 0;
-  while (true) {
-    const std::size_t comma = text.find(',', start);
-    names.push_back(text.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-    require(!names.back().empty(), group.where(), ": attribute 'inputs' (\"", text,
+  std::vector<std::string> names = split(text, ',');
+  for (const auto& name : names)
+    require(!name.empty(), group.where(), ": attribute 'inputs' (\"", text,
             "\") has an empty name: expected layer names separated by ','");
-    if (comma == std::string::npos) return names;
-    start = comma + 1;
-  }
+  return names;
 }
 
 LayerSpec read_layer_spec(const h5::Location& group) {

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/error.hpp"
+#include "core/strings.hpp"
 #include "io/hdf5.hpp"
 
 namespace cdcnn {
@@ -11,23 +12,6 @@ namespace {
 
 constexpr const char* kFormat = "cdcnn-profile";
 constexpr std::int64_t kFormatVersion = 1;
-
-std::string join(const std::vector<std::string>& parts) {
-  std::string s;
-  for (const auto& p : parts) s += (s.empty() ? "" : ",") + p;
-  return s;
-}
-
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> parts;
-  std::size_t start = 0;
-  while (true) {
-    const std::size_t comma = s.find(',', start);
-    parts.push_back(s.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-    if (comma == std::string::npos) return parts;
-    start = comma + 1;
-  }
-}
 
 /// A scalar attribute: Error naming it unless it holds exactly one value.
 std::int64_t one_int(const h5::Location& g, const std::string& key) {
@@ -108,8 +92,8 @@ void save_profile(const Profile& p, const std::string& path) {
   links.write_ints("to", to);
   links.write_reals("latency_ms", latency);
   links.write_reals("bandwidth_MBps", bandwidth);
-  links.write_string("from_host", join(from_host));
-  links.write_string("to_host", join(to_host));
+  links.write_string("from_host", join(from_host, ","));
+  links.write_string("to_host", join(to_host, ","));
 }
 
 Profile load_profile(const std::string& path) {
@@ -162,8 +146,8 @@ Profile load_profile(const std::string& path) {
     const auto to = list(links, "to", size, links.read_ints("to"));
     const auto latency = list(links, "latency_ms", size, links.read_reals("latency_ms"));
     const auto bandwidth = list(links, "bandwidth_MBps", size, links.read_reals("bandwidth_MBps"));
-    const auto from_host = list(links, "from_host", size, split(links.read_string("from_host")));
-    const auto to_host = list(links, "to_host", size, split(links.read_string("to_host")));
+    const auto from_host = list(links, "from_host", size, split(links.read_string("from_host"), ','));
+    const auto to_host = list(links, "to_host", size, split(links.read_string("to_host"), ','));
     for (std::size_t j = 0; j < size; ++j)
       p.links.push_back({static_cast<int>(from[j]), static_cast<int>(to[j]), from_host[j], to_host[j], latency[j],
                          bandwidth[j]});

@@ -8,6 +8,7 @@
 #include "codes/combinations.hpp"
 #include "core/csv.hpp"
 #include "core/error.hpp"
+#include "core/strings.hpp"
 #include "core/text_table.hpp"
 
 namespace cdcnn {
@@ -26,12 +27,6 @@ bool layer_survives(const CoverageLayer& layer, int failed) {
     for (int h : layer.holders[j])
       if (h != failed) arrived[j] = true;
   return layer.code->decodable(arrived);
-}
-
-std::string join(const std::vector<std::string>& parts, const char* separator) {
-  std::string out;
-  for (const auto& p : parts) out += (out.empty() ? "" : separator) + p;
-  return out;
 }
 
 /// A strategy's state: the layers as held now, and how CDC may extend each.

@@ -9,6 +9,7 @@
 #include "core/memory.hpp"
 #include "core/parallel.hpp"
 #include "core/rng.hpp"
+#include "core/strings.hpp"
 #include "fault/injector.hpp"
 #include "io/inputs.hpp"
 #include "io/model_file.hpp"
@@ -48,11 +49,7 @@ std::unique_ptr<TraceWriter> open_trace(const RunConfig& c, const Setup& s, cons
                                                        {"faults", s.faults->describe()},
                                                        {"ranks", std::to_string(world)},
                                                        {"host", mpi::Environment::host()},
-                                                       {"hosts", [&] {
-                                                          std::string all;
-                                                          for (const auto& h : s.hosts) all += (all.empty() ? "" : ",") + h;
-                                                          return all;
-                                                        }()},
+                                                       {"hosts", join(s.hosts, ",")},
                                                        {"deadline_ms", std::to_string(c.master.deadline_ms)},
                                                        {"policy", to_string(c.master.policy)},
                                                        {"weights_from", to_string(c.weights_from)}});

@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "core/csv.hpp"
+#include "core/strings.hpp"
 #include "core/text_table.hpp"
 
 namespace cdcnn {
@@ -93,8 +94,7 @@ std::string format_table(const std::vector<TraceSummary>& rows) {
       if (std::find(distinct.begin(), distinct.end(), code) == distinct.end()) distinct.push_back(code);
       pos = end + 1;
     }
-    std::string joined;
-    for (const auto& d : distinct) joined += (joined.empty() ? "" : "+") + d;
+    const std::string joined = join(distinct, "+");
     c[i][1] = joined.empty() ? "(none split)" : joined;
   }
   // Text left, numbers right.
