@@ -5,6 +5,7 @@
 
 #include "codes/encoding.hpp"
 #include "core/error.hpp"
+#include "core/percentile.hpp"
 #include "core/rng.hpp"
 #include "layers/merge.hpp"
 
@@ -25,8 +26,7 @@ double median_ms(int repeats, Work&& work) {
     work();
     times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   }
-  std::nth_element(times.begin(), times.begin() + static_cast<std::ptrdiff_t>(times.size() / 2), times.end());
-  return times[times.size() / 2];
+  return percentile(std::move(times), 50);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "core/percentile.hpp"
 #include "runtime/mpi.hpp"
 
 namespace cdcnn::runtime {
@@ -11,11 +12,6 @@ namespace cdcnn::runtime {
 namespace {
 
 constexpr int kPing = 21, kReport = 22;
-
-double median(std::vector<double> v) {
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
-  return v[v.size() / 2];
-}
 
 /// Median round trip (ms) of `bytes` from `self` to `peer` and back; the
 /// peer echoes (echo = true).
@@ -32,7 +28,7 @@ double round_trip_ms(std::vector<char>& buffer, int bytes, int peer, bool echo, 
     CDCNN_CHECK_MPI(MPI_Recv(buffer.data(), bytes, MPI_BYTE, peer, kPing, MPI_COMM_WORLD, MPI_STATUS_IGNORE));
     if (i > 0) times.push_back((MPI_Wtime() - t0) * 1e3);
   }
-  return echo ? 0.0 : median(times);
+  return echo ? 0.0 : percentile(std::move(times), 50);
 }
 
 }  // namespace
