@@ -1,8 +1,6 @@
 // cdcnn sweep: a suite of cdcnn runs (experiments/sweep/suite.hpp), one
 // mpirun per run, resumable, with a summary CSV (experiments/README.md).
 
-#include <unistd.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -12,6 +10,7 @@
 
 #include "cli/command.hpp"
 #include "cli/run_options.hpp"
+#include "cli/sweep_launch.hpp"
 #include "codes/registry.hpp"
 #include "core/error.hpp"
 #include "core/spec_string.hpp"
@@ -26,26 +25,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace sweep;
-
-const char* const default_launcher = "mpirun -q --oversubscribe --enable-recovery";
-
-std::vector<std::string> split_words(const std::string& text) {
-  std::istringstream in(text);
-  std::vector<std::string> words;
-  for (std::string w; in >> w;) words.push_back(w);
-  return words;
-}
-
-/// This executable: the cdcnn every run starts.
-std::string own_executable() {
-  std::error_code ec;
-  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  require(!ec, "cannot find this executable's path (/proc/self/exe): ", ec.message());
-  const std::string path = self.string();
-  require(path.find(" (deleted)") == std::string::npos && fs::exists(self), "this cdcnn (", path,
-          ") was deleted or replaced since it started: start the sweep again");
-  return path;
-}
 
 /// The working directory changed for a scope: runs start in the suite's
 /// directory, so the fault specs' relative paths (empirical:file=...) are
@@ -110,7 +89,7 @@ int sweep_command(const Args& args) {
       "out", po::value<std::string>()->required(), "directory for traces, logs, results and summary.csv")(
       "hostfile", po::value<std::string>(), "passed to mpirun (--hostfile FILE)")(
       "dry-run", po::bool_switch(), "list the runs and their commands (done or to run); run nothing")(
-      "mpirun", po::value<std::string>()->default_value(default_launcher),
+      "mpirun", po::value<std::string>()->default_value(kDefaultLauncher),
       "launcher and its flags; the runner adds [--hostfile F] -np RANKS cdcnn run ...")(
       "timeout-s", po::value<double>(), "per-run limit, then the run is killed (default: the suite's timeout_s, else 900)");
   po::variables_map vm;
@@ -121,26 +100,9 @@ int sweep_command(const Args& args) {
   const Suite suite = load_suite(vm["suite"].as<std::string>());
   const std::vector<Run> runs = expand(suite, file_plan_reader(suite));
 
-  SweepOptions o;
-  o.out_dir = fs::absolute(vm["out"].as<std::string>()).lexically_normal().string();
-  o.launcher = split_words(vm["mpirun"].as<std::string>());
-  require(!o.launcher.empty(), "--mpirun: empty");
-  const std::string launcher = find_program(o.launcher[0]);
-  require(!launcher.empty(), "--mpirun: '", o.launcher[0], "' not found (not in PATH, or not executable)");
-  if (vm.count("hostfile")) {
-    o.hostfile = fs::absolute(vm["hostfile"].as<std::string>()).string();
-    require(fs::is_regular_file(o.hostfile), "--hostfile: cannot read '", vm["hostfile"].as<std::string>(), "'");
-  }
-  o.timeout_s = vm.count("timeout-s") ? vm["timeout-s"].as<double>() : suite.timeout_s.value_or(900.0);
-  require(o.timeout_s > 0, "--timeout-s must be positive");
-  // With --enable-recovery, mpirun hangs on an executable that does not exist.
-  o.cdcnn = own_executable();
-  // Open MPI refuses root unless told; the runs of a sweep as root are meant.
-  o.env = environment_with(geteuid() == 0 ? std::vector<std::string>{"OMPI_ALLOW_RUN_AS_ROOT=1",
-                                                                      "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1"}
-                                          : std::vector<std::string>{});
-  o.provenance = current_provenance();
-  o.run_flags = run_flags();
+  const double timeout_s = vm.count("timeout-s") ? vm["timeout-s"].as<double>() : suite.timeout_s.value_or(900.0);
+  const SweepOptions o = sweep_options(vm["out"].as<std::string>(), vm["mpirun"].as<std::string>(),
+                                       vm.count("hostfile") ? vm["hostfile"].as<std::string>() : "", timeout_s);
   check_keys_against_flags(suite, o.run_flags);
   check_values(suite);
 
