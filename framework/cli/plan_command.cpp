@@ -4,8 +4,12 @@
 
 #include <cstdio>
 #include <fstream>
+#include <iostream>
+#include <optional>
 
 #include "cli/command.hpp"
+#include "cli/plan_validation.hpp"
+#include "cli/sweep_launch.hpp"
 #include "core/error.hpp"
 #include "core/text_table.hpp"
 #include "io/profile_file.hpp"
@@ -21,7 +25,10 @@ std::string tolerance_text(int t) { return t < 0 ? "-" : std::to_string(t); }
 
 int plan_command(const Args& args) {
   po::options_description options("cdcnn plan options");
-  std::string model_name, profile_path, out, straggler = "none", objective = "p99";
+  std::string model_name, profile_path, out, straggler = "none", objective = "p99", validate, launcher = kDefaultLauncher,
+                                                                    hostfile;
+  std::int64_t inferences = 100;
+  double timeout_s = 600;
   PlannerOptions opts;
   double latency_ms = -1, bandwidth = -1;
   add_model_option(options, "model file or zoo name (the one profiled)", &model_name);
@@ -41,7 +48,14 @@ int plan_command(const Args& args) {
       "latency-ms", po::value(&latency_ms), "link latency (default: the profile's links from rank 0, else 0)")(
       "bandwidth-MBps", po::value(&bandwidth), "link bandwidth (default: the profile's, else no transfer time)")(
       "samples", po::value(&opts.cost.samples)->default_value(opts.cost.samples), "simulated inferences")(
-      "out", po::value(&out)->required(), "plan file to write");
+      "out", po::value(&out)->required(), "plan file to write")(
+      "validate", po::value(&validate),
+      "directory: run the plan and every alternative (one mpirun each, as cdcnn sweep) under the straggler, "
+      "--fail-prob and --deadline-ms planned for, and print predicted against measured p50/p99")(
+      "inferences", po::value(&inferences)->default_value(inferences), "with --validate: inferences per run")(
+      "mpirun", po::value(&launcher)->default_value(launcher), "with --validate: launcher and its flags (as cdcnn sweep)")(
+      "hostfile", po::value(&hostfile), "with --validate: passed to mpirun")(
+      "timeout-s", po::value(&timeout_s)->default_value(timeout_s), "with --validate: per-run limit");
   add_plugin_option(options);
   po::variables_map vm;
   if (!parse(args, "usage: cdcnn plan --model M --profile P --devices N --out PLAN [options]", options, vm)) return 0;
@@ -51,6 +65,11 @@ int plan_command(const Args& args) {
   require(opts.cost.samples >= 100, "--samples must be at least 100");
   require(opts.cost.fail_prob >= 0 && opts.cost.fail_prob < 1, "--fail-prob must be in [0, 1)");
   require(opts.cost.deadline_ms > 0, "--deadline-ms must be positive");
+  std::optional<sweep::SweepOptions> validation;
+  if (!validate.empty()) {
+    require(inferences >= 1, "--inferences must be at least 1");
+    validation = sweep_options(validate, launcher, hostfile, timeout_s);
+  }
 
   const Profile profile = load_profile(profile_path);
   const std::unique_ptr<DelayModel> delay = make_delay_model(straggler);
@@ -109,6 +128,24 @@ int plan_command(const Args& args) {
   align[0] = Align::left;
   std::fputs(format_text_table(rows, align).c_str(), stdout);
   std::printf("splits: %zu layer(s); plan: %s\n", c.plan.splits.size(), out.c_str());
+  if (!validation) return 0;
+
+  std::fflush(stdout);
+  std::vector<PlanCandidate> candidates = {c};
+  candidates.insert(candidates.end(), result.alternatives.begin(), result.alternatives.end());
+  const ValidationSetup setup{.model = model_name,
+                              .devices = opts.devices,
+                              .straggler = delay->spec(),
+                              .fail_prob = opts.cost.fail_prob,
+                              .deadline_ms = opts.cost.deadline_ms,
+                              .inferences = inferences,
+                              .seed = opts.cost.seed};
+  const auto validated = validate_plans(candidates, setup, *validation, std::cerr);
+  std::printf("\nvalidated: %lld inference(s) per plan on %d ranks\n%s", static_cast<long long>(inferences),
+              opts.devices, format_validation(validated).c_str());
+  std::printf("validation: %s/validation.csv\n", validate.c_str());
+  for (const auto& r : validated)
+    if (!r.measured) return 1;
   return 0;
 }
 
