@@ -61,32 +61,62 @@ double LinkCost::message_ms(std::int64_t bytes) const {
   return latency_ms + (bandwidth_MBps > 0 ? static_cast<double>(bytes) / (bandwidth_MBps * 1e3) : 0.0);
 }
 
-LayerSamples simulate_split(const LayerProfile& layer, const Code& code, const CostInputs& in) {
+LayerSamples simulate_split(const LayerProfile& layer, const Code& code, const CostInputs& in,
+                            const std::vector<int>& ranks) {
   const auto shard = std::find_if(layer.shards.begin(), layer.shards.end(),
                                   [&](const ShardProfile& s) { return s.k == code.k(); });
   require(shard != layer.shards.end(), "layer '", layer.name, "': the profile has no shard time for k=", code.k(),
           " (profile it with --k ", code.k(), ")");
   require(in.samples >= 1 && in.speed > 0 && in.fail_prob >= 0 && in.fail_prob < 1, "cost model: bad inputs");
-  const DecodableSets sets(code);
   const int n = code.n();
+  require(ranks.empty() || static_cast<int>(ranks.size()) == n, "cost model: layer '", layer.name, "' has ", n,
+          " shards but ", ranks.size(), " ranks");
+  const DecodableSets sets(code);
+  // The holders in the order the master sends to them (by their first
+  // shard), and each shard's place in its holder's queue.
+  std::vector<int> holder_of(static_cast<std::size_t>(n)), queue_place(static_cast<std::size_t>(n));
+  std::vector<int> holder_rank;
+  std::vector<int> held;
+  for (int j = 0; j < n; ++j) {
+    const int rank = ranks.empty() ? j + 1 : ranks[static_cast<std::size_t>(j)];
+    const auto it = std::find(holder_rank.begin(), holder_rank.end(), rank);
+    const auto h = static_cast<std::size_t>(it - holder_rank.begin());
+    if (it == holder_rank.end()) {
+      holder_rank.push_back(rank);
+      held.push_back(0);
+    }
+    holder_of[static_cast<std::size_t>(j)] = static_cast<int>(h);
+    queue_place[static_cast<std::size_t>(j)] = ++held[h];
+  }
+  std::vector<double> compute_ms(holder_rank.size());
+  for (std::size_t h = 0; h < holder_rank.size(); ++h) {
+    const auto r = static_cast<std::size_t>(holder_rank[h]);
+    const double own = in.speeds.empty() ? 1.0 : r < in.speeds.size() ? in.speeds[r] : 0.0;
+    require(own > 0, "cost model: rank ", r, " has no speed");
+    compute_ms[h] = shard->ms / (in.speed * own);
+  }
   const double input_ms = in.link.message_ms(layer.input_bytes);
   const double result_ms = in.link.message_ms(shard->result_bytes);
-  const double compute_ms = shard->ms / in.speed;
   // The seed mixes the layer and code in, so that different choices for one
   // layer see different (but reproducible) delays.
   Rng rng = Rng(in.seed).fork(std::hash<std::string>{}(layer.name + "/" + code.spec()) ^ static_cast<std::uint64_t>(code.k()));
   LayerSamples out;
   out.ms.resize(static_cast<std::size_t>(in.samples));
   out.degraded.resize(static_cast<std::size_t>(in.samples), 0);
+  std::vector<double> ready(holder_rank.size());  // when the holder starts computing, after its delay; inf: down
   std::vector<std::pair<double, int>> arrivals(static_cast<std::size_t>(n));
   for (int s = 0; s < in.samples; ++s) {
-    for (int j = 0; j < n; ++j) {
+    for (std::size_t h = 0; h < holder_rank.size(); ++h) {
       // Inputs leave the master one after another over its link.
-      const double sent = (j + 1) * (input_ms - in.link.latency_ms) + in.link.latency_ms;
+      const double sent = static_cast<double>(h + 1) * (input_ms - in.link.latency_ms) + in.link.latency_ms;
       const double delay = in.straggler ? in.straggler->sample_ms(rng) : 0.0;
       const bool down = in.fail_prob > 0 && rng.uniform() < in.fail_prob;
+      ready[h] = down ? std::numeric_limits<double>::infinity() : sent + delay;
+    }
+    for (int j = 0; j < n; ++j) {
+      const auto h = static_cast<std::size_t>(holder_of[static_cast<std::size_t>(j)]);
       arrivals[static_cast<std::size_t>(j)] = {
-          down ? std::numeric_limits<double>::infinity() : sent + compute_ms + delay + result_ms, j};
+          ready[h] + queue_place[static_cast<std::size_t>(j)] * compute_ms[h] + result_ms, j};
     }
     std::sort(arrivals.begin(), arrivals.end());
     double done = std::numeric_limits<double>::infinity();
@@ -126,11 +156,12 @@ Prediction predict(const Profile& profile, const std::vector<SplitCost>& splits,
     const bool split = std::any_of(splits.begin(), splits.end(), [&](const SplitCost& s) { return s.layer == i; });
     if (!split) fixed += profile.layers[i].ms;
   }
+  if (!inputs.speeds.empty()) fixed /= inputs.speeds[0];  // the master's own speed
   std::vector<double> totals(static_cast<std::size_t>(inputs.samples), fixed);
   std::vector<std::uint8_t> degraded(totals.size(), 0);
   for (const SplitCost& s : splits) {
     require(s.layer < profile.layers.size() && s.code, "cost model: split of layer ", s.layer, " is not in the profile");
-    const LayerSamples l = simulate_split(profile.layers[s.layer], *s.code, inputs);
+    const LayerSamples l = simulate_split(profile.layers[s.layer], *s.code, inputs, s.ranks);
     for (std::size_t i = 0; i < totals.size(); ++i) {
       totals[i] += l.ms[i];
       degraded[i] |= l.degraded[i];

@@ -12,10 +12,10 @@
 //    held to this one by tests/framework/plan).
 //
 //  - The star runtime's latency, simulated: per inference and split layer,
-//    the master sends the layer's input to its n holders one after another
-//    over its link; holder j computes its shard (profile time / speed), is
-//    late by an iid straggler delay, is down with probability fail_prob,
-//    and sends its result back; the layer is done at the first decodable
+//    the master sends the layer's input to its holders one after another
+//    over its link; a holder computes its shards (profile time / its speed)
+//    one after another, is late by an iid straggler delay, is down with
+//    probability fail_prob, and sends its results back; the layer is done at the first decodable
 //    set of arrivals (or at the deadline, degraded). Unsplit layers take
 //    their profiled time on the master. Decoding (a few subtractions) is
 //    not counted. Per-layer samples share nothing, so a plan's total is the
@@ -67,6 +67,9 @@ struct CostInputs {
   double fail_prob = 0.0;     ///< probability a worker is down during one inference
   double deadline_ms = 1000;  ///< an undecodable layer costs this (and the inference is degraded)
   double speed = 1.0;         ///< workers' speed relative to the profiled device
+  /// Each rank's own speed, a factor on `speed` (rank 0, the master, runs the
+  /// unsplit layers at speeds[0]); empty: every rank at 1.
+  std::vector<double> speeds;
   int samples = 4000;         ///< simulated inferences
   std::uint64_t seed = 0;
 };
@@ -75,6 +78,7 @@ struct CostInputs {
 struct SplitCost {
   std::size_t layer = 0;
   const Code* code = nullptr;
+  std::vector<int> ranks;  ///< shard j's rank; empty: n distinct ranks 1..n
 };
 
 /// Samples of one layer's time (ms), one per simulated inference, and
@@ -83,9 +87,13 @@ struct LayerSamples {
   std::vector<double> ms;
   std::vector<std::uint8_t> degraded;
 };
-/// The split layer's simulated times. Error naming the layer if the profile
-/// has no shard time for the code's k.
-LayerSamples simulate_split(const LayerProfile& layer, const Code& code, const CostInputs& inputs);
+/// The split layer's simulated times with shard j on rank ranks[j] (empty:
+/// n distinct ranks 1..n). A rank holding several shards gets the input
+/// once, computes them one after another at its speed, and is late (or down)
+/// once for all of them. Error naming the layer if the profile has no shard
+/// time for the code's k.
+LayerSamples simulate_split(const LayerProfile& layer, const Code& code, const CostInputs& inputs,
+                            const std::vector<int>& ranks = {});
 
 struct Prediction {
   double mean_ms = 0, p50_ms = 0, p99_ms = 0;
