@@ -13,6 +13,7 @@
 #include "core/error.hpp"
 #include "core/text_table.hpp"
 #include "io/profile_file.hpp"
+#include "plan/devices.hpp"
 #include "plan/planner.hpp"
 
 namespace cdcnn::cli {
@@ -28,13 +29,16 @@ int plan_command(const Args& args) {
   std::string model_name, profile_path, out, straggler = "none", objective = "p99", validate, launcher = kDefaultLauncher,
                                                                     hostfile;
   std::int64_t inferences = 100;
+  std::string hosts_path;
   double timeout_s = 600;
   PlannerOptions opts;
   double latency_ms = -1, bandwidth = -1;
   add_model_option(options, "model file or zoo name (the one profiled)", &model_name);
   add_seed_option(options, "seed for zoo weights and the simulated delays", &opts.cost.seed);
   options.add_options()("profile", po::value(&profile_path)->required(), "profile file written by cdcnn profile")(
-      "devices", po::value(&opts.devices)->required(), "ranks in all: rank 0 and devices-1 workers")(
+      "devices", po::value(&opts.devices), "ranks in all: rank 0 and devices-1 workers (or --hosts)")(
+      "hosts", po::value(&hosts_path),
+      "devices in rank order, one per line: NAME [speed=S], speed relative to the profiled device (or --devices)")(
       "straggler", po::value(&straggler)->default_value(straggler), "per-shard delay model, as cdcnn run's --straggler")(
       "fail-prob", po::value(&opts.cost.fail_prob)->default_value(0.0),
       "probability that a worker is down during one inference")(
@@ -58,9 +62,16 @@ int plan_command(const Args& args) {
       "timeout-s", po::value(&timeout_s)->default_value(timeout_s), "with --validate: per-run limit");
   add_plugin_option(options);
   po::variables_map vm;
-  if (!parse(args, "usage: cdcnn plan --model M --profile P --devices N --out PLAN [options]", options, vm)) return 0;
+  if (!parse(args, "usage: cdcnn plan --model M --profile P --devices N|--hosts FILE --out PLAN [options]", options, vm)) return 0;
   load_plugins(vm);
   opts.objective = parse_objective(objective);
+  require(vm.count("devices") + vm.count("hosts") == 1, "give the devices with --devices N or --hosts FILE (one of them)");
+  std::vector<Device> devices;
+  if (vm.count("hosts")) {
+    devices = load_devices(hosts_path);
+    opts.devices = static_cast<int>(devices.size());
+    for (const Device& d : devices) opts.cost.speeds.push_back(d.speed);
+  }
   require(opts.devices >= 2, "--devices must be at least 2 (rank 0 and one worker), got ", opts.devices);
   require(opts.cost.samples >= 100, "--samples must be at least 100");
   require(opts.cost.fail_prob >= 0 && opts.cost.fail_prob < 1, "--fail-prob must be in [0, 1)");
@@ -99,6 +110,12 @@ int plan_command(const Args& args) {
   require(file.good(), "--out: cannot write '", out, "'");
   file << "# cdcnn plan for model '" << model.name() << "' on " << opts.devices << " devices (rank 0 and "
        << opts.devices - 1 << " workers), from profile " << profile_path << " (" << profile.host << ")\n"
+       << (devices.empty() ? std::string() : "# devices (rank: name speed): " + [&] {
+            std::string list;
+            for (std::size_t r = 0; r < devices.size(); ++r)
+              list += cat(r ? ", " : "", r, ": ", devices[r].name, " ", devices[r].speed);
+            return list;
+          }() + "\n")
        << "# straggler " << delay->spec() << ", fail-prob " << opts.cost.fail_prob << ", tolerate " << opts.tolerate
        << ", objective " << to_string(opts.objective) << ", link " << format_cell(opts.cost.link.latency_ms, "%.3f")
        << " ms + " << (opts.cost.link.bandwidth_MBps > 0 ? format_cell(opts.cost.link.bandwidth_MBps, "%.1f") + " MB/s" : "no transfer time")
@@ -109,8 +126,9 @@ int plan_command(const Args& args) {
        << "%; survives " << tolerance_text(c.tolerates) << " worker failure(s); at most "
        << format_cell(c.worker_mb) << " MB of shard weights per worker\n"
        << "# search: per layer, the best of not splitting and every candidate code at every profiled k\n"
-       << "# (n distinct workers, tolerance >= " << opts.tolerate << ", shards within --memory-mb), by the\n"
-       << "# layer's own " << to_string(opts.objective) << " in the star runtime's cost model. Optimal for mean\n"
+       << "# (shards placed by speed, a device fast enough holding several; any " << opts.tolerate
+       << " device failure(s) survived;\n# shards within --memory-mb), by the layer's own " << to_string(opts.objective)
+       << " in the star runtime's cost model. Optimal for mean\n"
        << "# and throughput (layers add up); for p99 optimal when one layer dominates the tail.\n"
        << format_plan(c.plan);
   require(file.good(), "--out: cannot write '", out, "'");

@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <climits>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <map>
 #include <memory>
 
 #include "core/error.hpp"
+#include "plan/shard_placement.hpp"
 
 namespace cdcnn {
 
@@ -49,14 +51,20 @@ std::vector<std::string> candidate_specs(const PlannerOptions& options, const Co
   return specs;
 }
 
-/// The largest profiled k at which `spec` fits `workers`, or null.
-std::shared_ptr<Code> widest(const std::string& spec, const LayerProfile& layer, int workers,
+/// Every rank's speed: the options', or 1 for each of the devices.
+std::vector<double> rank_speeds(const PlannerOptions& options) {
+  return options.cost.speeds.empty() ? std::vector<double>(static_cast<std::size_t>(options.devices), 1.0)
+                                     : options.cost.speeds;
+}
+
+/// The largest profiled k at which `spec`'s shards fit the workers, or null.
+std::shared_ptr<Code> widest(const std::string& spec, const LayerProfile& layer, const std::vector<double>& speeds,
                              const CodeRegistry& registry) {
   std::shared_ptr<Code> best;
   for (const ShardProfile& s : layer.shards) {
     try {
       std::shared_ptr<Code> code = registry.make(spec, s.k);
-      if (code->n() <= workers && (!best || code->k() > best->k())) best = std::move(code);
+      if (!place_shards(code->n(), speeds).empty() && (!best || code->k() > best->k())) best = std::move(code);
     } catch (const Error&) {
       // This k does not suit the code (grouped-sum's g must divide it).
     }
@@ -64,10 +72,13 @@ std::shared_ptr<Code> widest(const std::string& spec, const LayerProfile& layer,
   return best;
 }
 
-/// A plan from per-layer codes (null: not split), shards spread over the
-/// workers round-robin so that no worker holds every layer's first shard.
+/// A plan from per-layer codes (null: not split), shards placed by speed
+/// (plan/shard_placement.hpp).
 PlanCandidate build(const std::string& label, const Profile& profile,
-                    const std::vector<std::shared_ptr<Code>>& codes, int workers, const CostInputs& cost) {
+                    const std::vector<std::shared_ptr<Code>>& codes, const std::vector<double>& speeds,
+                    const CostInputs& cost) {
+  const int workers = static_cast<int>(speeds.size()) - 1;
+  const bool equal_speeds = std::adjacent_find(speeds.begin() + 1, speeds.end(), std::not_equal_to<>()) == speeds.end();
   PlanCandidate c;
   c.label = label;
   c.plan.source = label;
@@ -82,15 +93,15 @@ PlanCandidate build(const std::string& label, const Profile& profile,
     const auto shard = std::find_if(profile.layers[i].shards.begin(), profile.layers[i].shards.end(),
                                     [&](const ShardProfile& s) { return s.k == code.k(); });
     require(shard != profile.layers[i].shards.end(), "layer '", line.layer, "': no profiled shard for k=", code.k());
-    for (int j = 0; j < code.n(); ++j) {
-      const int rank = 1 + (offset + j) % workers;
-      line.ranks.push_back(rank);
-      held[static_cast<std::size_t>(rank)] += static_cast<double>(shard->weight_bytes);
-    }
+    // Equal speeds: rotate, so that no worker holds every layer's first
+    // shard. Unequal: as the search placed them (the same tolerance).
+    line.ranks = place_shards(code.n(), speeds, equal_speeds ? offset : 0);
+    require(!line.ranks.empty(), "layer '", line.layer, "': ", code.n(), " shards do not fit the workers");
+    for (int rank : line.ranks) held[static_cast<std::size_t>(rank)] += static_cast<double>(shard->weight_bytes);
     offset = (offset + code.n()) % workers;
-    c.tolerates = std::min(c.tolerates, code.tolerance());
+    c.tolerates = std::min(c.tolerates, device_tolerance(code, line.ranks));
+    splits.push_back({i, codes[i].get(), line.ranks});
     c.plan.splits.push_back(std::move(line));
-    splits.push_back({i, codes[i].get()});
   }
   if (c.tolerates == INT_MAX) c.tolerates = -1;  // nothing split: no worker matters
   c.worker_mb = *std::max_element(held.begin(), held.end()) / 1e6;
@@ -103,6 +114,9 @@ PlanCandidate build(const std::string& label, const Profile& profile,
 PlannerResult plan_search(const Model& model, const Profile& profile, const PlannerOptions& options,
                           const CodeRegistry& registry) {
   const int workers = options.devices - 1;
+  require(options.cost.speeds.empty() || static_cast<int>(options.cost.speeds.size()) == options.devices,
+          "speeds: ", options.cost.speeds.size(), " given for ", options.devices, " devices");
+  const std::vector<double> speeds = rank_speeds(options);
   require(workers >= 1, "--devices must be at least 2 (rank 0 and one worker), got ", options.devices);
   require(options.tolerate >= 0, "--tolerate must be 0 or more");
   require(profile.model == model.name() && profile.layers.size() == model.size(), "the profile is of model '",
@@ -129,10 +143,15 @@ PlannerResult plan_search(const Model& model, const Profile& profile, const Plan
         } catch (const Error&) {
           continue;  // this k does not suit the code
         }
-        if (code->n() > workers || code->tolerance() < options.tolerate) continue;
+        const std::vector<int> ranks = place_shards(code->n(), speeds);
+        if (ranks.empty() || device_tolerance(*code, ranks) < options.tolerate) continue;
         any_tolerant_fits = true;
-        if (static_cast<double>(s.weight_bytes) > budget) continue;
-        const LayerSamples samples = simulate_split(layer, *code, options.cost);
+        // A worker may hold several shards: their weights add up.
+        int most = 0;
+        for (int r : ranks) most = std::max(most, static_cast<int>(std::count(ranks.begin(), ranks.end(), r)));
+        const double most_held = static_cast<double>(s.weight_bytes) * most;
+        if (most_held > budget) continue;
+        const LayerSamples samples = simulate_split(layer, *code, options.cost, ranks);
         const Prediction p = summarise(samples.ms, samples.degraded);
         const double value = objective_value(p, options.objective);
         if (value < best.value) best = Option{code, spec, static_cast<double>(s.weight_bytes), value};
@@ -143,30 +162,30 @@ PlannerResult plan_search(const Model& model, const Profile& profile, const Plan
           " worker(s): add devices or lower --tolerate");
 
   PlannerResult result;
-  result.chosen = build("planner", profile, chosen, workers, options.cost);
+  result.chosen = build("planner", profile, chosen, speeds, options.cost);
   require(result.chosen.worker_mb * 1e6 <= budget, "the chosen plan puts ", result.chosen.worker_mb,
           " MB of shard weights on one worker, more than --memory-mb ", options.memory_mb,
           ": add devices or raise --memory-mb");
 
   // The alternatives it is compared with.
   const std::vector<std::shared_ptr<Code>> none(profile.layers.size());
-  result.alternatives.push_back(build("split nothing (all on rank 0)", profile, none, workers, options.cost));
+  result.alternatives.push_back(build("split nothing (all on rank 0)", profile, none, speeds, options.cost));
   auto everywhere = [&](const std::string& spec) {
     std::vector<std::shared_ptr<Code>> codes(profile.layers.size());
     bool any = false;
     for (std::size_t i = 0; i < profile.layers.size(); ++i)
-      if (profile.layers[i].linear && (codes[i] = widest(spec, profile.layers[i], workers, registry))) any = true;
+      if (profile.layers[i].linear && (codes[i] = widest(spec, profile.layers[i], speeds, registry))) any = true;
     return any ? codes : std::vector<std::shared_ptr<Code>>{};
   };
   if (auto codes = everywhere("uncoded"); !codes.empty())
-    result.alternatives.push_back(build("all uncoded", profile, codes, workers, options.cost));
+    result.alternatives.push_back(build("all uncoded", profile, codes, speeds, options.cost));
   if (auto codes = everywhere("replication:n=2"); !codes.empty())
-    result.alternatives.push_back(build("2MR (replication:n=2)", profile, codes, workers, options.cost));
+    result.alternatives.push_back(build("2MR (replication:n=2)", profile, codes, speeds, options.cost));
   std::optional<PlanCandidate> single;
   for (const std::string& spec : specs) {
     auto codes = everywhere(spec);
     if (codes.empty()) continue;
-    PlanCandidate c = build("best single code: " + spec, profile, codes, workers, options.cost);
+    PlanCandidate c = build("best single code: " + spec, profile, codes, speeds, options.cost);
     if (c.tolerates < options.tolerate) continue;
     if (!single || objective_value(c.prediction, options.objective) <
                        objective_value(single->prediction, options.objective))

@@ -1,11 +1,12 @@
 #pragma once
 // cdcnn plan's search: for the star runtime of today (rank 0 runs every
-// layer that is not split; a split layer's n shards go to n distinct
-// workers), which layers to split, how wide, with which code. Each linear
-// layer of the profile gets the option with the best predicted cost
-// (plan/cost_model.hpp) among: not split, and every candidate code at every
-// profiled k whose n fits the workers, whose tolerance is at least the
-// failures asked for, and whose shards fit the workers' memory.
+// layer that is not split; a split layer's n shards go to the workers, by
+// speed: plan/shard_placement.hpp), which layers to split, how wide, with
+// which code. Each linear layer of the profile gets the option with the best
+// predicted cost (plan/cost_model.hpp) among: not split, and every candidate
+// code at every profiled k whose shards fit the workers, whose placement
+// survives the device failures asked for, and whose shards fit the workers'
+// memory. With equal speeds every shard has a worker of its own.
 //
 // Why per layer: in the star runtime the layers of one inference run one
 // after another and their simulated times are independent, so the mean of
@@ -33,7 +34,7 @@ std::string to_string(Objective objective);
 
 struct PlannerOptions {
   int devices = 0;              ///< ranks in all: rank 0 (the master) and devices − 1 workers
-  int tolerate = 1;             ///< every set of this many worker failures is survived
+  int tolerate = 1;             ///< every set of this many worker (device) failures is survived
   Objective objective = Objective::p99;
   double memory_mb = 0;         ///< a worker's memory for shard weights; 0: no limit
   std::vector<std::string> codes;  ///< candidate code specs; empty: every registered code's default spec

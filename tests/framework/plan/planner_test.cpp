@@ -6,6 +6,7 @@
 
 #include "core/error.hpp"
 #include "layers/zoo.hpp"
+#include "plan/shard_placement.hpp"
 
 namespace cdcnn {
 namespace {
@@ -35,10 +36,14 @@ TEST(Planner, ChoosesTheOptimumAnExhaustiveSearchFinds) {
   const Profile profile = mlp_profile(m);
   const auto delay = make_delay_model("exp:mean=2");
   const std::vector<std::string> specs = {"uncoded", "sum", "mds:r=2", "replication:n=2"};
+  // Equal devices, and unequal ones (worker 1 twice as fast, worker 4 half
+  // as fast as the rest: shards placed by speed, tolerance per device).
+  for (const std::vector<double>& speeds : {std::vector<double>{}, std::vector<double>{1, 2, 1, 1, 0.5, 1}})
   for (const Objective objective : {Objective::mean, Objective::p99})
     for (const int tolerate : {0, 1}) {
       PlannerOptions opts{.devices = 6, .tolerate = tolerate, .objective = objective, .codes = specs,
-                          .cost = {.straggler = delay.get(), .samples = 2000, .seed = 3}};
+                          .cost = {.straggler = delay.get(), .speeds = speeds, .samples = speeds.empty() ? 2000 : 1000, .seed = 3}};
+      const std::vector<double> rank_speeds = speeds.empty() ? std::vector<double>(6, 1.0) : speeds;
       const PlannerResult r = plan_search(m, profile, opts);
       // Every combination: per linear layer, not split or any code at any k.
       std::vector<std::size_t> linear;
@@ -50,7 +55,8 @@ TEST(Planner, ChoosesTheOptimumAnExhaustiveSearchFinds) {
         for (const auto& spec : specs)
           for (int k : {1, 2, 3, 4}) {
             std::shared_ptr<Code> c = code_registry().make(spec, k);
-            if (c->n() <= 5 && c->tolerance() >= tolerate) options[l].push_back(c);
+            const std::vector<int> ranks = place_shards(c->n(), rank_speeds);
+            if (!ranks.empty() && device_tolerance(*c, ranks) >= tolerate) options[l].push_back(c);
           }
       }
       double best = 1e300;
@@ -61,7 +67,7 @@ TEST(Planner, ChoosesTheOptimumAnExhaustiveSearchFinds) {
           return;
         }
         for (const auto& c : options[l]) {
-          if (c) splits.push_back({linear[l], c.get()});
+          if (c) splits.push_back({linear[l], c.get(), place_shards(c->n(), rank_speeds)});
           walk(l + 1);
           if (c) splits.pop_back();
         }
