@@ -15,6 +15,8 @@
 #include "io/profile_file.hpp"
 #include "plan/devices.hpp"
 #include "plan/planner.hpp"
+#include "runtime/deployment.hpp"
+#include "runtime/run_config.hpp"
 
 namespace cdcnn::cli {
 
@@ -30,6 +32,7 @@ int plan_command(const Args& args) {
                                                                     hostfile;
   std::int64_t inferences = 100;
   std::string hosts_path;
+  std::vector<std::string> compare;
   double timeout_s = 600;
   PlannerOptions opts;
   double latency_ms = -1, bandwidth = -1;
@@ -53,6 +56,8 @@ int plan_command(const Args& args) {
       "bandwidth-MBps", po::value(&bandwidth), "link bandwidth (default: the profile's, else no transfer time)")(
       "samples", po::value(&opts.cost.samples)->default_value(opts.cost.samples), "simulated inferences")(
       "out", po::value(&out)->required(), "plan file to write")(
+      "compare", po::value(&compare)->composing(),
+      "a plan file to predict beside the alternatives (repeatable; e.g. a hand-written layout)")(
       "validate", po::value(&validate),
       "directory: run the plan and every alternative (one mpirun each, as cdcnn sweep) under the straggler, "
       "--fail-prob and --deadline-ms planned for, and print predicted against measured p50/p99")(
@@ -103,7 +108,19 @@ int plan_command(const Args& args) {
           "--latency-ms and --bandwidth-MBps must not be negative");
 
   const Model model = open_model_option(model_name, opts.cost.seed, "plan");
-  const PlannerResult result = plan_search(model, profile, opts);
+  PlannerResult result = plan_search(model, profile, opts);
+  // Beside the search's own alternatives: what cdcnn run does without a
+  // plan, and the plans asked for.
+  const runtime::RunConfig run_defaults;
+  try {
+    const Plan fallback = runtime::default_plan(model, run_defaults.code, opts.devices - 1,
+                                                static_cast<std::int64_t>(run_defaults.min_mflops * 1e6));
+    result.alternatives.push_back(evaluate_plan(cat("default plan (cdcnn run --code ", run_defaults.code, ")"),
+                                                fallback, profile, opts));
+  } catch (const Error& e) {
+    std::fprintf(stderr, "cdcnn plan: note: the default plan is not compared: %s\n", e.what());
+  }
+  for (const std::string& path : compare) result.alternatives.push_back(evaluate_plan(path, load_plan(path), profile, opts));
   const PlanCandidate& c = result.chosen;
 
   std::ofstream file(out);

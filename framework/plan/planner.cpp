@@ -73,43 +73,69 @@ std::shared_ptr<Code> widest(const std::string& spec, const LayerProfile& layer,
 }
 
 /// A plan from per-layer codes (null: not split), shards placed by speed
-/// (plan/shard_placement.hpp).
+/// (plan/shard_placement.hpp), and what it is predicted to do.
 PlanCandidate build(const std::string& label, const Profile& profile,
-                    const std::vector<std::shared_ptr<Code>>& codes, const std::vector<double>& speeds,
-                    const CostInputs& cost) {
+                    const std::vector<std::shared_ptr<Code>>& codes, const PlannerOptions& options,
+                    const CodeRegistry& registry) {
+  const std::vector<double> speeds = rank_speeds(options);
   const int workers = static_cast<int>(speeds.size()) - 1;
   const bool equal_speeds = std::adjacent_find(speeds.begin() + 1, speeds.end(), std::not_equal_to<>()) == speeds.end();
-  PlanCandidate c;
-  c.label = label;
-  c.plan.source = label;
-  c.tolerates = INT_MAX;
-  std::vector<double> held(static_cast<std::size_t>(workers) + 1, 0.0);
-  std::vector<SplitCost> splits;
+  Plan plan;
+  plan.source = label;
   int offset = 0;
   for (std::size_t i = 0; i < codes.size(); ++i) {
     if (!codes[i]) continue;
     const Code& code = *codes[i];
     PlanLine line{.layer = profile.layers[i].name, .k = code.k(), .code = code.spec()};
-    const auto shard = std::find_if(profile.layers[i].shards.begin(), profile.layers[i].shards.end(),
-                                    [&](const ShardProfile& s) { return s.k == code.k(); });
-    require(shard != profile.layers[i].shards.end(), "layer '", line.layer, "': no profiled shard for k=", code.k());
     // Equal speeds: rotate, so that no worker holds every layer's first
     // shard. Unequal: as the search placed them (the same tolerance).
     line.ranks = place_shards(code.n(), speeds, equal_speeds ? offset : 0);
     require(!line.ranks.empty(), "layer '", line.layer, "': ", code.n(), " shards do not fit the workers");
-    for (int rank : line.ranks) held[static_cast<std::size_t>(rank)] += static_cast<double>(shard->weight_bytes);
     offset = (offset + code.n()) % workers;
-    c.tolerates = std::min(c.tolerates, device_tolerance(code, line.ranks));
-    splits.push_back({i, codes[i].get(), line.ranks});
-    c.plan.splits.push_back(std::move(line));
+    plan.splits.push_back(std::move(line));
   }
-  if (c.tolerates == INT_MAX) c.tolerates = -1;  // nothing split: no worker matters
-  c.worker_mb = *std::max_element(held.begin(), held.end()) / 1e6;
-  c.prediction = predict(profile, splits, cost);
-  return c;
+  return evaluate_plan(label, plan, profile, options, registry);
 }
 
 }  // namespace
+
+PlanCandidate evaluate_plan(const std::string& label, const Plan& plan, const Profile& profile,
+                            const PlannerOptions& options, const CodeRegistry& registry) {
+  const std::vector<double> speeds = rank_speeds(options);
+  const int workers = static_cast<int>(speeds.size()) - 1;
+  PlanCandidate c;
+  c.label = label;
+  c.plan = plan;
+  c.tolerates = INT_MAX;
+  std::vector<double> held(static_cast<std::size_t>(workers) + 1, 0.0);
+  std::vector<std::unique_ptr<Code>> codes;
+  std::vector<SplitCost> splits;
+  for (const PlanLine& line : plan.splits) {
+    const std::string where = plan.where(line);
+    const auto layer = std::find_if(profile.layers.begin(), profile.layers.end(),
+                                    [&](const LayerProfile& l) { return l.name == line.layer; });
+    require(layer != profile.layers.end() && layer->linear, where, ": '", line.layer,
+            "' is not a linear layer of the profile");
+    codes.push_back(make_code(plan, line, registry));
+    const Code& code = *codes.back();
+    std::vector<int> ranks = line.ranks;
+    if (ranks.empty())  // as cdcnn run places them: round-robin over the workers
+      for (int j = 0; j < code.n(); ++j) ranks.push_back(1 + j % workers);
+    for (int r : ranks)
+      require(r >= 1 && r <= workers, where, ": rank ", r, " is not a worker of the ", options.devices, " devices");
+    const auto shard = std::find_if(layer->shards.begin(), layer->shards.end(),
+                                    [&](const ShardProfile& s) { return s.k == code.k(); });
+    require(shard != layer->shards.end(), where, ": the profile has no shard time for k=", code.k(),
+            " (profile it with --k ", code.k(), ")");
+    for (int rank : ranks) held[static_cast<std::size_t>(rank)] += static_cast<double>(shard->weight_bytes);
+    c.tolerates = std::min(c.tolerates, device_tolerance(code, ranks));
+    splits.push_back({static_cast<std::size_t>(layer - profile.layers.begin()), &code, std::move(ranks)});
+  }
+  if (c.tolerates == INT_MAX) c.tolerates = -1;  // nothing split: no worker matters
+  c.worker_mb = *std::max_element(held.begin(), held.end()) / 1e6;
+  c.prediction = predict(profile, splits, options.cost);
+  return c;
+}
 
 PlannerResult plan_search(const Model& model, const Profile& profile, const PlannerOptions& options,
                           const CodeRegistry& registry) {
@@ -162,14 +188,14 @@ PlannerResult plan_search(const Model& model, const Profile& profile, const Plan
           " worker(s): add devices or lower --tolerate");
 
   PlannerResult result;
-  result.chosen = build("planner", profile, chosen, speeds, options.cost);
+  result.chosen = build("planner", profile, chosen, options, registry);
   require(result.chosen.worker_mb * 1e6 <= budget, "the chosen plan puts ", result.chosen.worker_mb,
           " MB of shard weights on one worker, more than --memory-mb ", options.memory_mb,
           ": add devices or raise --memory-mb");
 
   // The alternatives it is compared with.
   const std::vector<std::shared_ptr<Code>> none(profile.layers.size());
-  result.alternatives.push_back(build("split nothing (all on rank 0)", profile, none, speeds, options.cost));
+  result.alternatives.push_back(build("split nothing (all on rank 0)", profile, none, options, registry));
   auto everywhere = [&](const std::string& spec) {
     std::vector<std::shared_ptr<Code>> codes(profile.layers.size());
     bool any = false;
@@ -178,14 +204,14 @@ PlannerResult plan_search(const Model& model, const Profile& profile, const Plan
     return any ? codes : std::vector<std::shared_ptr<Code>>{};
   };
   if (auto codes = everywhere("uncoded"); !codes.empty())
-    result.alternatives.push_back(build("all uncoded", profile, codes, speeds, options.cost));
+    result.alternatives.push_back(build("all uncoded", profile, codes, options, registry));
   if (auto codes = everywhere("replication:n=2"); !codes.empty())
-    result.alternatives.push_back(build("2MR (replication:n=2)", profile, codes, speeds, options.cost));
+    result.alternatives.push_back(build("2MR (replication:n=2)", profile, codes, options, registry));
   std::optional<PlanCandidate> single;
   for (const std::string& spec : specs) {
     auto codes = everywhere(spec);
     if (codes.empty()) continue;
-    PlanCandidate c = build("best single code: " + spec, profile, codes, speeds, options.cost);
+    PlanCandidate c = build("best single code: " + spec, profile, codes, options, registry);
     if (c.tolerates < options.tolerate) continue;
     if (!single || objective_value(c.prediction, options.objective) <
                        objective_value(single->prediction, options.objective))

@@ -61,6 +61,14 @@ struct PlannerResult {
 PlannerResult plan_search(const Model& model, const Profile& profile, const PlannerOptions& options,
                           const CodeRegistry& registry = code_registry());
 
+/// Any plan (the default plan, a hand-written one) predicted as the
+/// search's own candidates are: same profile, devices and cost inputs.
+/// Shards without listed ranks go round-robin, as cdcnn run places them.
+/// Errors name the plan line: a layer the profile has not as linear, a k it
+/// did not time, a rank that is not a worker.
+PlanCandidate evaluate_plan(const std::string& label, const Plan& plan, const Profile& profile,
+                            const PlannerOptions& options, const CodeRegistry& registry = code_registry());
+
 /// The value `objective` ranks predictions by (lower is better).
 double objective_value(const Prediction& p, Objective objective);
 

@@ -87,6 +87,35 @@ TEST(Planner, ChoosesTheOptimumAnExhaustiveSearchFinds) {
     }
 }
 
+TEST(Planner, EvaluatesAnyPlanAsItsOwnCandidates) {
+  const Model m = zoo_model("mlp", 1);
+  const Profile profile = mlp_profile(m);
+  const auto delay = make_delay_model("exp:mean=2");
+  const PlannerOptions opts{.devices = 5, .codes = {"sum", "mds:r=2"},
+                            .cost = {.straggler = delay.get(), .samples = 1000, .seed = 4}};
+  const PlannerResult r = plan_search(m, profile, opts);
+  for (const PlanCandidate& c : r.alternatives) {
+    const PlanCandidate again = evaluate_plan("again", c.plan, profile, opts);
+    EXPECT_DOUBLE_EQ(again.prediction.p99_ms, c.prediction.p99_ms) << c.label;
+    EXPECT_DOUBLE_EQ(again.prediction.mean_ms, c.prediction.mean_ms) << c.label;
+    EXPECT_EQ(again.tolerates, c.tolerates) << c.label;
+    EXPECT_DOUBLE_EQ(again.worker_mb, c.worker_mb) << c.label;
+  }
+  // Two shards of fc1 on worker 1: one failure there loses both, which sum cannot rebuild.
+  const Plan doubled = parse_plan("fc1 2 sum 1 1 2\n", "doubled.plan");
+  EXPECT_EQ(evaluate_plan("doubled", doubled, profile, opts).tolerates, 0);
+  auto message = [&](const std::string& text) {
+    try {
+      evaluate_plan("bad", parse_plan(text, "bad.plan"), profile, opts);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+  EXPECT_EQ(message("fc1 2 sum 1 2 5\n"), "bad.plan:1: rank 5 is not a worker of the 5 devices");
+  EXPECT_EQ(message("fc1 6 uncoded\n"), "bad.plan:1: the profile has no shard time for k=6 (profile it with --k 6)");
+}
+
 TEST(Planner, RefusesImpossibleConstraintsInOneLine) {
   const Model m = zoo_model("mlp", 1);
   const Profile profile = mlp_profile(m);
