@@ -61,7 +61,8 @@ int plan_command(const Args& args) {
       "validate", po::value(&validate),
       "directory: run the plan and every alternative (one mpirun each, as cdcnn sweep) under the straggler, "
       "--fail-prob and --deadline-ms planned for, and print predicted against measured p50/p99")(
-      "inferences", po::value(&inferences)->default_value(inferences), "with --validate: inferences per run")(
+      "inferences", po::value(&inferences)->default_value(inferences),
+      "with --validate: inferences measured per run, after one of warm-up")(
       "mpirun", po::value(&launcher)->default_value(launcher), "with --validate: launcher and its flags (as cdcnn sweep)")(
       "hostfile", po::value(&hostfile), "with --validate: passed to mpirun")(
       "timeout-s", po::value(&timeout_s)->default_value(timeout_s), "with --validate: per-run limit");
@@ -176,7 +177,8 @@ int plan_command(const Args& args) {
                               .inferences = inferences,
                               .seed = opts.cost.seed};
   const auto validated = validate_plans(candidates, setup, *validation, std::cerr);
-  std::printf("\nvalidated: %lld inference(s) per plan on %d ranks\n%s", static_cast<long long>(inferences),
+  std::printf("\nvalidated: %lld inference(s) per plan on %d ranks, after one of warm-up\n%s",
+              static_cast<long long>(inferences),
               opts.devices, format_validation(validated).c_str());
   std::printf("validation: %s/validation.csv\n", validate.c_str());
   for (const auto& r : validated)

@@ -53,8 +53,15 @@ std::string validation_suite(const ValidationSetup& s, const std::vector<std::st
                          "model = \"", s.model, "\"\n", "ranks = ", s.devices, "\n", "plan = ", plans, "\n",
                          "straggler = \"", s.straggler, "\"\n");
   if (s.fail_prob > 0) text += cat("fail = \"drop:p=", s.fail_prob, "\"\n");
-  text += cat("deadline_ms = ", s.deadline_ms, "\n", "inferences = ", s.inferences, "\n", "seed = ", s.seed, "\n");
+  text += cat("deadline_ms = ", s.deadline_ms, "\n", "inferences = ", s.inferences + s.warmup, "\n", "seed = ", s.seed, "\n");
   return text;
+}
+
+TraceSummary summarize_after_warmup(Trace trace, const std::string& name, std::int64_t warmup) {
+  std::erase_if(trace.inferences, [&](const InferenceRecord& r) { return r.inference < warmup; });
+  std::erase_if(trace.layers, [&](const LayerRecord& r) { return r.inference < warmup; });
+  std::erase_if(trace.shards, [&](const ShardRecord& r) { return r.inference < warmup; });
+  return summarize(trace, name);
 }
 
 std::string format_validation(const std::vector<ValidationRow>& rows) {
@@ -131,8 +138,9 @@ std::vector<ValidationRow> validate_plans(const std::vector<PlanCandidate>& cand
   }
   for (const auto& run : runs) {
     ValidationRow& row = rows[candidate_of.at(*run.get("plan"))];
-    const std::string problem = sweep::check_trace(sweep::run_paths(options.out_dir, run.id).trace, run.id,
-                                                   setup.inferences, row.measured);
+    const std::string trace = sweep::run_paths(options.out_dir, run.id).trace;
+    std::string problem = sweep::check_trace(trace, run.id, setup.inferences + setup.warmup, row.measured);
+    if (problem.empty()) row.measured = summarize_after_warmup(read_trace(trace), run.id, setup.warmup);
     row.error = problem.empty() ? "" : cat(problem, ": see runs/", run.id, ".log");
     if (!problem.empty()) row.measured.reset();
   }

@@ -28,7 +28,8 @@ struct ValidationSetup {
   std::string straggler;  ///< the delay model's spec
   double fail_prob = 0;   ///< run as --fail drop:p=...: one (rank, inference, layer) lost with this probability
   double deadline_ms = 0;
-  std::int64_t inferences = 0;
+  std::int64_t inferences = 0;  ///< measured, after the warm-up
+  std::int64_t warmup = 1;      ///< inferences run first and left out of the measurement
   std::uint64_t seed = 0;
 };
 
@@ -37,8 +38,14 @@ struct ValidationSetup {
 std::string candidate_file_name(const std::string& label);
 
 /// The suite text that runs each of `plan_files` (relative to the suite's
-/// directory) once under `setup`'s conditions.
+/// directory) once under `setup`'s conditions, warm-up included.
 std::string validation_suite(const ValidationSetup& setup, const std::vector<std::string>& plan_files);
+
+/// A run's summary without its first `warmup` inferences: the first of a
+/// run pays for first touches of memory (3× a later one's latency for
+/// AlexNet), which the prediction, a steady state, leaves out; with a
+/// hundred inferences that one would be the p99.
+TraceSummary summarize_after_warmup(Trace trace, const std::string& name, std::int64_t warmup);
 
 /// One candidate, predicted and (if its run finished) measured.
 struct ValidationRow {

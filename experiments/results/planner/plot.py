@@ -23,7 +23,18 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 FIELDS = ["model", "devices", "plan", "predicted_p50_ms", "measured_p50_ms", "predicted_p99_ms",
-          "measured_p99_ms", "predicted_degraded_pct", "measured_degraded_pct"]
+          "measured_p99_ms", "predicted_degraded_pct", "measured_degraded_pct", "same_plan_as_planner"]
+
+
+def file_name(label):
+    """The plan file cdcnn plan --validate wrote for a label (cli/plan_validation.cpp's candidate_file_name)."""
+    name = re.sub(r"-+", "-", "".join(c.lower() if c.isalnum() or c == "_" else "-" for c in label)).strip("-")
+    return name or "plan"
+
+
+def plan_lines(path):
+    with open(path) as f:
+        return [line.split("#")[0].split() for line in f if line.split("#")[0].strip()]
 
 
 def family(label):
@@ -36,9 +47,13 @@ def collect(results):
     for path in sorted(glob.glob(os.path.join(results, "*-*", "validation.csv"))):
         name = os.path.basename(os.path.dirname(path))
         model, devices = name.rsplit("-", 1)
+        plans = os.path.join(os.path.dirname(path), "plans")
+        planner = plan_lines(os.path.join(plans, "planner.plan"))
         with open(path, newline="") as f:
             for r in csv.DictReader(f):
-                rows.append({"model": model, "devices": devices, **{k: r[k] for k in FIELDS[2:]}})
+                same = plan_lines(os.path.join(plans, file_name(r["plan"]) + ".plan")) == planner
+                rows.append({"model": model, "devices": devices, **{k: r[k] for k in FIELDS[2:-1]},
+                             "same_plan_as_planner": "yes" if same else "no"})
     if not rows:
         sys.exit(f"plot.py: no */validation.csv under {results} (run regenerate.sh first)")
     return rows
@@ -83,15 +98,21 @@ def main():
     fig.tight_layout()
     fig.savefig(os.path.join(a.out, "planner.png"), dpi=120)
 
-    print("model  devices  planner p99 ms  best other (measured p99 ms)  ratio  planner p99 predicted/measured")
+    print("measured p99, ms: the planner's plan, the default plan, and the best other plan that differs from the"
+          " planner's;\nthe ratios are theirs over the planner's; last, the planner's p99 predicted over measured")
+    print("model  devices  planner  default (ratio)  best other differing (ratio)  predicted/measured")
     for model in models:
         for d in sorted({int(r["devices"]) for r in rows if r["model"] == model}):
             group = [r for r in rows if r["model"] == model and int(r["devices"]) == d]
             planner = next(r for r in group if r["plan"] == "planner")
-            others = [r for r in group if r["plan"] != "planner" and r["measured_p99_ms"]]
-            best = min(others, key=lambda r: number(r["measured_p99_ms"]))
-            mp, mb = number(planner["measured_p99_ms"]), number(best["measured_p99_ms"])
-            print(f"{model}  {d}  {mp:.1f}  {best['plan']} ({mb:.1f})  {mb / mp:.2f}x  "
+            default = next((r for r in group if r["plan"].startswith("default plan")), None)
+            others = [r for r in group if r["same_plan_as_planner"] == "no" and r["measured_p99_ms"]]
+            best = min(others, key=lambda r: number(r["measured_p99_ms"])) if others else None
+            mp = number(planner["measured_p99_ms"])
+
+            def versus(r):
+                return "-" if r is None else f"{number(r['measured_p99_ms']):.1f} ({number(r['measured_p99_ms']) / mp:.2f}x)"
+            print(f"{model}  {d}  {mp:.1f}  {versus(default)}  {best['plan'] if best else '-'}: {versus(best)}  "
                   f"{number(planner['predicted_p99_ms']) / mp:.2f}")
 
 

@@ -37,7 +37,7 @@ TEST(ValidationSuite, RunsEveryPlanOnceUnderThePlannedConditions) {
   EXPECT_THAT(values("straggler"), ElementsAre("pareto:scale=10,shape=1.5"));  // one value, commas kept
   EXPECT_THAT(values("fail"), ElementsAre("drop:p=0.05"));
   EXPECT_THAT(values("deadline_ms"), ElementsAre("250"));
-  EXPECT_THAT(values("inferences"), ElementsAre("40"));
+  EXPECT_THAT(values("inferences"), ElementsAre("41"));  // and one of warm-up
   EXPECT_THAT(values("seed"), ElementsAre("7"));
   EXPECT_EQ(suite.repetitions, 1);
 }
@@ -46,6 +46,22 @@ TEST(ValidationSuite, NoFailureKeyWithoutAFailureProbability) {
   const ValidationSetup setup{.model = "mlp", .devices = 3, .straggler = "none", .fail_prob = 0,
                               .deadline_ms = 1000, .inferences = 5, .seed = 0};
   EXPECT_EQ(sweep::parse_suite(validation_suite(setup, {"plans/p.plan"})).find("fail"), nullptr);
+}
+
+TEST(SummarizeAfterWarmup, LeavesTheFirstInferencesOut) {
+  Trace trace;
+  for (std::int64_t i = 0; i < 4; ++i) {
+    InferenceRecord r{};
+    r.inference = i;
+    r.latency_ms = i == 0 ? 90.0 : 10.0 * static_cast<double>(i);  // the first pays for first touches
+    trace.inferences.push_back(r);
+  }
+  const TraceSummary all = summarize_after_warmup(trace, "run", 0), after = summarize_after_warmup(trace, "run", 1);
+  EXPECT_EQ(all.inferences, 4);
+  EXPECT_DOUBLE_EQ(all.p99_ms, 90.0);
+  EXPECT_EQ(after.inferences, 3);
+  EXPECT_DOUBLE_EQ(after.p99_ms, 30.0);
+  EXPECT_DOUBLE_EQ(after.p50_ms, 20.0);
 }
 
 TEST(FormatValidation, SetsMeasuredBesidePredicted) {
