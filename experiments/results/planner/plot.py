@@ -90,6 +90,7 @@ def main():
             color = f"C{i}"
             ax.plot(x, [m for _, m, _ in pts], "o-", color=color, label=fam)
             ax.plot(x, [q for _, _, q in pts], "x--", color=color, alpha=0.6)
+        ax.set_xticks(sorted({int(r["devices"]) for r in mine}))
         ax.set_yscale("log")
         ax.set_xlabel("devices (rank 0 and workers)")
         ax.set_ylabel("p99 latency, ms (solid: measured, dashed: predicted)")
