@@ -198,14 +198,17 @@ ShardWeights receive_shard_weights(int rank, const Model& model, const Deploymen
 void send_shard_weights(const Model& model, const Deployment& deployment) {
   for (const auto& l : deployment.layers) {
     const LinearLayer& linear = *model.layer(l.layer_index).as_linear();
-    const EncodedShards e = encode_layer(*l.code, linear.weight(), linear.bias());
+    const Index q = linear.cols(), rpb = l.rows_per_block;
     for (std::size_t j = 0; j < l.ranks.size(); ++j) {
-      const Index q = linear.cols();
+      // Encoded straight into the message, one shard at a time: the master
+      // holds the layer's weights and one shard, never the layer's n shards.
       const Header h{.layer = static_cast<std::int32_t>(l.layer_index), .shard = static_cast<std::int32_t>(j),
-                     .floats = l.rows_per_block * (q + 1)};
-      std::vector<float> buffer =
-          pack_message(h, {e.weights[j].data(), static_cast<std::size_t>(e.weights[j].size())},
-                       {e.biases[j].data(), static_cast<std::size_t>(e.biases[j].size())});
+                     .floats = rpb * (q + 1)};
+      std::vector<float> buffer = pack_message(h, {});
+      buffer.resize(static_cast<std::size_t>(kHeaderFloats + h.floats));
+      float* p = buffer.data() + kHeaderFloats;
+      encode_shard(*l.code, linear.weight(), linear.bias(), static_cast<int>(j), MatrixMap(p, rpb, q),
+                   Eigen::Map<Vector>(p + rpb * q, rpb));
       mpi::Request r =
           mpi::isend_bytes(buffer.data(), static_cast<int>(buffer.size() * sizeof(float)), l.ranks[j], kWeights);
       wait_idle(r);
