@@ -23,6 +23,7 @@ struct Split {
   std::vector<int> ranks;
   int n = 0, k = 0;
   std::int64_t shard = 0;   // one shard's weights and bias
+  std::int64_t bias = 0;    // one shard's bias
   std::int64_t block = 0;   // one shard's result, rows_per_block × P
   std::int64_t input = 0;   // the layer's input
   std::int64_t output = 0;  // m × P
@@ -62,6 +63,7 @@ std::vector<RankMemory> estimate_memory(const Model& model, const Plan& plan, in
     const Index rpb = rows_per_block(linear.rows(), s.k);
     const Index positions = numel(model.output_shape_of(s.layer)) / linear.rows();
     s.shard = rpb * (linear.cols() + 1) * kFloat;
+    s.bias = rpb * kFloat;
     s.block = rpb * positions * kFloat;
     s.input = bytes(model.input_shape_of(s.layer));
     s.output = linear.rows() * positions * kFloat;
@@ -105,12 +107,12 @@ std::vector<RankMemory> estimate_memory(const Model& model, const Plan& plan, in
   // The workers.
   for (int r = 1; r < world_size; ++r) {
     RankMemory& w = out[static_cast<std::size_t>(r)];
-    std::int64_t at_layer = 0, shard = 0, bands = 0;
+    std::int64_t at_layer = 0, shard = 0, bands = 0;  // shard: the largest message of a shard's bias
     for (const auto& s : splits) {
       const auto held = std::count(s.ranks.begin(), s.ranks.end(), r);
       if (held == 0) continue;
       w.shards += held * s.shard;
-      shard = std::max(shard, s.shard + kHeaderBytes);
+      shard = std::max(shard, s.bias + kHeaderBytes);
       at_layer = std::max(at_layer, s.input + 2 * held * (s.block + kHeaderBytes));
       bands = std::max(bands, workspace(s.layer));
     }

@@ -16,7 +16,8 @@
 //    shards at start-up holding every layer's weights and one shard;
 //  - a worker holds its coded shards and, at its largest layer, the input
 //    (its receive buffer and the tensor) and its results (each with the copy
-//    its send keeps); at start-up it receives one shard more than it keeps;
+//    its send keeps); it receives (or reads) each shard in place, so its
+//    start-up holds only a shard's bias message more;
 //  - every rank: a band of unrolled input per compute thread for the convs
 //    it runs (LinearLayer::workspace_bytes); a rank an `input` line names
 //    holds a copy of the input.
@@ -36,8 +37,9 @@
 namespace cdcnn {
 
 /// What a rank holds besides its layers: the process, measured on x86-64
-/// Debian 12 with Open MPI 4.1 (a worker of the mlp, 4 ranks).
-inline constexpr std::int64_t kProcessBaseBytes = 48'000'000;
+/// Debian 12 with Open MPI 4.1: 25-31 MB over the ranks of mlp and VGG16 runs,
+/// rounded up (benchmarks/README.md).
+inline constexpr std::int64_t kProcessBaseBytes = 32'000'000;
 
 struct MemoryOptions {
   int threads = 1;              ///< compute threads per rank (--threads)
@@ -53,7 +55,7 @@ struct RankMemory {
   std::int64_t shards = 0;       ///< coded shards it holds
   std::int64_t activations = 0;  ///< most activations and message buffers alive at once while running
   std::int64_t workspace = 0;    ///< bands of unrolled input, one per compute thread
-  std::int64_t startup = 0;      ///< held at start-up only (weights being encoded, sent or received)
+  std::int64_t startup = 0;      ///< held at start-up only (weights being encoded and sent, a shard's bias received)
   std::int64_t total() const;
 };
 
