@@ -39,6 +39,12 @@ Index rows_per_block(Index rows, int k);
 /// code.k() > m. Systematic shards are exact copies of the row blocks.
 EncodedShards encode_layer(const Code& code, const Eigen::Ref<const Matrix>& weight,
                            const Eigen::Ref<const Vector>& bias);
+/// Shard j of encode_layer alone, written into `w` (rows_per_block×q) and `b`
+/// (rows_per_block) — e.g. straight into a message buffer, so that a sender
+/// holds one shard at a time, not the layer's n. Error for a j out of range
+/// or blocks of the wrong size.
+void encode_shard(const Code& code, const Eigen::Ref<const Matrix>& weight, const Eigen::Ref<const Vector>& bias, int j,
+                  MatrixMap w, Eigen::Map<Vector> b);
 
 /// Stacks k decoded output blocks (each rows_per_block × P, row-major flat
 /// buffers as Code::decode fills them) into `out` (rows × P), dropping the

@@ -22,9 +22,9 @@
 namespace cdcnn {
 
 void register_builtin_layers(LayerRegistry& registry) {
-  registry.add("dense", &Dense::from_spec);
-  registry.add("conv2d", &Conv::from_spec);
-  registry.add("conv3d", &Conv::from_spec);
+  registry.add("dense", &Dense::from_spec, true);
+  registry.add("conv2d", &Conv::from_spec, true);
+  registry.add("conv3d", &Conv::from_spec, true);
   registry.add("maxpool2d", &MaxPool::from_spec);
   registry.add("maxpool3d", &MaxPool::from_spec);
   registry.add("avgpool2d", &AvgPool::from_spec);

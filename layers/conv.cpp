@@ -31,16 +31,22 @@ std::string conv_where(const std::string& name, std::size_t spatial_rank) {
   return cat("layer '", name, "' (conv", spatial_rank, "d)");
 }
 
-// W as the GEMM sees it: C_out × (C_in·K), block diagonal over the groups.
-Matrix block_diagonal(const std::string& name, const Tensor& weight, Index groups) {
-  const std::size_t r = weight.rank() >= 2 ? static_cast<std::size_t>(weight.rank() - 2) : 0;
+// W's GEMM shape, C_out × (C_in·K) for a weight of PyTorch's shape, checked.
+std::pair<Index, Index> gemm_shape(const std::string& name, const Shape& weight, Index groups) {
+  const std::size_t r = weight.size() >= 2 ? weight.size() - 2 : 0;
   require(r == 2 || r == 3, "layer '", name, "' (conv): weight must have 2 or 3 kernel axes, has shape ",
-          to_string(weight.shape()));
-  const Index out = weight.dim(0), q_g = weight.numel() / std::max<Index>(out, 1);
+          to_string(weight));
+  const Index out = weight[0], q_g = numel(weight) / std::max<Index>(out, 1);
   require(groups >= 1 && out % groups == 0, conv_where(name, r), ": groups (", groups, ") must divide the ", out,
           " output channels");
-  const Index cout_g = out / groups;
-  Matrix w = Matrix::Zero(out, q_g * groups);
+  return {out, q_g * groups};
+}
+
+// W as the GEMM sees it: C_out × (C_in·K), block diagonal over the groups.
+Matrix block_diagonal(const std::string& name, const Tensor& weight, Index groups) {
+  const auto [out, q] = gemm_shape(name, weight.shape(), groups);
+  const Index cout_g = out / groups, q_g = q / groups;
+  Matrix w = Matrix::Zero(out, q);
   ConstMatrixMap flat = weight.matrix(out, q_g);
   for (Index g = 0; g < groups; ++g) w.block(g * cout_g, g * q_g, cout_g, q_g) = flat.middleRows(g * cout_g, cout_g);
   return w;
@@ -130,35 +136,48 @@ Conv::Conv(std::string name, const Tensor& weight, Vector bias, Window window, I
       groups_(groups),
       in_channels_(weight.dim(1) * groups),
       kernel_volume_(window_.check(where()).volume()) {
-  const Shape kernel(weight.shape().begin() + 2, weight.shape().end());
+  check_kernel(weight.shape());
+}
+
+Conv::Conv(std::string name, const Shape& weight_shape, Window window, Index groups)
+    : LinearLayer(name, gemm_shape(name, weight_shape, groups).first, gemm_shape(name, weight_shape, groups).second),
+      window_(std::move(window)),
+      groups_(groups),
+      in_channels_(weight_shape[1] * groups),
+      kernel_volume_(window_.check(where()).volume()) {
+  check_kernel(weight_shape);
+}
+
+void Conv::check_kernel(const Shape& weight_shape) const {
+  const Shape kernel(weight_shape.begin() + 2, weight_shape.end());
   require(kernel == window_.kernel && window_.stride.size() == kernel.size() &&
               window_.padding.size() == kernel.size() && window_.dilation.size() == kernel.size(),
           where(), ": kernel_size ", to_string_list(window_.kernel), " does not match the weight's shape ",
-          to_string(weight.shape()));
-  require(weight.dim(1) >= 1 && rows() >= 1, where(), ": weight has an empty dimension: ", to_string(weight.shape()));
+          to_string(weight_shape));
+  require(weight_shape[1] >= 1 && rows() >= 1, where(), ": weight has an empty dimension: ", to_string(weight_shape));
 }
 
 std::unique_ptr<Layer> Conv::from_spec(const LayerSpec& spec) {
   require(spec.kind == "conv2d" || spec.kind == "conv3d", spec.where(), ": not a convolution kind");
   const std::size_t r = spec.kind == "conv2d" ? 2 : 3;
-  auto w_it = spec.params.find("weight");
-  require(w_it != spec.params.end(), spec.where(), ": missing dataset 'weight'");
-  const Tensor& w = w_it->second;
-  require(w.rank() == static_cast<Index>(r + 2), spec.where(), ": dataset 'weight' must be ", r + 2,
-          "-D {out, in/groups", r == 3 ? ", kd" : "", ", kh, kw}, has shape ", to_string(w.shape()));
-  for (Index d : w.shape()) require(d >= 1, spec.where(), ": dataset 'weight' has an empty dimension: ", to_string(w.shape()));
-  const Index out = w.dim(0);
+  const Shape& w = spec.param_shape("weight");
+  require(w.size() == r + 2, spec.where(), ": dataset 'weight' must be ", r + 2,
+          "-D {out, in/groups", r == 3 ? ", kd" : "", ", kh, kw}, has shape ", to_string(w));
+  for (Index d : w) require(d >= 1, spec.where(), ": dataset 'weight' has an empty dimension: ", to_string(w));
+  const Index out = w[0];
   const Index groups = spec.int_value("groups", 1);
   require(groups >= 1, spec.where(), ": attribute 'groups' must be positive, got ", groups);
   require(out % groups == 0, spec.where(), ": attribute 'groups' (", groups, ") must divide the ", out,
           " output channels of dataset 'weight'");
   Window window = Window::from_spec(spec, r, {});
-  const Shape kernel(w.shape().begin() + 2, w.shape().end());
+  const Shape kernel(w.begin() + 2, w.end());
   require(kernel == window.kernel, spec.where(), ": attribute 'kernel_size' ", to_string_list(window.kernel),
-          " does not match dataset 'weight' of shape ", to_string(w.shape()));
+          " does not match dataset 'weight' of shape ", to_string(w));
+  spec.check_param_shape("bias", {out});
+  if (spec.is_unread("weight")) return std::make_unique<Conv>(spec.name, w, std::move(window), groups);
   Vector bias = Vector::Zero(out);
   if (spec.has_param("bias")) bias = spec.param("bias", {out}).flat();
-  return std::make_unique<Conv>(spec.name, w, std::move(bias), std::move(window), groups);
+  return std::make_unique<Conv>(spec.name, spec.params.at("weight"), std::move(bias), std::move(window), groups);
 }
 
 Shape Conv::output_shape(const Shape& in) const {
@@ -308,6 +327,22 @@ void Conv::accumulate(const Tensor& x, const Geometry& g, Index pieces, ConstMat
     im2col(x.data(), g, c0, c0 + cin_g, line0, line1, buffer.data(), n);
     yb.noalias() += wb * MatrixMap(buffer.data(), q_g, n);
   });
+}
+
+std::int64_t Conv::workspace_bytes(const Shape& in) const {
+  // accumulate()'s band buffer as it sizes it, for forward() (a group's
+  // columns) and for multiply() (a shard's: all columns); the pointwise path
+  // and the depthwise kernel's small planes unroll nothing worth counting.
+  if (is_pointwise()) return 0;
+  const Geometry g = geometry(in);
+  std::int64_t most = 0;
+  for (const Index q_g : {cols() / groups_, cols()}) {
+    const Index OW = g.out[2];
+    const Index band_cols = std::max({OW, kMinBandColumns, kBandBytes / static_cast<Index>(sizeof(float)) / q_g});
+    const Index band_lines = std::min(g.lines(), std::max<Index>(1, band_cols / OW));
+    most = std::max<std::int64_t>(most, static_cast<std::int64_t>(sizeof(float)) * q_g * band_lines * OW);
+  }
+  return most;
 }
 
 Tensor Conv::bias_tensor(const Shape& out_shape, Index positions) const {

@@ -42,6 +42,9 @@ class Conv final : public LinearLayer {
   /// kernel axes; `bias` has C_out entries (zeros for a conv without bias).
   /// `window.kernel` must match the weight's kernel axes.
   Conv(std::string name, const Tensor& weight, Vector bias, Window window, Index groups);
+  /// A weightless conv (LinearLayer) whose weight would have `weight_shape`.
+  Conv(std::string name, const Shape& weight_shape, Window window, Index groups);
+  /// A spec whose 'weight' is unread (LayerSpec::unread) gives a weightless conv.
   static std::unique_ptr<Layer> from_spec(const LayerSpec& spec);
 
   std::string_view kind() const override { return spatial_rank() == 2 ? "conv2d" : "conv3d"; }
@@ -53,6 +56,8 @@ class Conv final : public LinearLayer {
   /// w·lower(x) + b without building lower(x) whole: band by band.
   Matrix multiply(const Tensor& x, const Eigen::Ref<const Matrix>& w,
                   const Eigen::Ref<const Vector>& b) const override;
+  /// The band of unrolled input each compute thread builds.
+  std::int64_t workspace_bytes(const Shape& in) const override;
 
   Index spatial_rank() const { return static_cast<Index>(window_.rank()); }
   Index in_channels() const { return in_channels_; }
@@ -84,6 +89,8 @@ class Conv final : public LinearLayer {
     Index lines() const { return out[0] * out[1]; }  // output rows (fixed d, h)
   };
   Geometry geometry(const Shape& in) const;
+  /// Error unless the weight's kernel axes match the window.
+  void check_kernel(const Shape& weight_shape) const;
   /// Unrolls input channels [c0, c1) for output lines [line0, line1) into
   /// `dst` (row stride `ld`), rows ordered channel, then kernel offset.
   void im2col(const float* x, const Geometry& g, Index c0, Index c1, Index line0, Index line1, float* dst,

@@ -26,17 +26,20 @@ void multiply_add(const Eigen::Ref<const Matrix>& w, const float* x, const Eigen
 Dense::Dense(std::string name, Matrix weight, Vector bias)
     : LinearLayer(std::move(name), std::move(weight), std::move(bias)) {}
 
+Dense::Dense(std::string name, Index out_features, Index in_features)
+    : LinearLayer(std::move(name), out_features, in_features) {}
+
 std::unique_ptr<Layer> Dense::from_spec(const LayerSpec& spec) {
-  auto w_it = spec.params.find("weight");
-  require(w_it != spec.params.end(), spec.where(), ": missing dataset 'weight'");
-  const Tensor& w = w_it->second;
-  require(w.rank() == 2, spec.where(), ": dataset 'weight' must be 2-D {out_features, in_features}, has shape ",
-          to_string(w.shape()));
-  const Index out = w.dim(0), in = w.dim(1);
+  const Shape& w = spec.param_shape("weight");
+  require(w.size() == 2, spec.where(), ": dataset 'weight' must be 2-D {out_features, in_features}, has shape ",
+          to_string(w));
+  const Index out = w[0], in = w[1];
   require(out > 0 && in > 0, spec.where(), ": dataset 'weight' has an empty dimension");
+  spec.check_param_shape("bias", {out});
+  if (spec.is_unread("weight")) return std::make_unique<Dense>(spec.name, out, in);
   Vector bias = Vector::Zero(out);
   if (spec.has_param("bias")) bias = spec.param("bias", {out}).flat();
-  return std::make_unique<Dense>(spec.name, w.matrix(out, in), std::move(bias));
+  return std::make_unique<Dense>(spec.name, spec.params.at("weight").matrix(out, in), std::move(bias));
 }
 
 Shape Dense::output_shape(const Shape& in) const {

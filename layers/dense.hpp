@@ -15,6 +15,9 @@ class Dense final : public LinearLayer {
  public:
   /// `weight` is out×in, `bias` has `out` entries (zeros for a layer without bias).
   Dense(std::string name, Matrix weight, Vector bias);
+  /// A weightless layer (LinearLayer): the shapes of an out×in weight.
+  Dense(std::string name, Index out_features, Index in_features);
+  /// A spec whose 'weight' is unread (LayerSpec::unread) gives a weightless layer.
   static std::unique_ptr<Layer> from_spec(const LayerSpec& spec);
 
   std::string_view kind() const override { return "dense"; }

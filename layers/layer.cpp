@@ -13,6 +13,9 @@ std::int64_t Layer::flop_product(std::initializer_list<Index> factors) const {
 }
 
 Tensor Layer::forward(const Tensor& x) const {
+  const LinearLayer* linear = as_linear();
+  require(!linear || linear->has_weights(), where(),
+          ": has no weights on this rank (a weightless layer: only its shards are held here)");
   Shape out = output_shape(x.shape());
   Tensor y = forward_impl(x, out);
   require(y.shape() == out, where(), ": produced shape ", to_string(y.shape()), ", expected ", to_string(out));
@@ -20,9 +23,39 @@ Tensor Layer::forward(const Tensor& x) const {
 }
 
 LinearLayer::LinearLayer(std::string name, Matrix weight, Vector bias)
-    : Layer(std::move(name)), weight_(std::move(weight)), bias_(std::move(bias)) {
+    : Layer(std::move(name)), weight_(std::move(weight)), bias_(std::move(bias)), rows_(weight_.rows()),
+      cols_(weight_.cols()) {
   require(bias_.size() == weight_.rows(), "layer '", this->name(), "': bias has ", bias_.size(), " entries for ",
           weight_.rows(), " output rows");
+}
+
+LinearLayer::LinearLayer(std::string name, Index rows, Index cols)
+    : Layer(std::move(name)), rows_(rows), cols_(cols), has_weights_(false) {
+  require(rows >= 1 && cols >= 1, "layer '", this->name(), "': a weight of ", rows, "x", cols, " has an empty dimension");
+}
+
+const Matrix& LinearLayer::weight() const {
+  require(has_weights_, where(), ": has no weights on this rank (a weightless layer: only its shards are held here)");
+  return weight_;
+}
+
+const Vector& LinearLayer::bias() const {
+  require(has_weights_, where(), ": has no weights on this rank (a weightless layer: only its shards are held here)");
+  return bias_;
+}
+
+void LinearLayer::set_weights(Matrix weight, Vector bias) {
+  require(weight.rows() == rows_ && weight.cols() == cols_ && bias.size() == rows_, where(), ": weights of ",
+          weight.rows(), "x", weight.cols(), " and ", bias.size(), " biases for a ", rows_, "x", cols_, " layer");
+  weight_ = std::move(weight);
+  bias_ = std::move(bias);
+  has_weights_ = true;
+}
+
+void LinearLayer::drop_weights() {
+  weight_ = Matrix();
+  bias_ = Vector();
+  has_weights_ = false;
 }
 
 Tensor LinearLayer::raise(Matrix y, const Shape& in) const {
@@ -42,8 +75,8 @@ Matrix LinearLayer::multiply(const Tensor& x, const Eigen::Ref<const Matrix>& w,
 }
 
 Tensor LinearLayer::forward_impl(const Tensor& x, const Shape& out_shape) const {
-  Matrix y = weight_ * lower(x);
-  y.colwise() += bias_;
+  Matrix y = weight() * lower(x);
+  y.colwise() += bias();
   return raise(std::move(y), x.shape());
 }
 

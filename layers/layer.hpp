@@ -71,14 +71,38 @@ class Layer {
 ///  - Y = W·X + b·1ᵀ is m×P, and raise() turns it into the output tensor.
 /// The runtime splits the rows of W (output splitting): a row block of W times
 /// X is a row block of Y, computed on another device.
+///
+/// A layer may be *weightless*: it knows W's shape but holds no W or b (a
+/// rank that computes only coded shards of it, or none: docs/architecture.md
+/// §3, memory per device). Its shapes, FLOPs, lower() and multiply() with a
+/// shard's weights work; forward(), weight() and bias() are an Error.
 class LinearLayer : public Layer {
  public:
   LinearLayer(std::string name, Matrix weight, Vector bias);
+  /// A weightless layer whose W is rows×cols.
+  LinearLayer(std::string name, Index rows, Index cols);
 
-  const Matrix& weight() const { return weight_; }
-  const Vector& bias() const { return bias_; }
-  Index rows() const { return weight_.rows(); }
-  Index cols() const { return weight_.cols(); }
+  /// Error naming the layer if it is weightless.
+  const Matrix& weight() const;
+  const Vector& bias() const;
+  Index rows() const { return rows_; }
+  Index cols() const { return cols_; }
+  bool has_weights() const { return has_weights_; }
+  /// Frees W and b: the layer becomes weightless (the master, once the
+  /// shards of a layer it does not run are sent).
+  void drop_weights();
+  /// Gives a layer its W (the GEMM view, rows×cols: block diagonal for a
+  /// grouped conv) and b, taking their storage: a builder that draws or
+  /// reads W in place holds it once, not twice. Error if a shape differs.
+  void set_weights(Matrix weight, Vector bias);
+  /// Bytes of W and b this process holds (0 when weightless).
+  std::int64_t weight_bytes() const {
+    return static_cast<std::int64_t>(sizeof(float)) * (weight_.size() + bias_.size());
+  }
+  /// Scratch memory forward() and multiply() take beyond their input and
+  /// output, per compute thread, for an input of shape `in` (ConvNd's band
+  /// of unrolled input; none by default).
+  virtual std::int64_t workspace_bytes(const Shape& in) const { return 0; }
 
   /// X (q×P) for input x (whose shape output_shape() accepts).
   virtual Matrix lower(const Tensor& x) const = 0;
@@ -92,7 +116,8 @@ class LinearLayer : public Layer {
   /// Row-major storage makes this a reshape: Y's rows are output channels.
   Tensor raise(Matrix y, const Shape& in) const;
 
-  std::int64_t parameter_count() const override { return weight_.size() + bias_.size(); }
+  /// W's and b's entries, held or not.
+  std::int64_t parameter_count() const override { return rows_ * cols_ + rows_; }
   const LinearLayer* as_linear() const override { return this; }
 
  protected:
@@ -103,6 +128,8 @@ class LinearLayer : public Layer {
  private:
   Matrix weight_;
   Vector bias_;
+  Index rows_, cols_;
+  bool has_weights_ = true;
 };
 
 }  // namespace cdcnn

@@ -51,4 +51,18 @@ const Tensor& LayerSpec::param(const std::string& key, const Shape& shape) const
   return it->second;
 }
 
+const Shape& LayerSpec::param_shape(const std::string& key) const {
+  if (auto it = unread.find(key); it != unread.end()) return it->second;
+  auto it = params.find(key);
+  require(it != params.end(), where(), ": missing dataset '", key, "'");
+  return it->second.shape();
+}
+
+void LayerSpec::check_param_shape(const std::string& key, const Shape& shape) const {
+  if (!has_param(key) && !is_unread(key)) return;
+  const Shape& actual = param_shape(key);
+  require(actual == shape, where(), ": dataset '", key, "' has shape ", to_string(actual), ", expected ",
+          to_string(shape));
+}
+
 }  // namespace cdcnn

@@ -19,6 +19,9 @@ struct LayerSpec {
   std::map<std::string, std::vector<Index>> ints;  ///< integer attributes (scalars are 1-element)
   std::map<std::string, double> reals;             ///< real attributes
   std::map<std::string, Tensor> params;            ///< weight, bias, running_mean, ...
+  /// Parameters left unread, by their shapes: a linear layer's weight and
+  /// bias when it is built weightless (layers/weight_selection.hpp).
+  std::map<std::string, Shape> unread;
 
   /// "layer 'conv1' (conv2d)": the prefix of every message about this layer.
   std::string where() const;
@@ -39,6 +42,12 @@ struct LayerSpec {
   /// The parameter `key`, which must have exactly `shape`.
   const Tensor& param(const std::string& key, const Shape& shape) const;
   bool has_param(const std::string& key) const { return params.count(key) != 0; }
+  /// True when `key` is in `unread` (its factory builds the layer weightless).
+  bool is_unread(const std::string& key) const { return unread.count(key) != 0; }
+  /// The shape of parameter `key`, read or unread; Error naming the dataset if it is neither.
+  const Shape& param_shape(const std::string& key) const;
+  /// Error unless the optional parameter `key`, read or unread, is absent or has exactly `shape`.
+  void check_param_shape(const std::string& key, const Shape& shape) const;
 };
 
 }  // namespace cdcnn

@@ -263,4 +263,17 @@ Tensor ModelPass::take_output() {
   return std::move(values_.back());
 }
 
+void Model::drop_weights(std::size_t i) {
+  auto* linear = dynamic_cast<LinearLayer*>(layers_.at(i).get());
+  require(linear != nullptr, layers_[i]->where(), ": not a linear layer: it has no weights to drop");
+  linear->drop_weights();
+}
+
+std::int64_t Model::weight_bytes() const {
+  std::int64_t total = 0;
+  for (const auto& l : layers_)
+    if (const LinearLayer* linear = l->as_linear()) total += linear->weight_bytes();
+  return total;
+}
+
 }  // namespace cdcnn

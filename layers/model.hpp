@@ -67,8 +67,14 @@ class Model {
   /// Messages about the graph that are not errors (a layer nobody consumes).
   const std::vector<std::string>& warnings() const { return warnings_; }
 
-  /// Runs all layers; Error if x's shape is not input_shape().
+  /// Runs all layers; Error if x's shape is not input_shape(), or if a
+  /// linear layer is weightless (LinearLayer).
   Tensor forward(const Tensor& x) const;
+  /// Frees linear layer i's weights (Error if layer i is not linear): a
+  /// master that has sent the layer's shards and does not run it.
+  void drop_weights(std::size_t i);
+  /// Bytes of linear layers' weights and biases held (weightless ones hold none).
+  std::int64_t weight_bytes() const;
 
   std::int64_t flops() const;
   std::int64_t parameter_count() const;

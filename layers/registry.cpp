@@ -4,9 +4,10 @@
 
 namespace cdcnn {
 
-void LayerRegistry::add(const std::string& kind, Factory factory) {
+void LayerRegistry::add(const std::string& kind, Factory factory, bool linear) {
   require(!contains(kind), "layer kind '", kind, "' is registered twice");
   factories_.emplace(kind, std::move(factory));
+  if (linear) linear_.insert(kind);
 }
 
 std::unique_ptr<Layer> LayerRegistry::make(const LayerSpec& spec) const {

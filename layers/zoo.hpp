@@ -17,6 +17,7 @@
 
 #include "layers/model.hpp"
 #include "layers/registry.hpp"
+#include "layers/weight_selection.hpp"
 
 namespace cdcnn {
 
@@ -25,6 +26,10 @@ bool is_zoo_name(const std::string& name);
 /// The zoo network `name` with weights drawn from `seed`; Error listing the
 /// zoo if the name is unknown.
 Model zoo_model(const std::string& name, std::uint64_t seed = 0,
+                const LayerRegistry& registry = layer_registry());
+/// The same with only the linear layers' weights `weights` selects (the
+/// others weightless); the weights built are those of the full model.
+Model zoo_model(const std::string& name, std::uint64_t seed, const WeightSelection& weights,
                 const LayerRegistry& registry = layer_registry());
 
 }  // namespace cdcnn

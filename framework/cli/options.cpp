@@ -41,8 +41,9 @@ std::vector<int> parse_number_list(const std::string& flag, const std::string& t
   return out;
 }
 
-Model open_model_option(const std::string& name_or_path, std::uint64_t seed, const char* command) {
-  Model model = open_model(name_or_path, seed);
+Model open_model_option(const std::string& name_or_path, std::uint64_t seed, const char* command,
+                        const WeightSelection& weights) {
+  Model model = open_model(name_or_path, seed, weights);
   for (const auto& w : model.warnings()) std::fprintf(stderr, "cdcnn %s: warning: %s\n", command, w.c_str());
   return model;
 }

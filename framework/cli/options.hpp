@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "layers/model.hpp"
+#include "layers/weight_selection.hpp"
 
 namespace cdcnn::cli {
 
@@ -26,7 +27,8 @@ std::vector<int> parse_number_list(const std::string& flag, const std::string& t
                                    const std::string& what);
 /// The model --model names (io/model_file.hpp's open_model), its warnings
 /// (a layer nobody consumes) printed to stderr as "cdcnn COMMAND: warning: ...".
-Model open_model_option(const std::string& name_or_path, std::uint64_t seed, const char* command);
+Model open_model_option(const std::string& name_or_path, std::uint64_t seed, const char* command,
+                        const WeightSelection& weights = WeightSelection::all());
 /// --seed N (default 0): the seed of zoo weights and of whatever else the command draws.
 void add_seed_option(po::options_description& options, const char* help, std::uint64_t* to = nullptr);
 /// --threads N (default 1): compute threads of this process (each rank's,

@@ -14,6 +14,7 @@
 #include "core/text_table.hpp"
 #include "io/profile_file.hpp"
 #include "plan/devices.hpp"
+#include "plan/memory.hpp"
 #include "plan/planner.hpp"
 #include "runtime/deployment.hpp"
 #include "runtime/run_config.hpp"
@@ -48,7 +49,9 @@ int plan_command(const Args& args) {
       "tolerate", po::value(&opts.tolerate)->default_value(opts.tolerate),
       "worker failures every split layer must survive")(
       "objective", po::value(&objective)->default_value(objective), "p99, mean or throughput")(
-      "memory-mb", po::value(&opts.memory_mb)->default_value(0.0), "a worker's memory for shard weights (0: no limit)")(
+      "memory-mb", po::value(&opts.memory_mb)->default_value(0.0),
+      "a device's memory: no shard larger is chosen, and the chosen plan's per-rank estimate (weights, shards, "
+      "activations, buffers: as cdcnn run prints it) must fit; 0: no limit")(
       "code", po::value(&opts.codes)->composing(), "candidate code spec (repeatable; default: every registered code)")(
       "deadline-ms", po::value(&opts.cost.deadline_ms)->default_value(opts.cost.deadline_ms),
       "an undecodable layer costs this (cdcnn run's --deadline-ms)")(
@@ -123,6 +126,9 @@ int plan_command(const Args& args) {
   }
   for (const std::string& path : compare) result.alternatives.push_back(evaluate_plan(path, load_plan(path), profile, opts));
   const PlanCandidate& c = result.chosen;
+  // The same estimate cdcnn run checks its --memory-mb against.
+  const auto memory = estimate_memory(model, c.plan, opts.devices);
+  check_memory(memory, opts.memory_mb);
 
   std::ofstream file(out);
   require(file.good(), "--out: cannot write '", out, "'");
@@ -163,6 +169,8 @@ int plan_command(const Args& args) {
   std::vector<Align> align(rows.front().size(), Align::right);
   align[0] = Align::left;
   std::fputs(format_text_table(rows, align).c_str(), stdout);
+  std::printf("memory by rank of the chosen plan, MB (10^6 bytes), estimated (docs/architecture.md §3):\n%s",
+              format_memory_table(memory).c_str());
   std::printf("splits: %zu layer(s); plan: %s\n", c.plan.splits.size(), out.c_str());
   if (!validation) return 0;
 

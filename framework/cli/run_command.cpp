@@ -99,6 +99,9 @@ void print_summary(const RunConfig& c, const Tally& t, const RunOutcome& out, in
     memory += cat(r ? ", " : "", r, r < out.hosts.size() ? " (" + out.hosts[r] + ")" : "", " ",
                   std::isnan(out.peak_rss_mb[r]) ? "?" : format_cell(out.peak_rss_mb[r], "%.0f"));
   if (!memory.empty()) std::printf("peak resident memory, MB, by rank: %s\n", memory.c_str());
+  if (!out.memory.empty())
+    std::printf("memory by rank, MB (10^6 bytes), estimated (docs/architecture.md §3) and measured:\n%s",
+                format_memory_table(out.memory, out.peak_rss_mb).c_str());
   if (!c.trace_file.empty()) std::printf("trace: %s\n", c.trace_file.c_str());
 }
 

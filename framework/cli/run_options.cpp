@@ -49,7 +49,11 @@ void add_run_options(po::options_description& options, runtime::RunConfig& c) {
   add_seed_option(options, "seed for weights, inputs and faults", &c.seed);
   options.add_options()("input", po::value(&c.input_file),
                         "image or .npy input for every inference (default: seeded random inputs)")(
-      "verify", po::bool_switch(&c.verify), "compare every output with single-process inference")(
+      "verify", po::bool_switch(&c.verify),
+      "compare every output with single-process inference (rank 0 then keeps the weights of the split layers too)")(
+      "memory-mb", po::value(&c.memory_mb)->default_value(c.memory_mb),
+      "refuse, before sending any weight, a plan whose memory estimate for some rank exceeds this many MB "
+      "(10^6 bytes; the estimate is printed with each rank's measured peak at the end); 0: no limit")(
       "progress", po::value(&c.progress_s)->default_value(c.progress_s),
       "seconds between progress lines on stderr (frames done, frames/s, p50/p99, degraded, failed, suspects; "
       "a live line on a terminal) after the start-up steps; 0: silent")(

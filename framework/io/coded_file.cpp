@@ -119,13 +119,18 @@ std::vector<CodedFileLayer> read_coded_layers(const std::string& path,
     for (int j : wanted) {
       require(j >= 0 && j < c.n, g.where(), ": no shard ", j, " (the code has ", c.n, ")");
       const h5::Location s = g.group(std::to_string(j));
-      const Tensor w = s.read_tensor("weight"), b = s.read_tensor("bias");
-      require(w.shape() == Shape{c.rows_per_block, c.cols}, s.where(), ": dataset 'weight' has shape ",
-              to_string(w.shape()), ", expected ", c.rows_per_block, "x", c.cols);
-      require(b.shape() == Shape{c.rows_per_block}, s.where(), ": dataset 'bias' has shape ", to_string(b.shape()),
+      const Shape w_shape = s.float_dataset_shape("weight"), b_shape = s.float_dataset_shape("bias");
+      require(w_shape == Shape{c.rows_per_block, c.cols}, s.where(), ": dataset 'weight' has shape ",
+              to_string(w_shape), ", expected ", c.rows_per_block, "x", c.cols);
+      require(b_shape == Shape{c.rows_per_block}, s.where(), ": dataset 'bias' has shape ", to_string(b_shape),
               ", expected ", c.rows_per_block);
-      c.weights.emplace(j, w.matrix(c.rows_per_block, c.cols));
-      c.biases.emplace(j, b.flat());
+      // Read in place: a worker holds each shard once, never a copy beside it.
+      Matrix w(c.rows_per_block, c.cols);
+      Vector b(c.rows_per_block);
+      s.read_floats_into("weight", w.data(), w.size());
+      s.read_floats_into("bias", b.data(), b.size());
+      c.weights.emplace(j, std::move(w));
+      c.biases.emplace(j, std::move(b));
     }
     out.push_back(std::move(c));
   }

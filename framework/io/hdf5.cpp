@@ -135,8 +135,12 @@ void write_dataset(const Location& loc, const std::string& name, hid_t file_type
   check(H5Dwrite(d.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), cat(loc.where(name), ": cannot write"));
 }
 
+/// `values` false: the checks and the shape only. `into`: read into that
+/// storage of `into_count` values (Error unless the dataset has as many) and
+/// return nothing.
 template <class T>
-std::vector<T> read_float_dataset(const Location& loc, const std::string& name, hid_t mem_type, Shape* shape) {
+std::vector<T> read_float_dataset(const Location& loc, const std::string& name, hid_t mem_type, Shape* shape,
+                                  bool values = true, T* into = nullptr, Index into_count = 0) {
   require(loc.has(name), loc.where(), ": missing dataset '", name, "'");
   Handle d = checked(H5Dopen2(loc.id(), name.c_str(), H5P_DEFAULT), H5Dclose,
                      cat(loc.where(), ": '", name, "' is not a dataset"));
@@ -153,6 +157,18 @@ std::vector<T> read_float_dataset(const Location& loc, const std::string& name, 
   require(fits_in_file(*count, H5Tget_size(type.get()), file_size_of(d.get()), filtered), loc.where(), ": dataset '",
           name, "' of shape ", extent_string(dims), " is larger than the whole file could hold (truncated or corrupt?)");
   std::vector<T> out;
+  if (shape) shape->assign(dims.begin(), dims.end());
+  if (!values) return out;
+  if (into) {
+    require(static_cast<Index>(*count) == into_count, loc.where(), ": dataset '", name, "' has shape ",
+            extent_string(dims), ", expected ", into_count, " values");
+    if (into_count > 0)
+      check(H5Dread(d.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, into),
+            cat(loc.where(), ": cannot read dataset '", name, "' (truncated or corrupt file?)"));
+    for (Index i = 0; i < into_count; ++i)
+      require(std::isfinite(into[i]), loc.where(), ": dataset '", name, "' holds NaN or Inf");
+    return out;
+  }
   try {
     out.resize(*count);
   } catch (const std::bad_alloc&) {
@@ -163,7 +179,6 @@ std::vector<T> read_float_dataset(const Location& loc, const std::string& name, 
           cat(loc.where(), ": cannot read dataset '", name, "' (truncated or corrupt file?)"));
   for (const T& v : out)
     require(std::isfinite(v), loc.where(), ": dataset '", name, "' holds NaN or Inf");
-  if (shape) shape->assign(dims.begin(), dims.end());
   return out;
 }
 
@@ -278,6 +293,16 @@ Tensor Location::read_tensor(const std::string& name) const {
   Shape shape;
   auto values = read_float_dataset<float>(*this, name, H5T_NATIVE_FLOAT, &shape);
   return Tensor(std::move(shape), std::move(values));
+}
+
+Shape Location::float_dataset_shape(const std::string& name) const {
+  Shape shape;
+  read_float_dataset<float>(*this, name, H5T_NATIVE_FLOAT, &shape, false);
+  return shape;
+}
+
+void Location::read_floats_into(const std::string& name, float* out, Index count) const {
+  read_float_dataset<float>(*this, name, H5T_NATIVE_FLOAT, nullptr, true, out, count);
 }
 
 std::vector<double> Location::read_doubles(const std::string& name, Shape* shape) const {

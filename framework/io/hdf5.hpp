@@ -75,6 +75,12 @@ class Location {
   /// Reads a float dataset of any float width into a Tensor (converted to
   /// float32). Error if missing, not floating point, or holding NaN/Inf.
   Tensor read_tensor(const std::string& name) const;
+  /// The shape of a float dataset, its data unread; the same checks as
+  /// read_tensor but for the values (a skeleton's weights: layers/weight_selection.hpp).
+  Shape float_dataset_shape(const std::string& name) const;
+  /// Reads a float dataset of `count` values (any shape) into `out`, with
+  /// read_tensor's checks: a layer's weights read in place, held once.
+  void read_floats_into(const std::string& name, float* out, Index count) const;
   /// Reads a float64 dataset as a row-major double vector with its shape.
   std::vector<double> read_doubles(const std::string& name, Shape* shape = nullptr) const;
   void write_tensor(const std::string& name, const Tensor& t) const;

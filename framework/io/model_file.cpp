@@ -26,7 +26,9 @@ std::vector<std::string> split_inputs(const h5::Location& group, const std::stri
   return names;
 }
 
-LayerSpec read_layer_spec(const h5::Location& group) {
+/// A linear layer `weights` does not load gets 'weight' and 'bias' unread,
+/// their shapes kept (LayerSpec::unread).
+LayerSpec read_layer_spec(const h5::Location& group, const WeightSelection& weights, const LayerRegistry& registry) {
   LayerSpec spec;
   spec.kind = group.read_string("kind");
   spec.name = group.read_string("name");
@@ -41,9 +43,19 @@ LayerSpec read_layer_spec(const h5::Location& group) {
       spec.reals[attr] = values[0];
     }
   }
+  // A linear layer's weight and bias are left unread when it is to be
+  // weightless, and also when it is not grouped: its W is then the dataset's
+  // own row-major order, read in place afterwards (read_linear_weights), so
+  // the loader never holds a layer's weights twice.
+  const bool linear = registry.is_linear(spec.kind);
+  const bool ungrouped = !spec.ints.count("groups") || spec.ints.at("groups") == std::vector<Index>{1};
+  const bool weightless = linear && (!weights.loads(spec.name) || ungrouped);
   for (const auto& child : group.children()) {
     try {
-      spec.params.emplace(child, group.read_tensor(child));
+      if (weightless && (child == "weight" || child == "bias"))
+        spec.unread.emplace(child, group.float_dataset_shape(child));
+      else
+        spec.params.emplace(child, group.read_tensor(child));
     } catch (const Error& e) {
       throw Error(cat(e.what(), " (layer '", spec.name, "', ", spec.kind, ")"));
     }
@@ -51,9 +63,24 @@ LayerSpec read_layer_spec(const h5::Location& group) {
   return spec;
 }
 
+/// A layer built weightless from unread datasets gets them now, read
+/// straight into its W and b.
+void read_linear_weights(const h5::Location& group, Layer& layer) {
+  auto& linear = dynamic_cast<LinearLayer&>(layer);
+  Matrix w(linear.rows(), linear.cols());
+  group.read_floats_into("weight", w.data(), w.size());
+  Vector b = Vector::Zero(linear.rows());
+  if (group.has("bias")) group.read_floats_into("bias", b.data(), b.size());
+  linear.set_weights(std::move(w), std::move(b));
+}
+
 }  // namespace
 
 Model read_model(const h5::Location& root, const LayerRegistry& registry) {
+  return read_model(root, WeightSelection::all(), registry);
+}
+
+Model read_model(const h5::Location& root, const WeightSelection& weights, const LayerRegistry& registry) {
   require(root.has_attribute("format") && root.read_string("format") == kFormat, root.where(),
           ": not a cdcnn model file (attribute 'format' must be \"", kFormat, "\")");
   const auto version = root.read_ints("format_version");
@@ -83,7 +110,7 @@ Model read_model(const h5::Location& root, const LayerRegistry& registry) {
     require(layers.has(key), layers.where(), ": missing layer group '", key, "' (groups are named 0..", count[0] - 1,
             ")");
     const h5::Location group = layers.group(key);
-    const LayerSpec spec = read_layer_spec(group);
+    const LayerSpec spec = read_layer_spec(group, weights, registry);
     inputs.push_back(group.has_attribute("inputs") ? split_inputs(group, group.read_string("inputs"))
                                                    : std::vector<std::string>{});
     try {
@@ -92,6 +119,15 @@ Model read_model(const h5::Location& root, const LayerRegistry& registry) {
       throw Error(cat(root.file(), ": ", e.what()));
     } catch (const std::bad_alloc&) {  // datasets within the 2^31 cap may still not fit twice
       throw Error(cat(root.file(), ": ", spec.where(), ": out of memory building the layer"));
+    }
+    if (spec.is_unread("weight") && weights.loads(spec.name)) {
+      try {
+        read_linear_weights(group, *built.back());
+      } catch (const Error& e) {
+        throw Error(cat(e.what(), " (layer '", spec.name, "', ", spec.kind, ")"));
+      } catch (const std::bad_alloc&) {
+        throw Error(cat(root.file(), ": ", spec.where(), ": out of memory reading the layer's weights"));
+      }
     }
   }
   try {
@@ -102,8 +138,12 @@ Model read_model(const h5::Location& root, const LayerRegistry& registry) {
 }
 
 Model load_model(const std::string& path, const LayerRegistry& registry) {
+  return load_model(path, WeightSelection::all(), registry);
+}
+
+Model load_model(const std::string& path, const WeightSelection& weights, const LayerRegistry& registry) {
   h5::File file(path, h5::File::Mode::read);
-  return read_model(file, registry);
+  return read_model(file, weights, registry);
 }
 
 void write_model(const Model& model, const h5::Location& root) {
@@ -148,12 +188,12 @@ std::string zoo_directory() {
   return CDCNN_SOURCE_ZOO_DIR;
 }
 
-Model open_model(const std::string& name_or_path, std::uint64_t seed) {
-  if (is_regular_file(name_or_path)) return load_model(name_or_path);
+Model open_model(const std::string& name_or_path, std::uint64_t seed, const WeightSelection& weights) {
+  if (is_regular_file(name_or_path)) return load_model(name_or_path, weights);
   if (is_zoo_name(name_or_path)) {
     const std::string file = zoo_directory() + "/" + name_or_path + ".h5";
-    if (is_regular_file(file)) return load_model(file);
-    return zoo_model(name_or_path, seed);
+    if (is_regular_file(file)) return load_model(file, weights);
+    return zoo_model(name_or_path, seed, weights);
   }
   std::string zoo;
   for (const auto& n : zoo_names()) zoo += (zoo.empty() ? "" : ", ") + n;

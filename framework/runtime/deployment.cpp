@@ -96,4 +96,13 @@ Deployment deploy(const Plan& plan, const Model& model, int world_size, std::vec
   return d;
 }
 
+Plan placed_plan(const Deployment& deployment, const Model& model) {
+  Plan plan;
+  plan.source = "deployment";
+  for (const auto& l : deployment.layers)
+    plan.splits.push_back(PlanLine{.layer = model.layer(l.layer_index).name(), .k = l.code->k(),
+                                   .code = l.code->spec(), .ranks = l.ranks});
+  return plan;
+}
+
 }  // namespace cdcnn::runtime

@@ -52,6 +52,10 @@ Plan default_plan(const Model& model, const std::string& code_spec, int workers,
 /// wrong number of ranks, k too large, an unknown code, an `input` line
 /// (placing the input is not run yet). Two shards of one
 /// layer on one rank are allowed but reported through `warnings`.
+/// The deployment as a plan: every split with the ranks it got (for the
+/// memory estimate, plan/memory.hpp, which needs every shard's rank).
+Plan placed_plan(const Deployment& deployment, const Model& model);
+
 Deployment deploy(const Plan& plan, const Model& model, int world_size, std::vector<std::string>* warnings = nullptr,
                   const CodeRegistry& registry = code_registry());
 

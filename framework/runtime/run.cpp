@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <set>
 
 #include "core/error.hpp"
 #include "core/memory.hpp"
@@ -32,6 +33,7 @@ struct Setup {
   std::optional<Tensor> fixed_input;         // rank 0
   std::unique_ptr<TraceWriter> owned_trace;  // rank 0
   std::vector<std::string> hosts;            // rank 0: every rank's host, by rank
+  std::vector<RankMemory> memory;            // every rank's estimate
 };
 
 
@@ -61,7 +63,9 @@ void set_up(Setup& s, const RunConfig& c, const RunHooks& hooks, int rank, int w
   if (hooks.model) {
     s.model = hooks.model;
   } else {
-    s.owned_model = std::make_unique<Model>(open_model(c.model, c.seed));
+    // Every rank starts from a weightless skeleton (shapes only: no weights
+    // read or drawn), enough for the plan, the deployment and a worker.
+    s.owned_model = std::make_unique<Model>(open_model(c.model, c.seed, WeightSelection::none()));
     s.model = s.owned_model.get();
   }
   s.plan = hooks.plan ? *hooks.plan
@@ -72,6 +76,21 @@ void set_up(Setup& s, const RunConfig& c, const RunHooks& hooks, int rank, int w
   s.deployment = deploy(s.plan, *s.model, world, &s.warnings);
   if (s.deployment.layers.empty())
     s.warnings.push_back(cat(s.plan.source, " splits no layer: everything runs on the master"));
+  s.memory = estimate_memory(*s.model, placed_plan(s.deployment, *s.model), world,
+                             MemoryOptions{.threads = c.threads,
+                                           .master_verifies = c.verify,
+                                           .master_sends_weights = c.weights_from == WeightSource::master});
+  check_memory(s.memory, c.memory_mb);
+  if (rank == 0 && !hooks.model) {
+    // The master runs the layers the plan does not split; it needs the split
+    // ones' weights only to encode them (--weights-from master) or to verify.
+    std::set<std::string> split;
+    for (const auto& l : s.deployment.layers) split.insert(s.model->layer(l.layer_index).name());
+    const bool all = c.verify || c.weights_from == WeightSource::master;
+    s.owned_model = std::make_unique<Model>(
+        open_model(c.model, c.seed, all ? WeightSelection::all() : WeightSelection::all_but(std::move(split))));
+    s.model = s.owned_model.get();
+  }
   s.faults = std::make_unique<FaultInjector>(c.seed, c.stragglers, c.fails, world);
   if (rank > 0 && c.weights_from == WeightSource::file)
     s.weights = read_shard_weights(c.coded_file, rank, *s.model, s.deployment);
@@ -113,6 +132,7 @@ void run_master(const RunConfig& c, const RunHooks& hooks, Setup& s, int world, 
   out.late_results = master.late_results();
   out.hosts = s.hosts;
   out.peak_rss_mb = master.worker_peak_rss_mb();
+  out.memory = s.memory;
   if (!out.peak_rss_mb.empty()) out.peak_rss_mb[0] = peak_resident_mb().value_or(NAN);
   out.health = master.health_log();
   if (trace) trace->flush();
@@ -164,10 +184,17 @@ RunOutcome run_distributed(RunConfig& config, const RunHooks& hooks) {
                     ? cat("encoding and sending shard weights to ", world - 1, " worker(s)")
                     : cat("waiting for the workers to read their shards from ", config.coded_file));
   if (config.weights_from == WeightSource::master) {
-    if (rank == 0) send_shard_weights(*s.model, s.deployment);
-    else s.weights = receive_shard_weights(rank, *s.model, s.deployment);
+    if (rank == 0) {
+      send_shard_weights(*s.model, s.deployment);
+      // Sent: the master runs none of the split layers (unless it verifies).
+      if (s.owned_model && !config.verify)
+        for (const auto& l : s.deployment.layers) s.owned_model->drop_weights(l.layer_index);
+    } else {
+      s.weights = receive_shard_weights(rank, *s.model, s.deployment);
+    }
   }
   mpi::barrier();
+  out.weight_bytes = s.model->weight_bytes();
   progress.step_done();
   progress.start_frames(config.inferences);
   if (hooks.startup) hooks.startup->disarm();

@@ -1,11 +1,13 @@
 #pragma once
 // One distributed run, called on every rank with the same configuration
 // (docs/architecture.md §3). In order:
-//   1. set-up on every rank (plugins, checks, model, plan, deployment, faults,
-//      weights from the coded file, the input, the trace), then the start-up
+//   1. set-up on every rank (plugins, checks, model, plan, deployment, the
+//      memory estimate against --memory-mb, faults, weights from the coded
+//      file, the input, the trace), then the start-up
 //      vote: one collective, so that a bad flag or file ends every rank
 //      cleanly and the lowest rank that failed says why, once;
-//   2. with WeightSource::master, the master encodes and sends the shards;
+//   2. with WeightSource::master, the master encodes and sends the shards
+//      (then frees the split layers' weights, unless it verifies);
 //      a barrier, then the start-up watchdog (if any) is disarmed;
 //   3. ranks 1.. run the worker loop; rank 0 runs the inferences, writing a
 //      trace row per inference and telling the caller about each one;
@@ -18,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "plan/memory.hpp"
 #include "runtime/master.hpp"
 #include "runtime/run_config.hpp"
 #include "runtime/watchdog.hpp"
@@ -32,7 +35,11 @@ struct RunHooks {
   /// file). Returns false if there is nothing to run (--help).
   std::function<bool(RunConfig&)> configure;
   /// A model and plan built in memory, used instead of config.model and
-  /// config.plan_file / the default plan (tests, benchmarks).
+  /// config.plan_file / the default plan (tests, benchmarks). Every rank
+  /// then uses this model as it is; from config.model, a worker builds a
+  /// weightless skeleton and holds only its shards, and the master builds
+  /// the weights of the layers it runs (and the split ones it must encode
+  /// or verify).
   const Model* model = nullptr;
   const Plan* plan = nullptr;
   /// The input of inference i, on the master. Default: config.input_file
@@ -58,6 +65,11 @@ struct RunOutcome {
   std::vector<int> unanswered;              ///< ranks that did not acknowledge the stop
   std::vector<std::string> hosts;           ///< every rank's host, by rank
   std::vector<double> peak_rss_mb;          ///< every rank's peak resident memory (MB), by rank; NaN: unknown
+  std::vector<RankMemory> memory;           ///< every rank's estimated memory (plan/memory.hpp), by rank
+  // Every rank's:
+  /// Bytes of whole layers' weights this rank's model holds once start-up is
+  /// over (a worker: none, its shards apart; the master: the layers it runs).
+  std::int64_t weight_bytes = 0;
   // A worker's (ranks 1..):
   WorkerStats worker;
   /// Set: this process must end with this exit code without MPI_Finalize

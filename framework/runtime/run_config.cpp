@@ -44,6 +44,7 @@ void check(const RunConfig& c) {
   require(c.master_timeout_s > 0, "--master-timeout-s must be positive");
   require(c.progress_s >= 0, "--progress must be 0 (silent) or a positive number of seconds");
   require(c.startup_timeout_s > 0, "--startup-timeout-s must be positive");
+  require(c.memory_mb >= 0, "--memory-mb must be 0 (no limit) or a positive number of MB");
   require(c.threads >= 1 && c.threads <= kMaxComputeThreads, "--threads must be in 1..", kMaxComputeThreads, ", got ",
           c.threads);
   code_registry().entry(SpecString::parse(c.code, "--code").name);  // a known code?

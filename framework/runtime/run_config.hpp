@@ -41,7 +41,8 @@ struct RunConfig {
   int threads = 1;             ///< compute threads of each rank (core/parallel.hpp)
   std::uint64_t seed = 0;      ///< zoo weights, random inputs and faults
   std::string input_file;      ///< image or .npy for every inference (load_input); empty: seeded random inputs
-  bool verify = false;         ///< compare every output with single-process inference
+  bool verify = false;         ///< compare every output with single-process inference (the master then keeps every layer's weights)
+  double memory_mb = 0;        ///< refuse a plan whose memory estimate (plan/memory.hpp) exceeds this on some rank; 0: no limit
   double progress_s = 5.0;     ///< start-up steps and a progress line this often on rank 0's stderr (live on a terminal); 0: silent
   std::vector<std::string> code_plugins;  ///< shared libraries of codes to load first
 };

@@ -180,15 +180,18 @@ ShardWeights receive_shard_weights(int rank, const Model& model, const Deploymen
   for (const auto& l : deployment.layers) {
     const Index q = layer_cols(model, l.layer_index);
     for (int shard : l.shards_of(rank)) {
-      std::vector<float> buffer(static_cast<std::size_t>(kHeaderFloats + l.rows_per_block * (q + 1)));
-      mpi::Request r = mpi::irecv_bytes(buffer.data(), static_cast<int>(buffer.size() * sizeof(float)), 0, kWeights);
+      // Two messages (send_shard_weights): the header with b'_j, then W'_j
+      // received straight into its matrix — no buffer as large as the shard.
+      std::vector<float> head(static_cast<std::size_t>(kHeaderFloats + l.rows_per_block));
+      mpi::Request r = mpi::irecv_bytes(head.data(), static_cast<int>(head.size() * sizeof(float)), 0, kWeights);
       wait_idle(r);
-      const Header h = unpack_header(buffer);
+      const Header h = unpack_header(head);
       require(h.layer == static_cast<std::int32_t>(l.layer_index) && h.shard == shard,
               "rank ", rank, ": weights arrived out of order (layer ", h.layer, " shard ", h.shard, ")");
-      const float* p = buffer.data() + kHeaderFloats;
-      Matrix w = ConstMatrixMap(p, l.rows_per_block, q);
-      Vector b = Eigen::Map<const Vector>(p + l.rows_per_block * q, l.rows_per_block);
+      Matrix w(l.rows_per_block, q);
+      mpi::Request rw = mpi::irecv_bytes(w.data(), static_cast<int>(w.size() * sizeof(float)), 0, kWeights);
+      wait_idle(rw);
+      Vector b = Eigen::Map<const Vector>(head.data() + kHeaderFloats, l.rows_per_block);
       out.emplace(std::make_pair(l.layer_index, shard), std::make_pair(std::move(w), std::move(b)));
     }
   }
@@ -198,17 +201,23 @@ ShardWeights receive_shard_weights(int rank, const Model& model, const Deploymen
 void send_shard_weights(const Model& model, const Deployment& deployment) {
   for (const auto& l : deployment.layers) {
     const LinearLayer& linear = *model.layer(l.layer_index).as_linear();
-    const EncodedShards e = encode_layer(*l.code, linear.weight(), linear.bias());
+    const Index q = linear.cols(), rpb = l.rows_per_block;
     for (std::size_t j = 0; j < l.ranks.size(); ++j) {
-      const Index q = linear.cols();
+      // One shard at a time: the master holds the layer's weights and one
+      // shard, never the layer's n shards. Sent as two messages, the header
+      // with b'_j and then W'_j, so that the worker receives W'_j in place.
+      Matrix w(rpb, q);
+      Vector b(rpb);
+      encode_shard(*l.code, linear.weight(), linear.bias(), static_cast<int>(j), MatrixMap(w.data(), rpb, q),
+                   Eigen::Map<Vector>(b.data(), rpb));
       const Header h{.layer = static_cast<std::int32_t>(l.layer_index), .shard = static_cast<std::int32_t>(j),
-                     .floats = l.rows_per_block * (q + 1)};
-      std::vector<float> buffer =
-          pack_message(h, {e.weights[j].data(), static_cast<std::size_t>(e.weights[j].size())},
-                       {e.biases[j].data(), static_cast<std::size_t>(e.biases[j].size())});
-      mpi::Request r =
-          mpi::isend_bytes(buffer.data(), static_cast<int>(buffer.size() * sizeof(float)), l.ranks[j], kWeights);
+                     .floats = rpb};
+      std::vector<float> head = pack_message(h, {b.data(), static_cast<std::size_t>(rpb)});
+      mpi::Request r = mpi::isend_bytes(head.data(), static_cast<int>(head.size() * sizeof(float)), l.ranks[j], kWeights);
       wait_idle(r);
+      // Messages between two ranks with one tag arrive in the order sent (MPI's non-overtaking rule).
+      mpi::Request rw = mpi::isend_bytes(w.data(), static_cast<int>(w.size() * sizeof(float)), l.ranks[j], kWeights);
+      wait_idle(rw);
     }
   }
 }

@@ -27,6 +27,34 @@ TEST(Encoding, PadsTheLastBlockWithZeroRowsWhenKDoesNotDivideM) {
   EXPECT_NEAR(enc.biases[4](0), b(0) + b(3) + b(6) + b(9), 1e-6);
 }
 
+// One shard at a time, straight into a caller's buffer (the master's weight
+// message): the parity's rows are the sums of the blocks' rows, padding included.
+TEST(Encoding, EncodesOneShardIntoACallersBuffer) {
+  auto code = code_registry().make("sum", 4);
+  const Matrix w = random_matrix(10, 3, 1);
+  const Vector b = random_matrix(10, 1, 2).col(0);
+  std::vector<float> buffer(3 * 3 + 3, -1.0f);
+  encode_shard(*code, w, b, 4, MatrixMap(buffer.data(), 3, 3), Eigen::Map<Vector>(buffer.data() + 9, 3));
+  for (Index r = 0; r < 3; ++r) {
+    for (Index c = 0; c < 3; ++c) {
+      double sum = 0;
+      for (Index i = 0; i < 4; ++i)
+        if (i * 3 + r < 10) sum += w(i * 3 + r, c);
+      EXPECT_NEAR(buffer[static_cast<std::size_t>(r * 3 + c)], sum, 1e-5);
+    }
+    double bias = 0;
+    for (Index i = 0; i < 4; ++i)
+      if (i * 3 + r < 10) bias += b(i * 3 + r);
+    EXPECT_NEAR(buffer[static_cast<std::size_t>(9 + r)], bias, 1e-5);
+  }
+  Matrix small(2, 3);
+  Vector small_b(2);
+  EXPECT_THROW(encode_shard(*code, w, b, 0, MatrixMap(small.data(), 2, 3), Eigen::Map<Vector>(small_b.data(), 2)),
+               Error);
+  EXPECT_THROW(encode_shard(*code, w, b, 5, MatrixMap(buffer.data(), 3, 3), Eigen::Map<Vector>(buffer.data() + 9, 3)),
+               Error);
+}
+
 TEST(Encoding, RejectsMoreBlocksThanRowsAndMismatchedBias) {
   auto code = code_registry().make("sum", 4);
   EXPECT_THROW(encode_layer(*code, Matrix::Ones(3, 2), Vector::Ones(3)), Error);

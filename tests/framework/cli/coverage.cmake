@@ -60,10 +60,12 @@ cdcnn_cli_error_test(coverage_unwritable_csv "--csv: cannot write '/no_such_dir/
 set(figure3 ${PROJECT_SOURCE_DIR}/experiments/results/figure3/plans)
 add_test(NAME cli.coverage_figure3_alexnet COMMAND $<TARGET_FILE:cdcnn> coverage --plan ${figure3}/alexnet-5.plan --model alexnet)
 set_tests_properties(cli.coverage_figure3_alexnet PROPERTIES LABELS cli TIMEOUT 60
-  PASS_REGULAR_EXPRESSION "plan devices \\(5\\): 1,2,3,4,5\n.*full coverage: 2MR 5, CDC\\+2MR 4\n$")
+  PASS_REGULAR_EXPRESSION "plan devices \\(5\\): 1,2,3,4,5\n.*full coverage: 2MR 5, CDC\\+2MR 4\n\nmemory by rank.*\n +5 +0\\.0 +83\\.5 [^\n]* 116\n$")
 add_test(NAME cli.coverage_figure3_action COMMAND $<TARGET_FILE:cdcnn> coverage --plan ${figure3}/action-8.plan)
 set_tests_properties(cli.coverage_figure3_action PROPERTIES LABELS cli TIMEOUT 60
   PASS_REGULAR_EXPRESSION "full coverage: 2MR 8, CDC\\+2MR 6\n$")
-add_test(NAME cli.coverage_figure3_vgg16 COMMAND $<TARGET_FILE:cdcnn> coverage --plan ${figure3}/vgg16-8.plan --model vgg16)
+# With the per-rank memory estimate against a Pi 3's 1 GB (hpc/README.md, "Memory per model").
+add_test(NAME cli.coverage_figure3_vgg16 COMMAND $<TARGET_FILE:cdcnn> coverage --plan ${figure3}/vgg16-8.plan --model vgg16
+  --memory-mb 1000)
 set_tests_properties(cli.coverage_figure3_vgg16 PROPERTIES LABELS cli TIMEOUT 60
-  PASS_REGULAR_EXPRESSION "\n0 +37\\.5% 3/8 .*full coverage: 2MR 5, CDC\\+2MR 4\n$")
+  PASS_REGULAR_EXPRESSION "\n0 +37\\.5% 3/8 .*full coverage: 2MR 5, CDC\\+2MR 4\n\nmemory by rank.*\n +6 +0\\.0 +205\\.5 .*every rank fits --memory-mb 1000\n$")

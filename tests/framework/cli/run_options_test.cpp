@@ -110,7 +110,7 @@ TEST(RunOptions, HelpPrintsTheUsageAndTheDefaultsAndRunsNothing) {
 
 TEST(RunFlags, AreTheFlagsOfTheDescriptionWithTheirDefaults) {
   const sweep::RunFlags flags = run_flags();
-  EXPECT_EQ(flags.size(), 23u);
+  EXPECT_EQ(flags.size(), 24u);
   EXPECT_EQ(flags.at("progress").default_value, "5");
   EXPECT_TRUE(flags.at("model").takes_value);
   EXPECT_FALSE(flags.at("model").default_value);
@@ -120,6 +120,7 @@ TEST(RunFlags, AreTheFlagsOfTheDescriptionWithTheirDefaults) {
   EXPECT_EQ(flags.at("policy").default_value, "zero-fill");
   EXPECT_EQ(flags.at("inferences").default_value, std::to_string(RunConfig{}.inferences));
   EXPECT_FALSE(flags.at("verify").takes_value);
+  EXPECT_EQ(flags.at("memory_mb").default_value, "0");
   EXPECT_FALSE(flags.at("check").takes_value);
   EXPECT_TRUE(flags.at("code_plugin").takes_value);
   // Every flag the sweep may pass is one cdcnn run accepts.

@@ -62,6 +62,40 @@ TEST(ModelFile, RoundTripsAModelExactly) {
   EXPECT_EQ(max_relative_error(back.forward(x), m.forward(x)), 0.0);
 }
 
+// A runtime worker's skeleton (layers/weight_selection.hpp): every shape, no weight read.
+TEST(ModelFile, LoadsASkeletonWithoutReadingTheWeights) {
+  const Model m = tiny_model();
+  const std::string path = h5_path("skeleton");
+  save_model(m, path);
+  const Model skeleton = load_model(path, WeightSelection::none());
+  ASSERT_EQ(skeleton.size(), 2u);
+  EXPECT_EQ(skeleton.weight_bytes(), 0);
+  EXPECT_EQ(skeleton.parameter_count(), m.parameter_count());
+  EXPECT_EQ(skeleton.flops(), m.flops());
+  EXPECT_EQ(skeleton.output_shape(), m.output_shape());
+  EXPECT_EQ(skeleton.layer(0).as_linear()->cols(), 4);
+  EXPECT_FALSE(skeleton.layer(1).as_linear()->has_weights());
+
+  const Model partial = load_model(path, WeightSelection::all_but({"fc1"}));
+  EXPECT_FALSE(partial.layer(0).as_linear()->has_weights());
+  EXPECT_EQ(partial.layer(1).as_linear()->weight(), m.layer(1).as_linear()->weight());
+  EXPECT_EQ(partial.weight_bytes(), m.layer(1).as_linear()->weight_bytes());
+}
+
+TEST(ModelFile, ASkeletonStillChecksTheShapesOfWhatItLeavesUnread) {
+  const std::string path = h5_path("skeleton_bias");
+  save_model(tiny_model(), path);
+  hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  write_float_dataset(f, "/layers/0/bias", {4}, std::vector<float>(4));
+  H5Fclose(f);
+  try {
+    load_model(path, WeightSelection::none());
+    ADD_FAILURE() << "a bias of the wrong length was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("dataset 'bias' has shape 4, expected 3"), std::string::npos) << e.what();
+  }
+}
+
 TEST(ModelFile, NamesAMissingDataset) {
   auto msg = load_error_after("missing", [](hid_t f) { H5Ldelete(f, "/layers/1/weight", H5P_DEFAULT); });
   EXPECT_NE(msg.find("missing dataset 'weight'"), std::string::npos) << msg;
