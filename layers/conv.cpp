@@ -53,17 +53,35 @@ struct ColumnRange {
   Index lo, hi;
 };
 
+ColumnRange column_range(Index W, Index OW, Index kw, Index sw, Index pw, Index dw) {
+  const Index off = kw * dw - pw;
+  Index lo = off >= 0 ? 0 : (-off + sw - 1) / sw;
+  Index hi = W - 1 - off >= 0 ? (W - 1 - off) / sw + 1 : 0;
+  lo = std::min(lo, OW);
+  return {lo, std::clamp(hi, lo, OW)};
+}
+
 std::vector<ColumnRange> column_ranges(Index W, Index OW, Index KW, Index sw, Index pw, Index dw) {
   std::vector<ColumnRange> ranges(static_cast<std::size_t>(KW));
-  for (Index kw = 0; kw < KW; ++kw) {
-    const Index off = kw * dw - pw;
-    Index lo = off >= 0 ? 0 : (-off + sw - 1) / sw;
-    Index hi = W - 1 - off >= 0 ? (W - 1 - off) / sw + 1 : 0;
-    lo = std::min(lo, OW);
-    ranges[static_cast<std::size_t>(kw)] = {lo, std::clamp(hi, lo, OW)};
-  }
+  for (Index kw = 0; kw < KW; ++kw) ranges[static_cast<std::size_t>(kw)] = column_range(W, OW, kw, sw, pw, dw);
   return ranges;
 }
+
+// dst[i] = src[stride·i] for i < n, the common strides as constants.
+void copy_strided(float* __restrict dst, const float* __restrict src, Index n, Index stride) {
+  switch (stride) {
+    case 1:
+      for (Index i = 0; i < n; ++i) dst[i] = src[i];
+      break;
+    case 2:
+      for (Index i = 0; i < n; ++i) dst[i] = src[2 * i];
+      break;
+    default:
+      for (Index i = 0; i < n; ++i) dst[i] = src[stride * i];
+  }
+}
+
+using PanelBuffer = std::vector<float, Eigen::aligned_allocator<float>>;
 
 // The depthwise kernel's view of one 2-D input slice: the zero-padded slice
 // split by rows into stride_h phase planes, plane a holding padded row
@@ -310,11 +328,93 @@ void Conv::accumulate(const Tensor& x, const Geometry& g, Index pieces, ConstMat
   });
 }
 
+void Conv::pack_panel(const float* x, const Geometry& g, Index p0, float* dst) const {
+  const Index D = g.in[0], H = g.in[1], W = g.in[2];
+  const Index OH = g.out[1], OW = g.out[2];
+  const Index KD = g.kernel[0], KH = g.kernel[1], KW = g.kernel[2];
+  const Index sd = g.stride[0], sh = g.stride[1], sw = g.stride[2];
+  const Index pd = g.padding[0], ph = g.padding[1], pw = g.padding[2];
+  const Index dd = g.dilation[0], dh = g.dilation[1], dw = g.dilation[2];
+  const Index NR = panel_columns(), p1 = std::min(g.positions(), p0 + NR);
+  // The panel's positions as runs along output lines (a line of OW positions
+  // at fixed d, h): each run reads one input row per kernel tap.
+  struct Run {
+    Index column, od, oh, ow, length;
+  };
+  thread_local std::vector<Run> runs;
+  runs.clear();
+  for (Index p = p0; p < p1;) {
+    const Index line = p / OW, ow = p % OW, length = std::min(OW - ow, p1 - p);
+    runs.push_back({p - p0, line / OH, line % OH, ow, length});
+    p += length;
+  }
+  float* row = dst;
+  for (Index c = 0; c < g.channels; ++c) {
+    const float* xc = x + c * D * H * W;
+    for (Index kd = 0; kd < KD; ++kd)
+      for (Index kh = 0; kh < KH; ++kh)
+        for (Index kw = 0; kw < KW; ++kw, row += NR) {
+          const auto [lo, hi] = column_range(W, OW, kw, sw, pw, dw);
+          const Index off = kw * dw - pw;
+          for (const Run& run : runs) {
+            float* out = row + run.column - run.ow;  // out[ow] is output column ow of the run's line
+            const Index end = run.ow + run.length;
+            const Index id = run.od * sd - pd + kd * dd, ih = run.oh * sh - ph + kh * dh;
+            if (id < 0 || id >= D || ih < 0 || ih >= H) {
+              std::fill(out + run.ow, out + end, 0.0f);
+              continue;
+            }
+            const Index a = std::clamp(lo, run.ow, end), b = std::clamp(hi, a, end);
+            std::fill(out + run.ow, out + a, 0.0f);
+            copy_strided(out + a, xc + (id * H + ih) * W + off + a * sw, b - a, sw);
+            std::fill(out + b, out + end, 0.0f);
+          }
+          std::fill(row + (p1 - p0), row + NR, 0.0f);
+        }
+  }
+}
+
+void Conv::packed_gemm(const float* x, const Geometry& g, float* y) const {
+  std::call_once(packed_once_, [this] { packed_ = PackedRows(weight()); });
+  const Index P = g.positions(), NR = panel_columns(), panel_floats = cols() * NR;
+  const Index panels = (P + NR - 1) / NR, row_panels = packed_.panels();
+  // Bands of panels whose packed input fits kBandBytes, as for the GEMM path.
+  const Index band_panels = std::max<Index>(1, kBandBytes / static_cast<Index>(sizeof(float)) / panel_floats);
+  const Index bands = (panels + band_panels - 1) / band_panels;
+  if (bands >= kMinTasks) {  // enough bands to share: each task packs its own
+    const EvenSplit split(panels, bands, 1);
+    parallel_for(split.parts(), [&](Index band) {
+      const Index j0 = split.begin(band), j1 = split.end(band);
+      thread_local PanelBuffer buffer;
+      buffer.resize(static_cast<std::size_t>((j1 - j0) * panel_floats));
+      for (Index j = j0; j < j1; ++j) pack_panel(x, g, j * NR, buffer.data() + (j - j0) * panel_floats);
+      const Index c0 = j0 * NR;
+      multiply_packed(packed_, 0, row_panels, buffer.data(), std::min(P, j1 * NR) - c0, y + c0, P);
+    });
+    return;
+  }
+  // Few positions: the input is packed whole, once, then the rows of W are cut.
+  thread_local PanelBuffer whole;
+  whole.resize(static_cast<std::size_t>(panels * panel_floats));
+  float* packed = whole.data();
+  const EvenSplit pack_tasks(panels, kMinTasks, min_items_per_task(panel_floats));
+  parallel_for(pack_tasks.parts(), [&](Index task) {
+    for (Index j = pack_tasks.begin(task); j < pack_tasks.end(task); ++j) pack_panel(x, g, j * NR, packed + j * panel_floats);
+  });
+  const EvenSplit row_blocks(row_panels, kMinTasks, min_items_per_task(panel_floats * kPanelRows, panels));
+  parallel_for(row_blocks.parts(), [&](Index block) {
+    const Index i0 = row_blocks.begin(block), i1 = row_blocks.end(block);
+    multiply_packed(packed_, i0, i1, packed, P, y + i0 * kPanelRows * P, P);
+  });
+}
+
 Tensor Conv::bias_tensor(const Shape& out_shape, Index positions) const {
-  std::vector<float> start;
-  start.reserve(static_cast<std::size_t>(rows() * positions));
-  for (Index o = 0; o < rows(); ++o) start.insert(start.end(), static_cast<std::size_t>(positions), bias()[o]);
-  return Tensor(out_shape, std::move(start));
+  Tensor y(out_shape);
+  float* out = y.data();
+  parallel_ranges(rows(), std::max<Index>(1, kMinElementwiseRange / positions), [&](Index begin, Index end) {
+    for (Index o = begin; o < end; ++o) std::fill(out + o * positions, out + (o + 1) * positions, bias()[o]);
+  });
+  return y;
 }
 
 void Conv::grouped_gemm(const Tensor& x, const Geometry& g, MatrixMap y) const {
@@ -373,6 +473,8 @@ Tensor Conv::forward_impl(const Tensor& x, const Shape& out_shape) const {
   Tensor y = bias_tensor(out_shape, g.positions());
   if (runs_depthwise_kernel(x.shape())) {
     depthwise(x.data(), g, y.data());
+  } else if (runs_packed_kernel()) {
+    packed_gemm(x.data(), g, y.data());
   } else {
     grouped_gemm(x, g, y.matrix(rows(), g.positions()));
   }

@@ -177,6 +177,46 @@ TEST(Conv2d, MatchesDirectLoopsWhenTheInputSpansSeveralBands) {
   expect_matches_direct_loops({16, 4, 2, {45, 41}, {3, 3}, {1, 1}, {1, 1}, {1, 1}});
 }
 
+// A conv without groups runs the packed kernel (layers/packed_gemm.hpp):
+// the lowering writes panels of panel_columns() output positions, W is
+// packed in panels of kPanelRows rows. Against the direct loops and Eigen's
+// GEMM path, with output positions and channels that are not whole panels.
+void expect_packed_kernel_matches_direct_loops(const ConvCase& c) {
+  auto [conv_ptr, x, w, b] = build(c);
+  ASSERT_TRUE(conv_ptr->runs_packed_kernel());
+  const Tensor expected = direct_conv(x, w, b, c);
+  const Tensor packed = conv_ptr->forward(x), gemm = conv_ptr->forward_gemm(x);
+  ASSERT_EQ(packed.shape(), expected.shape());
+  EXPECT_LT(max_relative_error(packed, expected), 1e-5);
+  EXPECT_LT(max_relative_error(packed, gemm), 1e-5);
+}
+
+TEST(Conv2d, PackedKernelMatchesDirectLoops) {
+  expect_packed_kernel_matches_direct_loops({5, 13, 1, {7, 7}, {3, 3}, {1, 1}, {1, 1}, {1, 1}});    // 49 positions
+  expect_packed_kernel_matches_direct_loops({3, 8, 1, {1, 1}, {1, 1}, {1, 1}, {0, 0}, {1, 1}});     // one position
+  expect_packed_kernel_matches_direct_loops({4, 17, 1, {15, 16}, {3, 3}, {2, 2}, {1, 1}, {1, 1}});  // stride 2
+  expect_packed_kernel_matches_direct_loops({3, 9, 1, {20, 23}, {7, 7}, {2, 2}, {3, 3}, {1, 1}});   // ResNet's stem
+  expect_packed_kernel_matches_direct_loops({4, 6, 1, {11, 12}, {3, 2}, {1, 2}, {2, 1}, {2, 3}});   // dilation
+  expect_packed_kernel_matches_direct_loops({6, 9, 1, {5, 7}, {1, 1}, {1, 1}, {0, 0}, {1, 1}});     // pointwise
+  expect_packed_kernel_matches_direct_loops({6, 9, 1, {9, 8}, {1, 1}, {2, 2}, {0, 0}, {1, 1}});     // 1x1, stride 2
+  expect_packed_kernel_matches_direct_loops({3, 4, 1, {9, 11}, {3, 3}, {2, 2}, {0, 1}, {1, 1}, {1, 2}});
+  expect_packed_kernel_matches_direct_loops({3, 5, 1, {4, 5}, {5, 5}, {1, 1}, {4, 4}, {1, 1}});    // padding > half
+  // Many bands (each task packs its own), and few positions of a deep layer
+  // (packed whole, then cut by rows).
+  expect_packed_kernel_matches_direct_loops({16, 20, 1, {45, 41}, {3, 3}, {1, 1}, {1, 1}, {1, 1}});
+  expect_packed_kernel_matches_direct_loops({96, 70, 1, {6, 6}, {3, 3}, {1, 1}, {1, 1}, {1, 1}});
+}
+
+TEST(Conv3d, PackedKernelMatchesDirectLoops) {
+  expect_packed_kernel_matches_direct_loops({3, 10, 1, {4, 5, 6}, {2, 3, 3}, {1, 2, 1}, {1, 1, 0}, {1, 1, 2}});
+}
+
+TEST(Conv2d, OnlyConvsWithoutGroupsRunThePackedKernel) {
+  EXPECT_FALSE(build({6, 9, 3, {5, 7}, {1, 1}, {1, 1}, {0, 0}, {1, 1}}).conv->runs_packed_kernel());     // grouped
+  EXPECT_FALSE(build({8, 8, 8, {5, 7}, {3, 3}, {2, 2}, {1, 1}, {1, 1}}).conv->runs_packed_kernel());     // depthwise
+  EXPECT_TRUE(build({8, 8, 1, {5, 7}, {3, 3}, {2, 2}, {1, 1}, {1, 1}}).conv->runs_packed_kernel());
+}
+
 TEST(Conv2d, GemmViewReproducesForward) {
   expect_gemm_view_reproduces_forward({3, 4, 1, {9, 11}, {3, 2}, {2, 1}, {1, 0}, {2, 3}});
   expect_gemm_view_reproduces_forward({6, 9, 3, {7, 8}, {3, 3}, {1, 1}, {1, 1}, {1, 1}});
