@@ -374,8 +374,73 @@ void Conv::pack_panel(const float* x, const Geometry& g, Index p0, float* dst) c
   }
 }
 
-void Conv::packed_gemm(const float* x, const Geometry& g, float* y) const {
+const PackedRows& Conv::packed_weight() const {
   std::call_once(packed_once_, [this] { packed_ = PackedRows(weight()); });
+  return packed_;
+}
+
+bool Conv::shifted_fits(const Geometry& g) const {
+  if (spatial_rank() != 2 || groups_ != 1 || g.stride[1] != 1 || g.stride[2] != 1) return false;
+  // The padded copy against the input and output (a padding of 2^31 would make it huge).
+  const double padded = static_cast<double>(g.out[1] + (g.kernel[1] - 1) * g.dilation[1]) *
+                        static_cast<double>(g.out[2] + (g.kernel[2] - 1) * g.dilation[2]);
+  return padded <= 4.0 * static_cast<double>(g.in[1] * g.in[2] + g.out[1] * g.out[2]) + 4096.0;
+}
+
+void Conv::shifted_gemm(const float* x, const Geometry& g, float* y) const {
+  const PackedRows& w = packed_weight();
+  const Index C = g.channels, H = g.in[1], W = g.in[2], OH = g.out[1], OW = g.out[2];
+  const Index KH = g.kernel[1], KW = g.kernel[2], dh = g.dilation[1], dw = g.dilation[2];
+  const Index ph = g.padding[1], pw = g.padding[2];
+  const Index Hp = OH + (KH - 1) * dh, Wp = OW + (KW - 1) * dw, plane = Hp * Wp, P = OH * OW;
+  const Index NR = panel_columns(), columns = OH * Wp, panels = (columns + NR - 1) / NR;
+  // The zero-padded input, with room for the last panel's over-read.
+  thread_local PanelBuffer padded;
+  padded.resize(static_cast<std::size_t>(C * plane + (KW - 1) * dw + NR));
+  float* xp = padded.data();
+  std::fill(xp + C * plane, xp + padded.size(), 0.0f);
+  const Index iw0 = 0, iw1 = std::min(W, Wp - pw);
+  parallel_ranges(C, std::max<Index>(1, kMinElementwiseRange / plane), [&](Index c0, Index c1) {
+    for (Index c = c0; c < c1; ++c) {
+      float* dst = xp + c * plane;
+      std::fill(dst, dst + plane, 0.0f);
+      for (Index ih = 0; ih < H && ih + ph < Hp; ++ih)
+        std::copy(x + (c * H + ih) * W + iw0, x + (c * H + ih) * W + iw1, dst + (ih + ph) * Wp + pw + iw0);
+    }
+  });
+  thread_local std::vector<Index> offsets;
+  offsets.resize(static_cast<std::size_t>(cols()));
+  for (Index c = 0, k = 0; c < C; ++c)
+    for (Index kh = 0; kh < KH; ++kh)
+      for (Index kw = 0; kw < KW; ++kw) offsets[static_cast<std::size_t>(k++)] = c * plane + kh * dh * Wp + kw * dw;
+  const Index* offset = offsets.data();  // the tasks on other threads see this thread's vector through it
+  // Bands of panels as packed_gemm's; with few of them, blocks of W's rows too.
+  const Index band_panels = std::max<Index>(1, kBandBytes / static_cast<Index>(sizeof(float)) / (cols() * NR));
+  const EvenSplit bands(panels, (panels + band_panels - 1) / band_panels, 1);
+  const EvenSplit row_blocks(w.panels(), (kMinTasks + bands.parts() - 1) / bands.parts(), 1);
+  parallel_for(bands.parts() * row_blocks.parts(), [&](Index task) {
+    const Index band = task / row_blocks.parts(), block = task % row_blocks.parts();
+    const Index v0 = bands.begin(band) * NR, v1 = std::min(columns, bands.end(band) * NR), n = v1 - v0;
+    const Index i0 = row_blocks.begin(block), i1 = row_blocks.end(block);
+    const Index r0 = i0 * kPanelRows, r1 = std::min(rows(), i1 * kPanelRows);
+    thread_local PanelBuffer sums;  // the band's outputs, Wp wide
+    sums.assign(static_cast<std::size_t>((r1 - r0) * n), 0.0f);
+    multiply_shifted(w, i0, i1, xp + v0, offset, n, sums.data(), n);
+    // Add the columns ow < OW of each output line to y.
+    for (Index v = v0; v < v1;) {
+      const Index oh = v / Wp, ow = v % Wp, length = std::min(Wp - ow, v1 - v), valid = std::clamp<Index>(OW - ow, 0, length);
+      for (Index r = r0; r < r1; ++r) {
+        float* out = y + r * P + oh * OW + ow;
+        const float* in = sums.data() + (r - r0) * n + (v - v0);
+        for (Index t = 0; t < valid; ++t) out[t] += in[t];
+      }
+      v += length;
+    }
+  });
+}
+
+void Conv::packed_gemm(const float* x, const Geometry& g, float* y) const {
+  packed_weight();
   const Index P = g.positions(), NR = panel_columns(), panel_floats = cols() * NR;
   const Index panels = (P + NR - 1) / NR, row_panels = packed_.panels();
   // Bands of panels whose packed input fits kBandBytes, as for the GEMM path.
@@ -473,6 +538,8 @@ Tensor Conv::forward_impl(const Tensor& x, const Shape& out_shape) const {
   Tensor y = bias_tensor(out_shape, g.positions());
   if (runs_depthwise_kernel(x.shape())) {
     depthwise(x.data(), g, y.data());
+  } else if (runs_packed_kernel() && shifted_fits(g)) {
+    shifted_gemm(x.data(), g, y.data());
   } else if (runs_packed_kernel()) {
     packed_gemm(x.data(), g, y.data());
   } else {

@@ -20,7 +20,8 @@
 // on the first forward(), and the lowering writes the input's panels
 // directly, a band of them at a time (several bands are the compute threads'
 // tasks; a layer with few output positions is packed whole, then cut by
-// rows of W). The runtime's multiply() keeps Eigen's GEMM: it gets a
+// rows of W). A stride-1 2-D conv needs no lowering: the kernel reads a
+// zero-padded copy of the input in place (shifted_gemm). The runtime's multiply() keeps Eigen's GEMM: it gets a
 // different block of rows (a shard) on every call.
 //
 // A depthwise conv (groups == C_in > 1, C_out = m·C_in: each output channel
@@ -79,6 +80,9 @@ class Conv final : public LinearLayer {
   Tensor forward_gemm(const Tensor& x) const;
   /// Whether forward() runs the packed kernel (layers/packed_gemm.hpp): a conv without groups.
   bool runs_packed_kernel() const { return groups_ == 1; }
+  /// Whether it does so with no lowering at all, on a padded copy of the
+  /// input (a 2-D conv without groups, stride 1, whose padded input stays small).
+  bool runs_shifted_kernel(const Shape& input) const { return runs_packed_kernel() && shifted_fits(geometry(input)); }
   /// Whether forward() on an input of this shape runs the direct depthwise
   /// kernel (a depthwise conv whose padded input copy stays small).
   bool runs_depthwise_kernel(const Shape& input) const { return is_depthwise() && depthwise_fits(geometry(input)); }
@@ -107,6 +111,13 @@ class Conv final : public LinearLayer {
   void pack_panel(const float* x, const Geometry& g, Index p0, float* dst) const;
   /// y (already the bias, C_out×positions) += W·lower(x) by the packed kernel.
   void packed_gemm(const float* x, const Geometry& g, float* y) const;
+  bool shifted_fits(const Geometry& g) const;
+  /// The same for a stride-1 2-D conv: over a zero-padded copy of x, row
+  /// (c, kh, kw) of lower(x) is the copy shifted by c·plane + kh·dh·Wp + kw·dw
+  /// if outputs are computed Wp wide (the columns past OW are discarded), so
+  /// the kernel reads the copy in place (multiply_shifted).
+  void shifted_gemm(const float* x, const Geometry& g, float* y) const;
+  const PackedRows& packed_weight() const;
   /// y (already the bias, C_out×positions) += the depthwise conv of x, by direct loops.
   void depthwise(const float* x, const Geometry& g, float* y) const;
   /// Whether depthwise()'s padded copy of one input slice stays within a few

@@ -17,15 +17,19 @@ constexpr Index kDepthBlock = 256;
 
 // One tile: rows [0, rows) × columns [0, columns) of y += the product of a
 // W panel and an X panel over `depth` steps of k.
-void tile(const float* __restrict w, const float* __restrict x, Index depth, float* __restrict y, Index ldy,
-          Index rows, Index columns) {
+// X's row k is at x + k·kColumns (a packed panel) or, with `offsets`, at
+// x + offsets[k] (rows of the input itself, multiply_shifted).
+template <bool kShifted>
+void tile(const float* __restrict w, const float* __restrict x, const Index* __restrict offsets, Index depth,
+          float* __restrict y, Index ldy, Index rows, Index columns) {
   using namespace Eigen::internal;
   Packet acc[kRows][kVectors];
   for (Index r = 0; r < kRows; ++r)
     for (Index v = 0; v < kVectors; ++v) acc[r][v] = pset1<Packet>(0.0f);
-  for (Index k = 0; k < depth; ++k, w += kRows, x += kColumns) {
+  for (Index k = 0; k < depth; ++k, w += kRows) {
+    const float* xk = kShifted ? x + offsets[k] : x + k * kColumns;
     Packet xv[kVectors];
-    for (Index v = 0; v < kVectors; ++v) xv[v] = ploadu<Packet>(x + v * kLanes);
+    for (Index v = 0; v < kVectors; ++v) xv[v] = ploadu<Packet>(xk + v * kLanes);
     for (Index r = 0; r < kRows; ++r) {
       const Packet wr = pset1<Packet>(w[r]);
       for (Index v = 0; v < kVectors; ++v) acc[r][v] = pmadd(wr, xv[v], acc[r][v]);
@@ -81,8 +85,22 @@ void multiply_packed(const PackedRows& w, Index panel0, Index panel1, const floa
       const float* wk = w.block(k0, i);
       for (Index c0 = 0; c0 < columns; c0 += kColumns) {
         const float* xk = x_panels + (c0 / kColumns) * q * kColumns + k0 * kColumns;
-        tile(wk, xk, depth, y + (i - panel0) * kRows * ldy + c0, ldy, nr, std::min(kColumns, columns - c0));
+        tile<false>(wk, xk, nullptr, depth, y + (i - panel0) * kRows * ldy + c0, ldy, nr, std::min(kColumns, columns - c0));
       }
+    }
+  }
+}
+
+void multiply_shifted(const PackedRows& w, Index panel0, Index panel1, const float* x, const Index* offsets,
+                      Index columns, float* y, Index ldy) {
+  const Index q = w.depth();
+  for (Index k0 = 0; k0 < q; k0 += kDepthBlock) {
+    const Index depth = std::min(kDepthBlock, q - k0);
+    for (Index i = panel0; i < panel1; ++i) {
+      const Index nr = std::min(kRows, w.rows() - i * kRows);
+      for (Index c0 = 0; c0 < columns; c0 += kColumns)
+        tile<true>(w.block(k0, i), x + c0, offsets + k0, depth, y + (i - panel0) * kRows * ldy + c0, ldy, nr,
+             std::min(kColumns, columns - c0));
     }
   }
 }

@@ -65,4 +65,11 @@ class PackedRows {
 void multiply_packed(const PackedRows& w, Index panel0, Index panel1, const float* x_panels, Index columns, float* y,
                      Index ldy);
 
+/// The same product with X read in place: X[k, c] = x[offsets[k] + c]. A
+/// stride-1 conv over a zero-padded copy of its input is such a product
+/// (Conv::shifted_gemm): each tap's row of X is the input shifted. Reads
+/// x[offsets[k] + c] for c up to `columns` rounded up to whole panels.
+void multiply_shifted(const PackedRows& w, Index panel0, Index panel1, const float* x, const Index* offsets,
+                      Index columns, float* y, Index ldy);
+
 }  // namespace cdcnn
