@@ -10,19 +10,21 @@
 // other linear layer). Y = W·X + b is C_out×P row-major, which is the output
 // tensor {C_out, ...spatial} as it lies in memory.
 //
-// forward() does not build X whole: it unrolls a band of output rows at a
-// time into a cache-sized buffer and multiplies each band straight into the
-// output, one GEMM per group on W's diagonal blocks (no multiplying zeros).
+// multiply() (the runtime's shards) and a grouped conv's forward() do not
+// build X whole: they unroll a band of output rows at a time into a
+// cache-sized buffer and multiply each band straight into the output with
+// Eigen, one GEMM per group on W's diagonal blocks (no multiplying zeros).
 // A 1×1, stride-1, unpadded conv multiplies the input itself.
 //
 // A conv without groups (groups == 1, the common case) runs its own kernel
-// instead of Eigen's (layers/packed_gemm.hpp): W is packed into panels once,
-// on the first forward(), and the lowering writes the input's panels
-// directly, a band of them at a time (several bands are the compute threads'
-// tasks; a layer with few output positions is packed whole, then cut by
-// rows of W). A stride-1 2-D conv needs no lowering: the kernel reads a
-// zero-padded copy of the input in place (shifted_gemm). The runtime's multiply() keeps Eigen's GEMM: it gets a
-// different block of rows (a shard) on every call.
+// in forward() (layers/packed_gemm.hpp): W is packed into panels once, on
+// the first forward() (a second copy of W, kept), and the lowering writes
+// the input's panels directly, a band of them at a time (several bands are
+// the compute threads' tasks; a layer with few output positions is packed
+// whole, then cut by rows of W). A stride-1 2-D conv needs no lowering: the
+// kernel reads a zero-padded copy of the input in place (shifted_gemm).
+// multiply() keeps Eigen's GEMM: it gets a different block of rows (a
+// shard) on every call, not worth packing.
 //
 // A depthwise conv (groups == C_in > 1, C_out = m·C_in: each output channel
 // reads one input channel) would be a GEMM per channel of one row times
