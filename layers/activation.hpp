@@ -7,6 +7,7 @@
 
 #include <memory>
 
+#include "core/parallel.hpp"
 #include "layers/layer.hpp"
 
 namespace cdcnn {
@@ -23,8 +24,12 @@ class Activation : public Layer {
 
  protected:
   Tensor forward_impl(const Tensor& x, const Shape& /*out_shape*/) const override {
-    Tensor y = x;
-    for (float& v : y.values()) v = Derived::apply(v);
+    Tensor y(x.shape());
+    const float* in = x.data();
+    float* out = y.data();
+    parallel_ranges(x.numel(), kMinElementwiseRange, [&](Index begin, Index end) {
+      for (Index i = begin; i < end; ++i) out[i] = Derived::apply(in[i]);
+    });
     return y;
   }
 };

@@ -10,9 +10,16 @@ Shape Add::merged_shape_impl(const std::vector<Shape>& in) const { return broadc
 
 Tensor Add::merge_impl(const std::vector<const Tensor*>& xs, const Shape& out_shape) const {
   // Summed left to right, as x0 + x1 + x2 in PyTorch.
+  const auto plus = [](float a, float b) { return a + b; };
   Tensor y(out_shape);
-  broadcast_apply(y, *xs[0], y, [](float, float b) { return b; });
-  for (std::size_t i = 1; i < xs.size(); ++i) broadcast_apply(y, *xs[i], y, [](float a, float b) { return a + b; });
+  std::size_t i = 1;
+  if (xs.size() >= 2 && xs[0]->shape() == out_shape && xs[1]->shape() == out_shape) {
+    broadcast_apply(*xs[0], *xs[1], y, plus);  // a residual add: one pass
+    i = 2;
+  } else {
+    broadcast_apply(y, *xs[0], y, [](float, float b) { return b; });
+  }
+  for (; i < xs.size(); ++i) broadcast_apply(y, *xs[i], y, plus);
   return y;
 }
 

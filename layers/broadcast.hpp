@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/parallel.hpp"
 #include "core/tensor.hpp"
 
 namespace cdcnn {
@@ -35,7 +36,9 @@ void broadcast_apply(const Tensor& a, const Tensor& b, Tensor& out, Op op) {
   float* po = out.data();
   const Index n = out.numel();
   if (a.shape() == out.shape() && b.shape() == out.shape()) {
-    for (Index i = 0; i < n; ++i) po[i] = op(pa[i], pb[i]);
+    parallel_ranges(n, kMinElementwiseRange, [&](Index begin, Index end) {
+      for (Index i = begin; i < end; ++i) po[i] = op(pa[i], pb[i]);
+    });
     return;
   }
   const Shape& shape = out.shape();

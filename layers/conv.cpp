@@ -59,17 +59,35 @@ struct ColumnRange {
   Index lo, hi;
 };
 
+ColumnRange column_range(Index W, Index OW, Index kw, Index sw, Index pw, Index dw) {
+  const Index off = kw * dw - pw;
+  Index lo = off >= 0 ? 0 : (-off + sw - 1) / sw;
+  Index hi = W - 1 - off >= 0 ? (W - 1 - off) / sw + 1 : 0;
+  lo = std::min(lo, OW);
+  return {lo, std::clamp(hi, lo, OW)};
+}
+
 std::vector<ColumnRange> column_ranges(Index W, Index OW, Index KW, Index sw, Index pw, Index dw) {
   std::vector<ColumnRange> ranges(static_cast<std::size_t>(KW));
-  for (Index kw = 0; kw < KW; ++kw) {
-    const Index off = kw * dw - pw;
-    Index lo = off >= 0 ? 0 : (-off + sw - 1) / sw;
-    Index hi = W - 1 - off >= 0 ? (W - 1 - off) / sw + 1 : 0;
-    lo = std::min(lo, OW);
-    ranges[static_cast<std::size_t>(kw)] = {lo, std::clamp(hi, lo, OW)};
-  }
+  for (Index kw = 0; kw < KW; ++kw) ranges[static_cast<std::size_t>(kw)] = column_range(W, OW, kw, sw, pw, dw);
   return ranges;
 }
+
+// dst[i] = src[stride·i] for i < n, the common strides as constants.
+void copy_strided(float* __restrict dst, const float* __restrict src, Index n, Index stride) {
+  switch (stride) {
+    case 1:
+      for (Index i = 0; i < n; ++i) dst[i] = src[i];
+      break;
+    case 2:
+      for (Index i = 0; i < n; ++i) dst[i] = src[2 * i];
+      break;
+    default:
+      for (Index i = 0; i < n; ++i) dst[i] = src[stride * i];
+  }
+}
+
+using PanelBuffer = std::vector<float, Eigen::aligned_allocator<float>>;
 
 // The depthwise kernel's view of one 2-D input slice: the zero-padded slice
 // split by rows into stride_h phase planes, plane a holding padded row
@@ -345,11 +363,158 @@ std::int64_t Conv::workspace_bytes(const Shape& in) const {
   return most;
 }
 
+void Conv::pack_panel(const float* x, const Geometry& g, Index p0, float* dst) const {
+  const Index D = g.in[0], H = g.in[1], W = g.in[2];
+  const Index OH = g.out[1], OW = g.out[2];
+  const Index KD = g.kernel[0], KH = g.kernel[1], KW = g.kernel[2];
+  const Index sd = g.stride[0], sh = g.stride[1], sw = g.stride[2];
+  const Index pd = g.padding[0], ph = g.padding[1], pw = g.padding[2];
+  const Index dd = g.dilation[0], dh = g.dilation[1], dw = g.dilation[2];
+  const Index NR = panel_columns(), p1 = std::min(g.positions(), p0 + NR);
+  // The panel's positions as runs along output lines (a line of OW positions
+  // at fixed d, h): each run reads one input row per kernel tap.
+  struct Run {
+    Index column, od, oh, ow, length;
+  };
+  thread_local std::vector<Run> runs;
+  runs.clear();
+  for (Index p = p0; p < p1;) {
+    const Index line = p / OW, ow = p % OW, length = std::min(OW - ow, p1 - p);
+    runs.push_back({p - p0, line / OH, line % OH, ow, length});
+    p += length;
+  }
+  float* row = dst;
+  for (Index c = 0; c < g.channels; ++c) {
+    const float* xc = x + c * D * H * W;
+    for (Index kd = 0; kd < KD; ++kd)
+      for (Index kh = 0; kh < KH; ++kh)
+        for (Index kw = 0; kw < KW; ++kw, row += NR) {
+          const auto [lo, hi] = column_range(W, OW, kw, sw, pw, dw);
+          const Index off = kw * dw - pw;
+          for (const Run& run : runs) {
+            float* out = row + run.column - run.ow;  // out[ow] is output column ow of the run's line
+            const Index end = run.ow + run.length;
+            const Index id = run.od * sd - pd + kd * dd, ih = run.oh * sh - ph + kh * dh;
+            if (id < 0 || id >= D || ih < 0 || ih >= H) {
+              std::fill(out + run.ow, out + end, 0.0f);
+              continue;
+            }
+            const Index a = std::clamp(lo, run.ow, end), b = std::clamp(hi, a, end);
+            std::fill(out + run.ow, out + a, 0.0f);
+            copy_strided(out + a, xc + (id * H + ih) * W + off + a * sw, b - a, sw);
+            std::fill(out + b, out + end, 0.0f);
+          }
+          std::fill(row + (p1 - p0), row + NR, 0.0f);
+        }
+  }
+}
+
+const PackedRows& Conv::packed_weight() const {
+  std::call_once(packed_once_, [this] { packed_ = PackedRows(weight()); });
+  return packed_;
+}
+
+bool Conv::shifted_fits(const Geometry& g) const {
+  if (spatial_rank() != 2 || groups_ != 1 || g.stride[1] != 1 || g.stride[2] != 1) return false;
+  // The padded copy against the input and output (a padding of 2^31 would make it huge).
+  const double padded = static_cast<double>(g.out[1] + (g.kernel[1] - 1) * g.dilation[1]) *
+                        static_cast<double>(g.out[2] + (g.kernel[2] - 1) * g.dilation[2]);
+  return padded <= 4.0 * static_cast<double>(g.in[1] * g.in[2] + g.out[1] * g.out[2]) + 4096.0;
+}
+
+void Conv::shifted_gemm(const float* x, const Geometry& g, float* y) const {
+  const PackedRows& w = packed_weight();
+  const Index C = g.channels, H = g.in[1], W = g.in[2], OH = g.out[1], OW = g.out[2];
+  const Index KH = g.kernel[1], KW = g.kernel[2], dh = g.dilation[1], dw = g.dilation[2];
+  const Index ph = g.padding[1], pw = g.padding[2];
+  const Index Hp = OH + (KH - 1) * dh, Wp = OW + (KW - 1) * dw, plane = Hp * Wp, P = OH * OW;
+  const Index NR = panel_columns(), columns = OH * Wp, panels = (columns + NR - 1) / NR;
+  // The zero-padded input, with room for the last panel's over-read.
+  thread_local PanelBuffer padded;
+  padded.resize(static_cast<std::size_t>(C * plane + (KW - 1) * dw + NR));
+  float* xp = padded.data();
+  std::fill(xp + C * plane, xp + padded.size(), 0.0f);
+  const Index iw0 = 0, iw1 = std::min(W, Wp - pw);
+  parallel_ranges(C, std::max<Index>(1, kMinElementwiseRange / plane), [&](Index c0, Index c1) {
+    for (Index c = c0; c < c1; ++c) {
+      float* dst = xp + c * plane;
+      std::fill(dst, dst + plane, 0.0f);
+      for (Index ih = 0; ih < H && ih + ph < Hp; ++ih)
+        std::copy(x + (c * H + ih) * W + iw0, x + (c * H + ih) * W + iw1, dst + (ih + ph) * Wp + pw + iw0);
+    }
+  });
+  thread_local std::vector<Index> offsets;
+  offsets.resize(static_cast<std::size_t>(cols()));
+  for (Index c = 0, k = 0; c < C; ++c)
+    for (Index kh = 0; kh < KH; ++kh)
+      for (Index kw = 0; kw < KW; ++kw) offsets[static_cast<std::size_t>(k++)] = c * plane + kh * dh * Wp + kw * dw;
+  const Index* offset = offsets.data();  // the tasks on other threads see this thread's vector through it
+  // Bands of panels as packed_gemm's; with few of them, blocks of W's rows too.
+  const Index band_panels = std::max<Index>(1, kBandBytes / static_cast<Index>(sizeof(float)) / (cols() * NR));
+  const EvenSplit bands(panels, (panels + band_panels - 1) / band_panels, 1);
+  const EvenSplit row_blocks(w.panels(), (kMinTasks + bands.parts() - 1) / bands.parts(), 1);
+  parallel_for(bands.parts() * row_blocks.parts(), [&](Index task) {
+    const Index band = task / row_blocks.parts(), block = task % row_blocks.parts();
+    const Index v0 = bands.begin(band) * NR, v1 = std::min(columns, bands.end(band) * NR), n = v1 - v0;
+    const Index i0 = row_blocks.begin(block), i1 = row_blocks.end(block);
+    const Index r0 = i0 * kPanelRows, r1 = std::min(rows(), i1 * kPanelRows);
+    thread_local PanelBuffer sums;  // the band's outputs, Wp wide
+    sums.assign(static_cast<std::size_t>((r1 - r0) * n), 0.0f);
+    multiply_shifted(w, i0, i1, xp + v0, offset, n, sums.data(), n);
+    // Add the columns ow < OW of each output line to y.
+    for (Index v = v0; v < v1;) {
+      const Index oh = v / Wp, ow = v % Wp, length = std::min(Wp - ow, v1 - v), valid = std::clamp<Index>(OW - ow, 0, length);
+      for (Index r = r0; r < r1; ++r) {
+        float* out = y + r * P + oh * OW + ow;
+        const float* in = sums.data() + (r - r0) * n + (v - v0);
+        for (Index t = 0; t < valid; ++t) out[t] += in[t];
+      }
+      v += length;
+    }
+  });
+}
+
+void Conv::packed_gemm(const float* x, const Geometry& g, float* y) const {
+  packed_weight();
+  const Index P = g.positions(), NR = panel_columns(), panel_floats = cols() * NR;
+  const Index panels = (P + NR - 1) / NR, row_panels = packed_.panels();
+  // Bands of panels whose packed input fits kBandBytes, as for the GEMM path.
+  const Index band_panels = std::max<Index>(1, kBandBytes / static_cast<Index>(sizeof(float)) / panel_floats);
+  const Index bands = (panels + band_panels - 1) / band_panels;
+  if (bands >= kMinTasks) {  // enough bands to share: each task packs its own
+    const EvenSplit split(panels, bands, 1);
+    parallel_for(split.parts(), [&](Index band) {
+      const Index j0 = split.begin(band), j1 = split.end(band);
+      thread_local PanelBuffer buffer;
+      buffer.resize(static_cast<std::size_t>((j1 - j0) * panel_floats));
+      for (Index j = j0; j < j1; ++j) pack_panel(x, g, j * NR, buffer.data() + (j - j0) * panel_floats);
+      const Index c0 = j0 * NR;
+      multiply_packed(packed_, 0, row_panels, buffer.data(), std::min(P, j1 * NR) - c0, y + c0, P);
+    });
+    return;
+  }
+  // Few positions: the input is packed whole, once, then the rows of W are cut.
+  thread_local PanelBuffer whole;
+  whole.resize(static_cast<std::size_t>(panels * panel_floats));
+  float* packed = whole.data();
+  const EvenSplit pack_tasks(panels, kMinTasks, min_items_per_task(panel_floats));
+  parallel_for(pack_tasks.parts(), [&](Index task) {
+    for (Index j = pack_tasks.begin(task); j < pack_tasks.end(task); ++j) pack_panel(x, g, j * NR, packed + j * panel_floats);
+  });
+  const EvenSplit row_blocks(row_panels, kMinTasks, min_items_per_task(panel_floats * kPanelRows, panels));
+  parallel_for(row_blocks.parts(), [&](Index block) {
+    const Index i0 = row_blocks.begin(block), i1 = row_blocks.end(block);
+    multiply_packed(packed_, i0, i1, packed, P, y + i0 * kPanelRows * P, P);
+  });
+}
+
 Tensor Conv::bias_tensor(const Shape& out_shape, Index positions) const {
-  std::vector<float> start;
-  start.reserve(static_cast<std::size_t>(rows() * positions));
-  for (Index o = 0; o < rows(); ++o) start.insert(start.end(), static_cast<std::size_t>(positions), bias()[o]);
-  return Tensor(out_shape, std::move(start));
+  Tensor y(out_shape);
+  float* out = y.data();
+  parallel_ranges(rows(), std::max<Index>(1, kMinElementwiseRange / positions), [&](Index begin, Index end) {
+    for (Index o = begin; o < end; ++o) std::fill(out + o * positions, out + (o + 1) * positions, bias()[o]);
+  });
+  return y;
 }
 
 void Conv::grouped_gemm(const Tensor& x, const Geometry& g, MatrixMap y) const {
@@ -408,6 +573,10 @@ Tensor Conv::forward_impl(const Tensor& x, const Shape& out_shape) const {
   Tensor y = bias_tensor(out_shape, g.positions());
   if (runs_depthwise_kernel(x.shape())) {
     depthwise(x.data(), g, y.data());
+  } else if (runs_packed_kernel() && shifted_fits(g)) {
+    shifted_gemm(x.data(), g, y.data());
+  } else if (runs_packed_kernel()) {
+    packed_gemm(x.data(), g, y.data());
   } else {
     grouped_gemm(x, g, y.matrix(rows(), g.positions()));
   }

@@ -10,10 +10,21 @@
 // other linear layer). Y = W·X + b is C_out×P row-major, which is the output
 // tensor {C_out, ...spatial} as it lies in memory.
 //
-// forward() does not build X whole: it unrolls a band of output rows at a
-// time into a cache-sized buffer and multiplies each band straight into the
-// output, one GEMM per group on W's diagonal blocks (no multiplying zeros).
+// multiply() (the runtime's shards) and a grouped conv's forward() do not
+// build X whole: they unroll a band of output rows at a time into a
+// cache-sized buffer and multiply each band straight into the output with
+// Eigen, one GEMM per group on W's diagonal blocks (no multiplying zeros).
 // A 1×1, stride-1, unpadded conv multiplies the input itself.
+//
+// A conv without groups (groups == 1, the common case) runs its own kernel
+// in forward() (layers/packed_gemm.hpp): W is packed into panels once, on
+// the first forward() (a second copy of W, kept), and the lowering writes
+// the input's panels directly, a band of them at a time (several bands are
+// the compute threads' tasks; a layer with few output positions is packed
+// whole, then cut by rows of W). A stride-1 2-D conv needs no lowering: the
+// kernel reads a zero-padded copy of the input in place (shifted_gemm).
+// multiply() keeps Eigen's GEMM: it gets a different block of rows (a
+// shard) on every call, not worth packing.
 //
 // A depthwise conv (groups == C_in > 1, C_out = m·C_in: each output channel
 // reads one input channel) would be a GEMM per channel of one row times
@@ -30,8 +41,10 @@
 // output length depends on the end padding.
 
 #include <array>
+#include <mutex>
 
 #include "layers/layer.hpp"
+#include "layers/packed_gemm.hpp"
 #include "layers/window.hpp"
 
 namespace cdcnn {
@@ -68,10 +81,15 @@ class Conv final : public LinearLayer {
   Tensor weight_tensor() const;
   /// groups == C_in > 1: each output channel reads one input channel.
   bool is_depthwise() const { return groups_ == in_channels_ && groups_ > 1; }
-  /// forward() through the GEMMs, one per group, whatever the conv: what
-  /// forward() does for any conv that is not depthwise. For tests and the
-  /// benchmark of the depthwise kernel against it.
+  /// forward() through Eigen's GEMMs, one per group, whatever the conv: what
+  /// forward() does for a grouped conv that is not depthwise. For tests and
+  /// the benchmarks of the depthwise and packed kernels against it.
   Tensor forward_gemm(const Tensor& x) const;
+  /// Whether forward() runs the packed kernel (layers/packed_gemm.hpp): a conv without groups.
+  bool runs_packed_kernel() const { return groups_ == 1; }
+  /// Whether it does so with no lowering at all, on a padded copy of the
+  /// input (a 2-D conv without groups, stride 1, whose padded input stays small).
+  bool runs_shifted_kernel(const Shape& input) const { return runs_packed_kernel() && shifted_fits(geometry(input)); }
   /// Whether forward() on an input of this shape runs the direct depthwise
   /// kernel (a depthwise conv whose padded input copy stays small).
   bool runs_depthwise_kernel(const Shape& input) const { return is_depthwise() && depthwise_fits(geometry(input)); }
@@ -96,6 +114,19 @@ class Conv final : public LinearLayer {
   void im2col(const float* x, const Geometry& g, Index c0, Index c1, Index line0, Index line1, float* dst,
               Index ld) const;
   bool is_pointwise() const;
+  /// Writes columns [p0, p0 + panel_columns()) of lower(x) as one panel of
+  /// packed_gemm.hpp (q rows of panel_columns() floats; zeros past the last
+  /// output position).
+  void pack_panel(const float* x, const Geometry& g, Index p0, float* dst) const;
+  /// y (already the bias, C_out×positions) += W·lower(x) by the packed kernel.
+  void packed_gemm(const float* x, const Geometry& g, float* y) const;
+  bool shifted_fits(const Geometry& g) const;
+  /// The same for a stride-1 2-D conv: over a zero-padded copy of x, row
+  /// (c, kh, kw) of lower(x) is the copy shifted by c·plane + kh·dh·Wp + kw·dw
+  /// if outputs are computed Wp wide (the columns past OW are discarded), so
+  /// the kernel reads the copy in place (multiply_shifted).
+  void shifted_gemm(const float* x, const Geometry& g, float* y) const;
+  const PackedRows& packed_weight() const;
   /// y (already the bias, C_out×positions) += the depthwise conv of x, by direct loops.
   void depthwise(const float* x, const Geometry& g, float* y) const;
   /// Whether depthwise()'s padded copy of one input slice stays within a few
@@ -120,6 +151,10 @@ class Conv final : public LinearLayer {
   Index groups_;
   Index in_channels_;
   Index kernel_volume_;
+  // W in panels for the packed kernel, built on the first forward() that
+  // needs it (a rank that only computes shards never does).
+  mutable std::once_flag packed_once_;
+  mutable PackedRows packed_;
 };
 
 }  // namespace cdcnn

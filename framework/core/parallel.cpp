@@ -127,6 +127,11 @@ void set_compute_threads(int n) {
 
 void parallel_for(Index count, const std::function<void(Index)>& task) { pool().run(count, task); }
 
+void parallel_ranges(Index n, Index min_size, const std::function<void(Index, Index)>& f) {
+  const EvenSplit split(n, 8, min_size);
+  parallel_for(split.parts(), [&](Index part) { f(split.begin(part), split.end(part)); });
+}
+
 Index min_items_per_task(Index work_per_item, Index repeats) {
   constexpr double kMinTaskWork = 1 << 15;
   const double work = std::max(1.0, static_cast<double>(work_per_item) * static_cast<double>(repeats));

@@ -49,6 +49,16 @@ class ComputeThreads {
 /// inside a task or while another thread's parallel_for holds the pool.
 void parallel_for(Index count, const std::function<void(Index)>& task);
 
+/// Runs f(begin, end) over consecutive ranges that cover [0, n), on the
+/// compute threads: for elementwise passes (ReLU, a residual add, the bias
+/// fill), whose result does not depend on the cut. The ranges are at least
+/// `min_size` elements long (one range, run here, if n is smaller) and at
+/// most 8, enough for a Pi's 4 cores.
+void parallel_ranges(Index n, Index min_size, const std::function<void(Index, Index)>& f);
+/// A good `min_size` for parallel_ranges over floats: 64 KiB of them (a
+/// wake-up of another thread costs microseconds).
+inline constexpr Index kMinElementwiseRange = Index{1} << 14;
+
 /// Splits [0, n) into at most `max_parts` contiguous parts of at least
 /// `min_size` elements each (sizes differing by at most one); parts() is at
 /// least 1. A function of its arguments only, so that work cut with it is

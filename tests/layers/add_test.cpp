@@ -18,6 +18,14 @@ TEST(Add, SumsEqualShapesElementByElement) {
   for (Index i = 0; i < y.numel(); ++i) EXPECT_EQ(y[i], (a[i] + b[i]) + c[i]) << i;
 }
 
+TEST(Add, ResultDoesNotDependOnTheThreadCount) {
+  // A residual add large enough to be cut into ranges.
+  const Tensor a = random_tensor({3, 100, 100}, 1), b = random_tensor({3, 100, 100}, 2);
+  const Add add("add");
+  const Tensor y = testing::same_for_any_thread_count([&] { return add.merge({&a, &b}); });
+  for (Index i = 0; i < y.numel(); ++i) ASSERT_EQ(y[i], a[i] + b[i]) << i;
+}
+
 TEST(Add, BroadcastsAsNumpyDoesAlignedOnTheLastDimension) {
   // {2,3,4} + {3,1} + {4}: the last two broadcast along the missing axes.
   const Tensor a = random_tensor({2, 3, 4}, 4), b = random_tensor({3, 1}, 5), c = random_tensor({4}, 6);

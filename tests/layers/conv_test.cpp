@@ -177,6 +177,66 @@ TEST(Conv2d, MatchesDirectLoopsWhenTheInputSpansSeveralBands) {
   expect_matches_direct_loops({16, 4, 2, {45, 41}, {3, 3}, {1, 1}, {1, 1}, {1, 1}});
 }
 
+// A conv without groups runs the packed kernel (layers/packed_gemm.hpp):
+// the lowering writes panels of panel_columns() output positions, W is
+// packed in panels of kPanelRows rows. Against the direct loops and Eigen's
+// GEMM path, with output positions and channels that are not whole panels.
+void expect_packed_kernel_matches_direct_loops(const ConvCase& c) {
+  auto [conv_ptr, x, w, b] = build(c);
+  ASSERT_TRUE(conv_ptr->runs_packed_kernel());
+  const Tensor expected = direct_conv(x, w, b, c);
+  const Tensor packed = conv_ptr->forward(x), gemm = conv_ptr->forward_gemm(x);
+  ASSERT_EQ(packed.shape(), expected.shape());
+  EXPECT_LT(max_relative_error(packed, expected), 1e-5);
+  EXPECT_LT(max_relative_error(packed, gemm), 1e-5);
+}
+
+TEST(Conv2d, PackedKernelMatchesDirectLoops) {
+  expect_packed_kernel_matches_direct_loops({5, 13, 1, {7, 7}, {3, 3}, {1, 1}, {1, 1}, {1, 1}});    // 49 positions
+  expect_packed_kernel_matches_direct_loops({3, 8, 1, {1, 1}, {1, 1}, {1, 1}, {0, 0}, {1, 1}});     // one position
+  expect_packed_kernel_matches_direct_loops({4, 17, 1, {15, 16}, {3, 3}, {2, 2}, {1, 1}, {1, 1}});  // stride 2
+  expect_packed_kernel_matches_direct_loops({3, 9, 1, {20, 23}, {7, 7}, {2, 2}, {3, 3}, {1, 1}});   // ResNet's stem
+  expect_packed_kernel_matches_direct_loops({4, 6, 1, {11, 12}, {3, 2}, {1, 2}, {2, 1}, {2, 3}});   // dilation
+  expect_packed_kernel_matches_direct_loops({6, 9, 1, {5, 7}, {1, 1}, {1, 1}, {0, 0}, {1, 1}});     // pointwise
+  expect_packed_kernel_matches_direct_loops({6, 9, 1, {9, 8}, {1, 1}, {2, 2}, {0, 0}, {1, 1}});     // 1x1, stride 2
+  expect_packed_kernel_matches_direct_loops({3, 4, 1, {9, 11}, {3, 3}, {2, 2}, {0, 1}, {1, 1}, {1, 2}});
+  expect_packed_kernel_matches_direct_loops({3, 5, 1, {4, 5}, {5, 5}, {1, 1}, {4, 4}, {1, 1}});    // padding > half
+  expect_packed_kernel_matches_direct_loops({4, 6, 1, {11, 12}, {3, 2}, {1, 1}, {2, 1}, {2, 3}});   // dilation, stride 1
+  expect_packed_kernel_matches_direct_loops({3, 4, 1, {9, 11}, {3, 3}, {1, 1}, {0, 1}, {1, 1}, {1, 2}});
+  expect_packed_kernel_matches_direct_loops({3, 4, 1, {9, 11}, {3, 3}, {1, 1}, {2, 0}, {1, 1}, {0, 2}});
+  // Many bands (each task packs its own), and few positions of a deep layer
+  // (packed whole, then cut by rows).
+  expect_packed_kernel_matches_direct_loops({16, 20, 1, {45, 41}, {3, 3}, {1, 1}, {1, 1}, {1, 1}});
+  expect_packed_kernel_matches_direct_loops({96, 70, 1, {6, 6}, {3, 3}, {1, 1}, {1, 1}, {1, 1}});
+}
+
+TEST(Conv3d, PackedKernelMatchesDirectLoops) {
+  expect_packed_kernel_matches_direct_loops({3, 10, 1, {4, 5, 6}, {2, 3, 3}, {1, 2, 1}, {1, 1, 0}, {1, 1, 2}});
+}
+
+TEST(Conv2d, OnlyConvsWithoutGroupsRunThePackedKernel) {
+  EXPECT_FALSE(build({6, 9, 3, {5, 7}, {1, 1}, {1, 1}, {0, 0}, {1, 1}}).conv->runs_packed_kernel());     // grouped
+  EXPECT_FALSE(build({8, 8, 8, {5, 7}, {3, 3}, {2, 2}, {1, 1}, {1, 1}}).conv->runs_packed_kernel());     // depthwise
+  EXPECT_TRUE(build({8, 8, 1, {5, 7}, {3, 3}, {2, 2}, {1, 1}, {1, 1}}).conv->runs_packed_kernel());
+}
+
+TEST(Conv2d, OnlyStrideOneConvsWithoutGroupsSkipTheLowering) {
+  const auto shifted = [](const ConvCase& c) {
+    const Built b = build(c);
+    return b.conv->runs_shifted_kernel(b.x.shape());
+  };
+  EXPECT_TRUE(shifted({8, 8, 1, {5, 7}, {3, 3}, {1, 1}, {1, 1}, {1, 1}}));
+  EXPECT_TRUE(shifted({6, 9, 1, {5, 7}, {1, 1}, {1, 1}, {0, 0}, {1, 1}}));   // pointwise
+  EXPECT_FALSE(shifted({8, 8, 1, {5, 7}, {3, 3}, {2, 2}, {1, 1}, {1, 1}}));  // stride 2
+  EXPECT_FALSE(shifted({8, 8, 1, {5, 7}, {3, 3}, {1, 2}, {1, 1}, {1, 1}}));  // stride 2 along one axis
+  EXPECT_FALSE(shifted({6, 9, 3, {5, 7}, {1, 1}, {1, 1}, {0, 0}, {1, 1}}));  // grouped
+  EXPECT_FALSE(shifted({8, 8, 8, {5, 7}, {3, 3}, {1, 1}, {1, 1}, {1, 1}}));  // depthwise
+  EXPECT_FALSE(shifted({2, 3, 1, {3, 4, 5}, {1, 3, 3}, {1, 1, 1}, {0, 1, 1}, {1, 1, 1}}));  // 3-D
+  // Padding and dilation far larger than the input and output: the padded copy would be huge.
+  EXPECT_FALSE(shifted({1, 1, 1, {2, 2}, {3, 3}, {1, 1}, {200, 200}, {200, 200}}));
+  expect_matches_direct_loops({1, 2, 1, {2, 2}, {3, 3}, {1, 1}, {200, 200}, {200, 200}});
+}
+
 TEST(Conv2d, GemmViewReproducesForward) {
   expect_gemm_view_reproduces_forward({3, 4, 1, {9, 11}, {3, 2}, {2, 1}, {1, 0}, {2, 3}});
   expect_gemm_view_reproduces_forward({6, 9, 3, {7, 8}, {3, 3}, {1, 1}, {1, 1}, {1, 1}});
@@ -222,6 +282,8 @@ TEST(Conv, ResultDoesNotDependOnTheThreadCount) {
       {32, 200, 1, {12, 12}, {3, 3}, {1, 1}, {1, 1}, {1, 1}},   // 1 band, row blocks
       {16, 192, 2, {10, 11}, {3, 3}, {1, 1}, {1, 1}, {1, 1}},   // groups and row blocks
       {64, 200, 1, {20, 20}, {1, 1}, {1, 1}, {0, 0}, {1, 1}},   // pointwise
+      {16, 40, 1, {60, 60}, {3, 3}, {2, 2}, {1, 1}, {1, 1}},    // lowered into panels, many bands
+      {64, 100, 1, {9, 9}, {3, 3}, {2, 2}, {1, 1}, {1, 1}},     // lowered whole, rows cut
       {96, 96, 96, {28, 28}, {3, 3}, {2, 2}, {1, 1}, {1, 1}},   // depthwise kernel
       {8, 120, 1, {6, 10, 12}, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}},
   };

@@ -17,6 +17,14 @@ TEST(Relu, ZeroesNegativesAndKeepsTheRest) {
   EXPECT_TRUE(std::isnan(y[5]));  // as torch.relu
 }
 
+TEST(Relu, ResultDoesNotDependOnTheThreadCount) {
+  // Large enough to be cut into ranges (core/parallel.hpp, parallel_ranges).
+  const Tensor x = testing::random_tensor({3, 100, 100}, 1);
+  const Relu relu("relu");
+  const Tensor y = testing::same_for_any_thread_count([&] { return relu.forward(x); });
+  for (Index i = 0; i < x.numel(); ++i) ASSERT_EQ(y[i], x[i] < 0 ? 0.0f : x[i]) << i;
+}
+
 TEST(Relu, SpecRoundTripsThroughTheRegistry) {
   std::unique_ptr<Layer> relu = layer_registry().make(LayerSpec{.kind = "relu", .name = "features.1"});
   EXPECT_EQ(relu->where(), "layer 'features.1' (relu)");
