@@ -363,6 +363,19 @@ std::int64_t Conv::workspace_bytes(const Shape& in) const {
   return most;
 }
 
+std::int64_t Conv::forward_retained_bytes() const {
+  if (!runs_packed_kernel()) return 0;
+  const Index panels = (rows() + kPanelRows - 1) / kPanelRows;
+  return static_cast<std::int64_t>(sizeof(float)) * panels * kPanelRows * cols();
+}
+
+std::int64_t Conv::forward_workspace_bytes(const Shape& in) const {
+  if (!runs_shifted_kernel(in)) return workspace_bytes(in);
+  const Geometry g = geometry(in);
+  const Index plane = (g.out[1] + (g.kernel[1] - 1) * g.dilation[1]) * (g.out[2] + (g.kernel[2] - 1) * g.dilation[2]);
+  return std::max<std::int64_t>(workspace_bytes(in), static_cast<std::int64_t>(sizeof(float)) * g.channels * plane);
+}
+
 void Conv::pack_panel(const float* x, const Geometry& g, Index p0, float* dst) const {
   const Index D = g.in[0], H = g.in[1], W = g.in[2];
   const Index OH = g.out[1], OW = g.out[2];

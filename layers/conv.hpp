@@ -71,6 +71,8 @@ class Conv final : public LinearLayer {
                   const Eigen::Ref<const Vector>& b) const override;
   /// The band of unrolled input each compute thread builds.
   std::int64_t workspace_bytes(const Shape& in) const override;
+  std::int64_t forward_retained_bytes() const override;
+  std::int64_t forward_workspace_bytes(const Shape& in) const override;
 
   Index spatial_rank() const { return static_cast<Index>(window_.rank()); }
   Index in_channels() const { return in_channels_; }

@@ -103,6 +103,12 @@ class LinearLayer : public Layer {
   /// output, per compute thread, for an input of shape `in` (ConvNd's band
   /// of unrolled input; none by default).
   virtual std::int64_t workspace_bytes(const Shape& in) const { return 0; }
+  /// forward()'s own memory, which multiply() (a shard) does not take: what
+  /// it keeps after its first call (Conv: W packed in panels), and its
+  /// per-thread scratch (Conv: a padded copy of the input) when larger than
+  /// workspace_bytes. For the memory estimate (plan/memory.hpp).
+  virtual std::int64_t forward_retained_bytes() const { return 0; }
+  virtual std::int64_t forward_workspace_bytes(const Shape& in) const { return workspace_bytes(in); }
 
   /// X (q×P) for input x (whose shape output_shape() accepts).
   virtual Matrix lower(const Tensor& x) const = 0;

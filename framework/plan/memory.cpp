@@ -90,7 +90,12 @@ std::vector<RankMemory> estimate_memory(const Model& model, const Plan& plan, in
     const std::int64_t params = model.layer(i).parameter_count() * kFloat;
     if (split_layer[i]) split_weights += params;
     else master.weights += params;
-    if (!split_layer[i] || options.master_verifies) band = std::max(band, workspace(i));
+    if (!split_layer[i] || options.master_verifies) {  // the master runs its forward()
+      const LinearLayer* linear = model.layer(i).as_linear();
+      if (!linear) continue;
+      master.weights += linear->forward_retained_bytes();
+      band = std::max(band, linear->forward_workspace_bytes(model.input_shape_of(i)));
+    }
   }
   if (options.master_verifies) master.weights += split_weights;
   std::int64_t at_split = 0, largest_shard = 0;
