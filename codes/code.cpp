@@ -238,6 +238,14 @@ void Code::combine(std::span<float> out, std::span<const float* const> sources, 
   }
 }
 
+int Code::verbatim_source(int block, const ShardMask& arrived) const {
+  // Shard i itself first (it may already be data_blocks[i]'s buffer), then any replica.
+  if (block < n() && arrived[static_cast<std::size_t>(block)] && verbatim_block(block) == block) return block;
+  for (int j = 0; j < n(); ++j)
+    if (arrived[static_cast<std::size_t>(j)] && verbatim_block(j) == block) return j;
+  return -1;
+}
+
 void Code::decode(std::span<const std::span<const float>> shards, std::span<const std::span<float>> data_blocks) const {
   CDCNN_CODE_CHECK(static_cast<int>(shards.size()) == n(), ": decode got ", shards.size(),
           " shard buffers, expected n=", n());
@@ -259,10 +267,7 @@ void Code::decode(std::span<const std::span<const float>> shards, std::span<cons
 
   std::vector<int> missing;
   for (int i = 0; i < k(); ++i) {
-    // Prefer shard i itself (it may already be data_blocks[i]'s buffer), then any replica.
-    int source = (i < n() && arrived[static_cast<std::size_t>(i)] && verbatim_block(i) == i) ? i : -1;
-    for (int j = 0; source < 0 && j < n(); ++j)
-      if (arrived[static_cast<std::size_t>(j)] && verbatim_block(j) == i) source = j;
+    const int source = verbatim_source(i, arrived);
     if (source < 0) {
       missing.push_back(i);
       continue;

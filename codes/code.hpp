@@ -112,6 +112,11 @@ class Code {
   /// systematic shard or a replica), or -1. What a master may keep as it is
   /// when a set is not decodable (zero-fill), and what a decode copies.
   int verbatim_block(int shard) const { return verbatim_[static_cast<std::size_t>(shard)]; }
+  /// The arrived shard that decode() takes data block i from verbatim:
+  /// shard i itself if it holds block i, else the first arrived replica of
+  /// it; -1 if none arrived (the block must be decoded or zero-filled). A
+  /// master that wants no copy receives shard j into its block's buffer.
+  int verbatim_source(int block, const ShardMask& arrived) const;
 
  protected:
   /// G must be n×k with 1 ≤ k ≤ n ≤ kMaxShards (Error otherwise).

@@ -77,8 +77,9 @@ void assemble_output(std::span<const std::span<const float>> data_blocks, Index 
     require(static_cast<Index>(block.size()) == rows_per_block * p, "assemble: block ", i, " has ", block.size(),
             " values, expected ", rows_per_block, "x", p);
     const Index v = std::max<Index>(0, std::min(rows_per_block, m - i * rows_per_block));
-    if (v == 0) continue;
-    std::memcpy(out.data() + i * rows_per_block * p, block.data(), static_cast<std::size_t>(v * p) * sizeof(float));
+    float* to = out.data() + i * rows_per_block * p;
+    if (v == 0 || to == block.data()) continue;
+    std::memcpy(to, block.data(), static_cast<std::size_t>(v * p) * sizeof(float));
   }
 }
 

@@ -48,7 +48,8 @@ void encode_shard(const Code& code, const Eigen::Ref<const Matrix>& weight, cons
 
 /// Stacks k decoded output blocks (each rows_per_block × P, row-major flat
 /// buffers as Code::decode fills them) into `out` (rows × P), dropping the
-/// padding rows. Error if the sizes do not fit.
+/// padding rows. A block that already is its place in `out` (decoded
+/// straight into the output) is left as it is. Error if the sizes do not fit.
 void assemble_output(std::span<const std::span<const float>> data_blocks, Index rows_per_block, MatrixMap out);
 
 /// The same for matrices; returns Y (rows × P).

@@ -58,10 +58,11 @@ Recovery recover_blocks(const Code& code, std::span<const std::span<const float>
   } else if (r.outcome == InferenceOutcome::degraded) {
     for (int i = 0; i < k; ++i)
       if (r.zeroed[static_cast<std::size_t>(i)]) std::ranges::fill(data_blocks[static_cast<std::size_t>(i)], 0.0f);
-    for (int j = 0; j < n; ++j) {
-      if (!arrived[static_cast<std::size_t>(j)] || code.verbatim_block(j) < 0) continue;
+    for (int i = 0; i < k; ++i) {
+      const int j = code.verbatim_source(i, arrived);
+      if (j < 0) continue;
       const auto& from = shards[static_cast<std::size_t>(j)];
-      const auto& to = data_blocks[static_cast<std::size_t>(code.verbatim_block(j))];
+      const auto& to = data_blocks[static_cast<std::size_t>(i)];
       if (from.data() != to.data()) std::ranges::copy(from, to.begin());  // may be received in place
     }
   }

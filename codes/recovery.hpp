@@ -47,7 +47,9 @@ Recovery plan_recovery(const Code& code, const ShardMask& arrived, Undecodable p
 /// are decodable and following `policy` when not (the header above).
 ///  - shards: n buffers, shards[j] empty if shard j has not arrived (as
 ///    Code::decode); the others rows_per_block·P floats each.
-///  - data_blocks: k buffers of that size.
+///  - data_blocks: k buffers of that size. data_blocks[i] may be the buffer
+///    of shard Code::verbatim_source(i, arrived) (a result received in
+///    place): then nothing is copied. No other overlap.
 /// Error — before touching data_blocks — on wrong counts or sizes.
 Recovery recover_blocks(const Code& code, std::span<const std::span<const float>> shards,
                         std::span<const std::span<float>> data_blocks, Undecodable policy);

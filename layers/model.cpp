@@ -252,9 +252,15 @@ void ModelPass::advance(Tensor y) {
   const std::size_t i = next_;
   values_[i + 1] = std::move(y);
   for (int s : model_->inputs_of(i))
-    if (model_->last_use_[static_cast<std::size_t>(s + 1)] == i) values_[static_cast<std::size_t>(s + 1)] = Tensor();
-  if (model_->last_use_[i + 1] == i && i + 1 < model_->size()) values_[i + 1] = Tensor();
+    if (model_->last_use_[static_cast<std::size_t>(s + 1)] == i) release(static_cast<std::size_t>(s + 1));
+  if (model_->last_use_[i + 1] == i && i + 1 < model_->size()) release(i + 1);
   ++next_;
+}
+
+void ModelPass::release(std::size_t value) {
+  Tensor& v = values_[value];
+  if (spares_ && v.numel() > 0) spares_->push_back(std::move(v));
+  v = Tensor();
 }
 
 Tensor ModelPass::take_output() {

@@ -125,15 +125,22 @@ class ModelPass {
   void give(Tensor y);
   /// The model's output; Error unless done().
   Tensor take_output();
+  /// From now on, a value no layer reads any more is moved into `spares`
+  /// instead of being freed (null: freed again). The distributed master
+  /// assembles split layers' outputs in their storage rather than in fresh
+  /// memory (docs/architecture.md §3, "Buffers").
+  void keep_spares(std::vector<Tensor>* spares) { spares_ = spares; }
 
  private:
   const Tensor& value(int source) const;
   void advance(Tensor y);
+  void release(std::size_t value);
 
   const Model* model_;
   std::size_t next_ = 0;
   /// values_[0]: the input; values_[i+1]: layer i's output, while needed.
   std::vector<Tensor> values_;
+  std::vector<Tensor>* spares_ = nullptr;
 };
 
 }  // namespace cdcnn

@@ -1,6 +1,7 @@
 #include "runtime/master.hpp"
 
 #include <limits>
+#include <map>
 
 #include <algorithm>
 #include <chrono>
@@ -34,6 +35,13 @@ Master::Master(const Model& model, const Deployment& deployment, MasterOptions o
   const auto floats = static_cast<std::size_t>(deployment.max_result_floats());
   receive_buffers_.assign(static_cast<std::size_t>(world_size), std::vector<float>(floats));
   receives_.resize(static_cast<std::size_t>(world_size));
+  int most_shards = 0, most_blocks = 0;
+  for (const auto& l : deployment.layers) {
+    most_shards = std::max(most_shards, l.code->n());
+    most_blocks = std::max(most_blocks, l.code->k());
+  }
+  shard_slots_.assign(static_cast<std::size_t>(most_shards), std::vector<float>(floats));
+  padding_blocks_.resize(static_cast<std::size_t>(most_blocks));
   for (int r = 1; r < world_size; ++r)
     receives_[r] = mpi::irecv_bytes(receive_buffers_[r].data(), static_cast<int>(floats * sizeof(float)), r, MPI_ANY_TAG);
 }
@@ -83,9 +91,11 @@ void Master::log_health() {
 
 Master::Dispatch Master::dispatch(const DeployedLayer& split, const Tensor& x, std::int64_t inference) {
   const Code& code = *split.code;
-  // The layer input once to every holder.
+  const double dispatch_ms = now_ms();  // the packing is the layer's overhead too
+  // The layer input once to every holder, from a buffer of the pool.
   const Header h{.inference = inference, .layer = static_cast<int>(split.layer_index), .floats = x.numel()};
-  auto message = std::make_shared<std::vector<float>>(pack_message(h, x.values()));
+  BufferPool::Buffer message = messages_.acquire(message_floats(static_cast<std::size_t>(x.numel())));
+  pack_message_into(*message, h, x.values());
   // Suspects get no work unless a probe is due, or the others alone could
   // not decode even if all of them answered.
   std::vector<int> targets;
@@ -99,7 +109,6 @@ Master::Dispatch Master::dispatch(const DeployedLayer& split, const Tensor& x, s
     targets = split.holders();
     sent.assign(sent.size(), true);
   }
-  const double dispatch_ms = now_ms();
   for (int r : targets) {
     health_.dispatched(r, inference, dispatch_ms);
     sends_.push_back(Send{message, mpi::isend_bytes(message->data(), static_cast<int>(message->size() * sizeof(float)),
@@ -119,7 +128,10 @@ Master::SplitOutcome Master::run_split(const DeployedLayer& split, const Tensor&
   const ShardMask& sent = dispatched.sent;
   const double dispatch_ms = dispatched.dispatch_ms;
 
-  std::vector<std::vector<float>> shards(static_cast<std::size_t>(n));
+  // Shard j's result, received in place (the swap below).
+  auto slot = [&](int j) {
+    return std::span<float>(shard_slots_[static_cast<std::size_t>(j)]).subspan(kHeaderFloats, static_cast<std::size_t>(block));
+  };
   ShardMask arrived(static_cast<std::size_t>(n), false), rejected(static_cast<std::size_t>(n), false);
   // With the check on, wait (up to the deadline) for every shard sent, so
   // that there are spare shards to check against.
@@ -138,14 +150,16 @@ Master::SplitOutcome Master::run_split(const DeployedLayer& split, const Tensor&
                            !arrived[static_cast<std::size_t>(rh.shard)] && !rejected[static_cast<std::size_t>(rh.shard)];
       if (current) {
         const auto j = static_cast<std::size_t>(rh.shard);
-        shards[j].assign(receive_buffers_[r].begin() + kHeaderFloats,
-                         receive_buffers_[r].begin() + kHeaderFloats + block);
+        // The received buffer becomes the shard's slot; the old slot takes
+        // the next receive (poll posts it after this call).
+        std::swap(receive_buffers_[r], shard_slots_[j]);
+        const std::span<const float> z = slot(rh.shard);
         arrival_ms[j] = now_ms();
         compute_ms[j] = rh.compute_ms;
         delay_ms[j] = rh.injected_delay_ms;
         // A linear layer of a finite input gives finite numbers: NaN or Inf
         // is a wrong answer, treated as no answer (decoded around if possible).
-        if (std::all_of(shards[j].begin(), shards[j].end(), [](float v) { return std::isfinite(v); })) {
+        if (Eigen::Map<const Eigen::ArrayXf>(z.data(), static_cast<Index>(z.size())).allFinite()) {  // vectorised
           arrived[j] = true;
         } else {
           rejected[j] = true;
@@ -172,7 +186,7 @@ Master::SplitOutcome Master::run_split(const DeployedLayer& split, const Tensor&
   // The wait is over; the rest is coding (codes/shard_check.hpp, codes/recovery.hpp).
   std::vector<std::span<const float>> in(static_cast<std::size_t>(n));
   for (int j = 0; j < n; ++j)
-    if (arrived[j]) in[j] = shards[j];
+    if (arrived[j]) in[j] = slot(j);
   CheckResult check = CheckResult::unchecked;
   if (options_.check && decodable) {
     const ShardCheck found = check_shards(code, in);
@@ -186,20 +200,45 @@ Master::SplitOutcome Master::run_split(const DeployedLayer& split, const Tensor&
     }
   }
 
+  // Every data block where it will be read from: a block that arrived
+  // verbatim stays in its shard's slot; a block to decode (or zero-fill) is
+  // written straight into the output tensor, or into a padding block where
+  // it overhangs the layer's rows. Assembling then copies only the verbatim
+  // blocks (codes/encoding.hpp).
+  const LinearLayer& linear = *model_.layer(split.layer_index).as_linear();
+  Tensor y = output_tensor(linear.output_shape(x.shape()));
+  require(y.numel() == split.rows * split.positions, linear.where(), ": output of ", y.numel(), " values, the split has ",
+          split.rows, "x", split.positions);
+  std::vector<std::span<float>> blocks(static_cast<std::size_t>(k));
+  for (int i = 0; i < k; ++i) {
+    const int j = code.verbatim_source(i, arrived);
+    if (j >= 0) {
+      blocks[i] = slot(j);
+    } else if ((i + 1) * split.rows_per_block <= split.rows) {
+      blocks[i] = {y.data() + i * block, static_cast<std::size_t>(block)};
+    } else {
+      auto& padding = padding_blocks_[static_cast<std::size_t>(i)];
+      if (padding.size() < static_cast<std::size_t>(block)) padding.resize(static_cast<std::size_t>(block));
+      blocks[i] = {padding.data(), static_cast<std::size_t>(block)};
+    }
+  }
   const double decode_start = now_ms();
-  std::vector<std::vector<float>> data(static_cast<std::size_t>(k), std::vector<float>(static_cast<std::size_t>(block)));
-  const std::vector<std::span<float>> out(data.begin(), data.end());
   Recovery recovery = recover_blocks(
-      code, in, out, options_.policy == DeadlinePolicy::zero_fill ? Undecodable::zero_fill : Undecodable::fail);
+      code, in, blocks, options_.policy == DeadlinePolicy::zero_fill ? Undecodable::zero_fill : Undecodable::fail);
+  const double decode_end = now_ms();
   if (check == CheckResult::inconsistent) recovery.outcome = InferenceOutcome::degraded;  // known wrong, cannot say where
   const InferenceOutcome outcome = recovery.outcome;
   const int decoded = recovery.blocks_decoded();
+  if (outcome != InferenceOutcome::failed) {
+    const std::vector<std::span<const float>> read(blocks.begin(), blocks.end());
+    assemble_output(read, split.rows_per_block, y.matrix(split.rows, split.positions));
+  }
   const double complete_ms = now_ms();
 
   if (trace_) {
     int count = 0;
     for (bool a : arrived) count += a;
-    trace_->add(LayerRecord{inference, layer, dispatch_ms, complete_ms, decodable ? complete_ms - decode_start : 0.0, n,
+    trace_->add(LayerRecord{inference, layer, dispatch_ms, complete_ms, decodable ? decode_end - decode_start : 0.0, n,
                             count, decoded, static_cast<std::int8_t>(outcome)});
     for (int j = 0; j < n; ++j) {
       const ShardFate fate = arrived[j] ? ShardFate::used
@@ -212,10 +251,29 @@ Master::SplitOutcome Master::run_split(const DeployedLayer& split, const Tensor&
     }
   }
   if (outcome == InferenceOutcome::failed) return {std::nullopt, outcome, decoded, check};
-  std::vector<std::span<const float>> blocks(data.begin(), data.end());
-  Matrix y(split.rows, split.positions);
-  assemble_output(blocks, split.rows_per_block, MatrixMap(y.data(), y.rows(), y.cols()));
-  return {model_.layer(split.layer_index).as_linear()->raise(std::move(y), x.shape()), outcome, decoded, check};
+  return {std::move(y), outcome, decoded, check};
+}
+
+void Master::trim_spares() {
+  // One spare per split layer of its output's size: what the next split
+  // layers can use; anything more would only raise the master's memory.
+  std::map<Index, int> room;
+  for (const auto& l : deployment_.layers) ++room[numel(model_.output_shape_of(l.layer_index))];
+  std::erase_if(spares_, [&](const Tensor& t) {
+    const auto it = room.find(t.numel());
+    if (it == room.end() || it->second == 0) return true;
+    --it->second;
+    return false;
+  });
+}
+
+Tensor Master::output_tensor(const Shape& shape) {
+  trim_spares();
+  const auto spare = std::find_if(spares_.begin(), spares_.end(), [&](const Tensor& t) { return t.numel() == numel(shape); });
+  if (spare == spares_.end()) return Tensor(shape);
+  Tensor y = std::move(*spare).reshaped(shape);
+  spares_.erase(spare);
+  return y;
 }
 
 InferenceResult Master::infer(const Tensor& x, std::int64_t inference) {
@@ -223,6 +281,7 @@ InferenceResult Master::infer(const Tensor& x, std::int64_t inference) {
   result.inference = inference;
   const double start_ms = now_ms();
   ModelPass pass(model_, x);
+  pass.keep_spares(&spares_);
   for (const auto& split : deployment_.layers) {
     pass.run_until(split.layer_index);
     SplitOutcome o = run_split(split, pass.input(), inference);
@@ -238,6 +297,7 @@ InferenceResult Master::infer(const Tensor& x, std::int64_t inference) {
   }
   result.start_ms = start_ms;
   result.latency_ms = now_ms() - start_ms;
+  trim_spares();
   return result;
 }
 

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "codes/outcome.hpp"
+#include "runtime/buffer_pool.hpp"
 #include "runtime/deployment.hpp"
 #include "runtime/health.hpp"
 #include "runtime/mpi.hpp"
@@ -107,10 +108,25 @@ class Master {
   int world_size_;
   TraceWriter* trace_;
   double start_wtime_;
-  std::vector<std::vector<float>> receive_buffers_;  // per rank
+  // Every buffer below is allocated once and reused by every layer of every
+  // inference (docs/architecture.md §3, "Buffers"). A result is received into its
+  // rank's receive buffer, which is then swapped with the slot of its shard:
+  // the slot is what the decode reads, and a verbatim block is used there in
+  // place; the old slot takes the next receive. Nothing is copied until the
+  // layer's output tensor is assembled.
+  std::vector<std::vector<float>> receive_buffers_;  // per rank, max_result_floats() each
   std::vector<mpi::Request> receives_;               // per rank (0 unused)
+  std::vector<std::vector<float>> shard_slots_;      // per shard of the layer in flight, same size
+  std::vector<std::vector<float>> padding_blocks_;   // decode targets of blocks that overhang the output
+  BufferPool messages_;                              // the layers' input messages
+  std::vector<Tensor> spares_;  // values the model pass no longer needs: storage for split layers' outputs
+  /// A tensor of `shape` for a split layer's output, in a spare's storage if
+  /// one has its size (contents: whatever was there).
+  Tensor output_tensor(const Shape& shape);
+  /// Drops the spares no split layer's output could use.
+  void trim_spares();
   struct Send {
-    std::shared_ptr<std::vector<float>> message;  // shared by the sends of one dispatch
+    BufferPool::Buffer message;  // shared by the sends of one dispatch
     mpi::Request request;
     int rank;
   };

@@ -19,6 +19,7 @@
 #include <span>
 #include <vector>
 
+#include "core/error.hpp"
 #include "plan/profile.hpp"
 
 namespace cdcnn::runtime {
@@ -44,15 +45,38 @@ static_assert(sizeof(Header) == kMessageHeaderBytes, "cdcnn profile counts this 
 /// Payload offset in floats.
 constexpr std::int64_t kHeaderFloats = sizeof(Header) / sizeof(float);
 
-/// A message: `h`, then `payload`, then `more` (the one place a header is
-/// packed; h.floats is the caller's to set).
-inline std::vector<float> pack_message(const Header& h, std::span<const float> payload,
-                                       std::span<const float> more = {}) {
-  std::vector<float> message(static_cast<std::size_t>(kHeaderFloats) + payload.size() + more.size());
+/// Floats of a message carrying `payload_floats` after its header.
+constexpr std::size_t message_floats(std::size_t payload_floats) {
+  return static_cast<std::size_t>(kHeaderFloats) + payload_floats;
+}
+
+/// Writes a message into `message` (message_floats(payload + more) floats):
+/// `h`, then `payload`, then `more` (the one place a header is packed;
+/// h.floats is the caller's to set). The runtime packs into buffers it
+/// reuses (runtime/buffer_pool.hpp).
+inline void pack_message_into(std::span<float> message, const Header& h, std::span<const float> payload,
+                              std::span<const float> more = {}) {
+  require(message.size() == message_floats(payload.size() + more.size()), "protocol: a message of ", payload.size(),
+          " + ", more.size(), " floats does not fit a buffer of ", message.size());
   std::memcpy(message.data(), &h, sizeof h);
   auto end = std::copy(payload.begin(), payload.end(), message.begin() + kHeaderFloats);
   std::copy(more.begin(), more.end(), end);
+}
+
+/// The same into a new vector.
+inline std::vector<float> pack_message(const Header& h, std::span<const float> payload,
+                                       std::span<const float> more = {}) {
+  std::vector<float> message(message_floats(payload.size() + more.size()));
+  pack_message_into(message, h, payload, more);
   return message;
+}
+
+/// A message's payload: the floats after its header (h.floats of them);
+/// Error if the message is shorter than its header says.
+inline std::span<float> message_payload(std::span<float> message, const Header& h) {
+  require(h.floats >= 0 && message_floats(static_cast<std::size_t>(h.floats)) <= message.size(), "protocol: header says ",
+          h.floats, " floats, the message holds ", message.size() - std::min<std::size_t>(message.size(), kHeaderFloats));
+  return message.subspan(static_cast<std::size_t>(kHeaderFloats), static_cast<std::size_t>(h.floats));
 }
 
 /// The header a received message starts with (the one place one is unpacked).

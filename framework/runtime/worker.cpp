@@ -1,5 +1,6 @@
 #include "runtime/worker.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstring>
@@ -11,6 +12,7 @@
 #include "core/error.hpp"
 #include "core/memory.hpp"
 #include "io/coded_file.hpp"
+#include "runtime/buffer_pool.hpp"
 #include "runtime/mpi.hpp"
 #include "runtime/protocol.hpp"
 
@@ -69,8 +71,12 @@ WorkerStats run_worker(int rank, const Model& model, const Deployment& deploymen
                        const FaultInjector& faults, double start_wtime, double master_timeout_ms) {
   WorkerStats stats;
   auto last_heard = Clock::now();
+  // Allocated once, reused by every input (docs/architecture.md §3, "Buffers"): the
+  // receive buffer, each split layer's input tensor, the result messages.
   std::vector<float> in(static_cast<std::size_t>(max_input_floats(model, deployment)));
-  std::deque<std::pair<std::vector<float>, mpi::Request>> sends;  // buffers live until their send completes
+  std::map<std::size_t, Tensor> inputs;  // by layer index
+  BufferPool results;
+  std::deque<std::pair<BufferPool::Buffer, mpi::Request>> sends;  // a buffer is not reused until its send completes
   auto reap_sends = [&] {
     while (!sends.empty() && (!sends.front().second.pending() || sends.front().second.test())) sends.pop_front();
   };
@@ -104,7 +110,8 @@ WorkerStats run_worker(int rank, const Model& model, const Deployment& deploymen
     const auto& layer = *model.layer(split->layer_index).as_linear();
     const Shape& in_shape = model.input_shape_of(split->layer_index);
     if (h.floats != numel(in_shape)) continue;
-    const Tensor x(in_shape, std::vector<float>(in.begin() + kHeaderFloats, in.begin() + kHeaderFloats + h.floats));
+    Tensor& x = inputs.try_emplace(split->layer_index, in_shape).first->second;
+    std::ranges::copy(message_payload(in, h), x.data());
     for (int shard : split->shards_of(rank)) {
       const auto& [w, b] = weights.at({split->layer_index, shard});
       const auto t0 = Clock::now();
@@ -134,8 +141,9 @@ WorkerStats run_worker(int rank, const Model& model, const Deployment& deploymen
       if (fault.corruption != ShardFault::Corruption::none) corrupt(z, fault.corruption, h.inference);
       Header out{.inference = h.inference, .layer = h.layer, .shard = shard, .floats = z.size(),
                  .compute_ms = compute_ms, .injected_delay_ms = fault.delay_ms};
-      std::vector<float> buffer = pack_message(out, {z.data(), static_cast<std::size_t>(z.size())});
-      mpi::Request send = mpi::isend_bytes(buffer.data(), static_cast<int>(buffer.size() * sizeof(float)), 0, kResult);
+      BufferPool::Buffer buffer = results.acquire(message_floats(static_cast<std::size_t>(z.size())));
+      pack_message_into(*buffer, out, {z.data(), static_cast<std::size_t>(z.size())});
+      mpi::Request send = mpi::isend_bytes(buffer->data(), static_cast<int>(buffer->size() * sizeof(float)), 0, kResult);
       sends.emplace_back(std::move(buffer), std::move(send));
       ++stats.results_sent;
     }

@@ -46,7 +46,7 @@ struct InferenceRecord {
 struct LayerRecord {
   std::int64_t inference;
   std::int32_t layer;        ///< index in the model
-  double dispatch_ms;        ///< input sent to the shard holders
+  double dispatch_ms;        ///< the master began sending the input (packing it included)
   double complete_ms;        ///< output assembled (or the deadline gave up)
   double decode_ms;          ///< time spent decoding (0 if nothing was missing)
   std::int32_t shards;       ///< n

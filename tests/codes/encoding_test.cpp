@@ -98,5 +98,16 @@ TEST(Encoding, AssemblesFromFlatBuffersDroppingPadding) {
   EXPECT_THROW(assemble_output(blocks, 2, MatrixMap(too_big.data(), 5, 2)), Error);
 }
 
+TEST(Encoding, AssemblyLeavesABlockAlreadyInPlaceAndCopiesTheOthers) {
+  // The master decodes a missing block straight into the output: block 0
+  // below is the output's own first rows, block 1 arrived elsewhere.
+  Matrix y(3, 2);
+  y << 1, 2, 3, 4, -1, -1;
+  std::vector<float> b1{5, 6, 0, 0};
+  std::vector<std::span<const float>> blocks{std::span<const float>(y.data(), 4), b1};
+  assemble_output(blocks, 2, MatrixMap(y.data(), 3, 2));
+  EXPECT_EQ(y, (Matrix(3, 2) << 1, 2, 3, 4, 5, 6).finished());
+}
+
 }  // namespace
 }  // namespace cdcnn

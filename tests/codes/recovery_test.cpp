@@ -109,6 +109,54 @@ TEST(Recovery, EveryArrivalPatternDecodesOrZeroFillsAsTheReferencesSay) {
   }
 }
 
+TEST(Recovery, DecodesAndZeroFillsAroundBlocksReceivedInPlace) {
+  // As the runtime's master does: a block that arrived verbatim is read in
+  // its shard's own buffer (data_blocks[i] is that buffer), every other
+  // block goes to a buffer of its own. Same numbers as the reference, and
+  // the in-place shards are left as they arrived.
+  for (const auto& code : codes_under_test()) {
+    const int n = code->n(), k = code->k();
+    const Eigen::MatrixXd& g = code->generator();
+    const std::vector<Matrix> truth = test::random_blocks(k, 3, 5, 12);
+    const std::vector<Matrix> z = test::shard_results(*code, truth);
+    for (std::uint64_t bits = 0; bits < (std::uint64_t{1} << n); ++bits) {
+      const ShardMask arrived = test::mask_of(bits, n);
+      SCOPED_TRACE(code->spec() + " arrived " + format_mask(arrived));
+      std::vector<Matrix> received = z;  // the master's shard slots
+      std::vector<std::span<const float>> shards;
+      for (int j = 0; j < n; ++j)
+        shards.push_back(arrived[static_cast<std::size_t>(j)]
+                             ? std::span<const float>(received[j].data(), static_cast<std::size_t>(received[j].size()))
+                             : std::span<const float>());
+      std::vector<std::vector<float>> own(static_cast<std::size_t>(k), std::vector<float>(15, -7.0f));
+      std::vector<std::span<float>> out;
+      for (int i = 0; i < k; ++i) {
+        const int source = code->verbatim_source(i, arrived);
+        if (source >= 0) {
+          // The reference: an arrived shard whose row of G is e_i.
+          EXPECT_TRUE(arrived[static_cast<std::size_t>(source)]);
+          EXPECT_EQ(unit_row(g, source), i);
+          out.emplace_back(received[source].data(), 15);
+        } else {
+          for (int j = 0; j < n; ++j)
+            EXPECT_FALSE(arrived[static_cast<std::size_t>(j)] && unit_row(g, j) == i) << "block " << i << " is held";
+          out.emplace_back(own[static_cast<std::size_t>(i)]);
+        }
+      }
+      const Recovery r = recover_blocks(*code, shards, out, Undecodable::zero_fill);
+      for (int j = 0; j < n; ++j) EXPECT_EQ(received[j], z[j]) << "shard " << j << " changed";
+      for (int i = 0; i < k; ++i) {
+        const Eigen::Map<const Matrix> got(out[static_cast<std::size_t>(i)].data(), 3, 5);
+        const Matrix& want = truth[static_cast<std::size_t>(i)];
+        if (r.zeroed[static_cast<std::size_t>(i)])
+          EXPECT_TRUE((got.array() == 0.0f).all()) << "block " << i;
+        else
+          EXPECT_LT((got - want).cwiseAbs().maxCoeff(), 1e-4 * want.cwiseAbs().maxCoeff()) << "block " << i;
+      }
+    }
+  }
+}
+
 TEST(Recovery, ZeroFillKeepsNothingOfAParityItCouldHaveUsedAlone) {
   // sum, k=2: shards {b0, b1, b0+b1}. Only the parity arrived: not
   // decodable, and no partial decoding: both blocks are zeros.

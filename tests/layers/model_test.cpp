@@ -178,5 +178,25 @@ TEST(ModelPass, ACopiedPassContinuesWithAnotherOutputWhileTheSkipStaysAlive) {
   expect_error([&] { wrong.take_output(); }, "model 'res': the output is not computed yet");
 }
 
+TEST(ModelPass, KeepsEachValueAfterItsLastReaderAsASpareNotBefore) {
+  // The master writes split layers' outputs into these spares: a value
+  // still to be read (the skip connection's input) must never be one.
+  const Residual r;
+  const Model m = r.model();
+  const Tensor x = testing::random_tensor({4}, 11);
+  std::vector<Tensor> spares;
+  ModelPass pass(m, x);
+  pass.keep_spares(&spares);
+  pass.run_until(m.index_of("res"));  // fc1, relu, fc2 have run: fc1's and relu's outputs are dead, x is not
+  ASSERT_EQ(spares.size(), 2u);
+  const Vector h = (r.w1 * x.flat() + r.b1).cwiseMax(0.0f);
+  EXPECT_LT(max_relative_error(spares[1], Tensor({4}, std::vector<float>(h.data(), h.data() + 4))), 1e-6);
+  for (Tensor& t : spares) std::ranges::fill(t.values(), 1e9f);  // reused and overwritten: nothing may change
+  pass.run_until(m.size());
+  EXPECT_LT(max_relative_error(pass.take_output(), r.by_hand(x)), 1e-6);
+  EXPECT_EQ(spares.size(), 5u);  // + fc2's output and x after res, + res's output after head
+  EXPECT_EQ(spares[3].numel(), 4);
+}
+
 }  // namespace
 }  // namespace cdcnn
