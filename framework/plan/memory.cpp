@@ -103,7 +103,11 @@ std::vector<RankMemory> estimate_memory(const Model& model, const Plan& plan, in
     at_split = std::max(at_split, s.input + kHeaderBytes + (s.n + s.k) * s.block + s.output);
     largest_shard = std::max(largest_shard, s.shard + kHeaderBytes);
   }
-  master.activations = model.peak_activation_bytes() + at_split +
+  // Each split layer's output storage is kept as a spare between frames
+  // (ModelPass::keep_spares): no allocation per layer per frame.
+  std::int64_t spares = 0;
+  for (const auto& s : splits) spares += s.output;
+  master.activations = model.peak_activation_bytes() + at_split + spares +
                        (world_size - 1) * (splits.empty() ? 0 : largest_result + kHeaderBytes);
   master.workspace = options.threads * band;
   if (options.master_sends_weights && !splits.empty())
@@ -113,16 +117,18 @@ std::vector<RankMemory> estimate_memory(const Model& model, const Plan& plan, in
   for (int r = 1; r < world_size; ++r) {
     RankMemory& w = out[static_cast<std::size_t>(r)];
     std::int64_t at_layer = 0, shard = 0, bands = 0;  // shard: the largest message of a shard's bias
+    std::int64_t inputs = 0;  // one input tensor kept per split layer it holds (worker.cpp)
     for (const auto& s : splits) {
       const auto held = std::count(s.ranks.begin(), s.ranks.end(), r);
       if (held == 0) continue;
       w.shards += held * s.shard;
       shard = std::max(shard, s.bias + kHeaderBytes);
-      at_layer = std::max(at_layer, s.input + 2 * held * (s.block + kHeaderBytes));
+      inputs += s.input;
+      at_layer = std::max(at_layer, 2 * held * (s.block + kHeaderBytes));
       bands = std::max(bands, workspace(s.layer));
     }
     // The receive buffer is sized for the largest input of any split layer.
-    w.activations = (splits.empty() ? 0 : largest_input + kHeaderBytes) + at_layer;
+    w.activations = (splits.empty() ? 0 : largest_input + kHeaderBytes) + inputs + at_layer;
     w.workspace = options.threads * bands;
     w.startup = shard;
   }

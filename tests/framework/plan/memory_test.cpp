@@ -37,14 +37,15 @@ TEST(MemoryEstimate, CountsEveryRanksBytesByHand) {
   ASSERT_EQ(m.size(), 4u);
   // The master: fc2's weights; one pass (48) + at fc1 the input message
   // (16 + header) + n + k blocks (5·12) + the assembled output (24), + a
-  // receive buffer per worker (3·(12 + header)); at start-up fc1's weights
-  // and one shard message (60 + header).
+  // receive buffer per worker (3·(12 + header)), + fc1's output kept as a
+  // spare between frames (24); at start-up fc1's weights and one shard
+  // message (60 + header).
   EXPECT_EQ(m[0].weights, 56);
   EXPECT_EQ(m[0].shards, 0);
-  EXPECT_EQ(m[0].activations, 48 + (16 + kHeader + 60 + 24) + 3 * (12 + kHeader));
+  EXPECT_EQ(m[0].activations, 48 + (16 + kHeader + 60 + 24) + 3 * (12 + kHeader) + 24);
   EXPECT_EQ(m[0].workspace, 0);
   EXPECT_EQ(m[0].startup, 120 + 60 + kHeader);
-  EXPECT_EQ(m[0].total(), kBase + 56 + 48 + 148 + 180);
+  EXPECT_EQ(m[0].total(), kBase + 56 + 48 + 148 + 180 + 24);
   for (int r = 1; r <= 3; ++r) {
     // A worker: its shard; the receive buffer (16 + header) and, at fc1,
     // the input tensor (16) and its result with its send's copy (2·(12 + header)).
@@ -85,6 +86,13 @@ TEST(MemoryEstimate, CountsTwoShardsOnOneRankTheInputAndTheConvBands) {
   const auto c = estimate_memory(conv, parse_plan("conv 2 uncoded 1 2\n", "t.plan"), 3, MemoryOptions{.threads = 3});
   EXPECT_EQ(c[1].workspace, 3 * 18 * 16 * 4);
   EXPECT_EQ(c[0].workspace, 0);  // the master runs no conv
+  // Unsplit, the master runs the conv's forward(): it keeps W packed in
+  // panels of 8 rows (4 rows padded to 8, by q = 18: 576 B beside W's and
+  // b's 304 B) and per thread a padded copy of the input (2·6·6 floats,
+  // no padding here: 288 B), the band (1152 B) being larger.
+  const auto whole = estimate_memory(conv, parse_plan("# nothing split\n", "t.plan"), 3, MemoryOptions{.threads = 3});
+  EXPECT_EQ(whole[0].weights, 304 + 8 * 18 * 4);
+  EXPECT_EQ(whole[0].workspace, 3 * 18 * 16 * 4);
 }
 
 TEST(MemoryEstimate, RefusesALimitOneRankExceedsNamingTheRankAndTheFigure) {
@@ -93,7 +101,7 @@ TEST(MemoryEstimate, RefusesALimitOneRankExceedsNamingTheRankAndTheFigure) {
   static_assert(kBase == 32'000'000, "the figures below assume a base of 32 MB");
   EXPECT_NO_THROW(check_memory(m, 33));
   try {
-    check_memory(m, 32.0004);  // the master needs 32.000432 MB, a worker 32.00026
+    check_memory(m, 32.0004);  // the master needs 32.000456 MB, a worker 32.00026
     ADD_FAILURE() << "accepted";
   } catch (const Error& e) {
     EXPECT_STREQ(e.what(),
