@@ -112,6 +112,7 @@ WorkerStats run_worker(int rank, const Model& model, const Deployment& deploymen
     if (h.floats != numel(in_shape)) continue;
     Tensor& x = inputs.try_emplace(split->layer_index, in_shape).first->second;
     std::ranges::copy(message_payload(in, h), x.data());
+    bool delayed = false;  // a late device is late once per layer, not once per shard it holds
     for (int shard : split->shards_of(rank)) {
       const auto& [w, b] = weights.at({split->layer_index, shard});
       const auto t0 = Clock::now();
@@ -126,7 +127,9 @@ WorkerStats run_worker(int rank, const Model& model, const Deployment& deploymen
       }
       // Sleep the injected delay in slices, dropping the work if a newer
       // input arrives meanwhile (the master has moved on).
-      const auto wake = Clock::now() + std::chrono::microseconds(static_cast<std::int64_t>(fault.delay_ms * 1e3));
+      const double sleep_ms = delayed ? 0.0 : fault.delay_ms;
+      delayed = true;
+      const auto wake = Clock::now() + std::chrono::microseconds(static_cast<std::int64_t>(sleep_ms * 1e3));
       bool superseded = false;
       while (Clock::now() < wake && !(superseded = newer_message_waiting()))
         std::this_thread::sleep_for(std::min<Clock::duration>(wake - Clock::now(), std::chrono::milliseconds(1)));

@@ -11,6 +11,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <map>
+#include <memory>
 #include <set>
 
 #include "codes/plugin_loader.hpp"
@@ -182,6 +184,34 @@ TEST(Runtime, RanksComputeOnSeveralThreads) {
   for (std::size_t i = 0; i < s.results.size(); ++i) {
     EXPECT_LT(s.errors[i], 1e-4);
     EXPECT_EQ(s.results[i].outcome, InferenceOutcome::recovered);
+  }
+}
+
+// A device holding two shards of a layer and late by 400 ms is late once:
+// its second shard follows its first by a compute time, not another delay
+// (the planner's cost model assumes the same for devices of unequal speed).
+TEST(Runtime, ALateDeviceIsLateOncePerLayerNotOncePerShard) {
+  const Model model = zoo_model("mlp", 5);
+  const Plan plan = parse_plan("fc1 2 uncoded 1 1\n", "two-on-one.plan");
+  const std::string path = test::temp_path("late_once.h5");
+  {
+    std::unique_ptr<TraceWriter> trace;
+    if (world_rank() == 0) trace = std::make_unique<TraceWriter>(path, std::map<std::string, std::string>{});
+    const Session s = run_session(model, plan, {"1@shifted-exp:shift=400,mean=0.001"}, {}, 2,
+                                  {.deadline_ms = 5000, .policy = DeadlinePolicy::wait}, trace.get());
+    if (world_rank() != 0) return;
+    for (std::size_t i = 0; i < s.results.size(); ++i) EXPECT_LT(s.errors[i], 1e-5) << i;
+  }
+  const Trace t = read_trace(path);
+  for (std::int64_t i = 0; i < 2; ++i) {
+    double arrival[2] = {NAN, NAN};
+    for (const auto& r : t.shards)
+      if (r.inference == i && r.shard >= 0 && r.shard < 2) arrival[r.shard] = r.arrival_ms;
+    ASSERT_FALSE(std::isnan(arrival[0]) || std::isnan(arrival[1])) << i;
+    // Both after the delay; the second within half a delay of the first
+    // (once per shard, it would be a whole delay later).
+    EXPECT_GE(std::min(arrival[0], arrival[1]) - t.layers[static_cast<std::size_t>(i)].dispatch_ms, 400.0) << i;
+    EXPECT_LT(std::abs(arrival[1] - arrival[0]), 200.0) << i;
   }
 }
 
