@@ -135,4 +135,11 @@ void check_plan_against_model(const Plan& plan, const Model& model) {
   }
 }
 
+std::vector<int> round_robin_ranks(int n, int workers) {
+  require(workers >= 1, "placing shards round-robin: no worker");
+  std::vector<int> ranks;
+  for (int j = 0; j < n; ++j) ranks.push_back(1 + j % workers);
+  return ranks;
+}
+
 }  // namespace cdcnn

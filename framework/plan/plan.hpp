@@ -65,6 +65,11 @@ Plan load_plan(const std::string& path);
 /// Renders a plan in the file format (parse_plan(format_plan(p)) == p).
 std::string format_plan(const Plan& plan);
 
+/// Where a plan line without ranks puts its n shards over workers 1..workers:
+/// round-robin, shard j on worker 1 + j mod workers (what cdcnn run deploys,
+/// and what the planner predicts for such a line).
+std::vector<int> round_robin_ranks(int n, int workers);
+
 /// The code of one plan line: `split.code` built for `split.k` from
 /// `registry`. Errors start with plan.where(split): a spec the registry
 /// refuses (unknown code, a k it cannot take), or ranks listed whose count is

@@ -118,9 +118,7 @@ PlanCandidate evaluate_plan(const std::string& label, const Plan& plan, const Pr
             "' is not a linear layer of the profile");
     codes.push_back(make_code(plan, line, registry));
     const Code& code = *codes.back();
-    std::vector<int> ranks = line.ranks;
-    if (ranks.empty())  // as cdcnn run places them: round-robin over the workers
-      for (int j = 0; j < code.n(); ++j) ranks.push_back(1 + j % workers);
+    std::vector<int> ranks = line.ranks.empty() ? round_robin_ranks(code.n(), workers) : line.ranks;
     for (int r : ranks)
       require(r >= 1 && r <= workers, where, ": rank ", r, " is not a worker of the ", options.devices, " devices");
     const auto shard = std::find_if(layer->shards.begin(), layer->shards.end(),

@@ -75,7 +75,7 @@ Deployment deploy(const Plan& plan, const Model& model, int world_size, std::vec
     l.code = make_code(plan, split, registry);
     const int n = l.code->n();
     if (split.ranks.empty()) {
-      for (int j = 0; j < n; ++j) l.ranks.push_back(1 + j % (world_size - 1));
+      l.ranks = round_robin_ranks(n, world_size - 1);
     } else {
       for (int r : split.ranks)
         require(r >= 1 && r < world_size, where, ": rank ", r, " does not exist or is the master (workers are 1..",
