@@ -20,6 +20,7 @@ norm), written by cdcnn_model.export_module as a graph (cdcnn_model.Graph).
     tools/train_fmnist.py                          # -> layers/zoo/fmnist-cnn.h5
     tools/train_fmnist.py --model fmnist-resnet    # -> layers/zoo/fmnist-resnet.h5
     tools/train_fmnist.py --epochs 2 --out /tmp/f.h5
+    tools/train_fmnist.py --model fmnist-resnet --init-from OLD.h5 --epochs 3 --lr 1e-3  # train on
 """
 
 import argparse
@@ -117,6 +118,70 @@ def resnet_layers(model):
     return layers
 
 
+def unfold_into(model, path, x_train, batch=1000, images=10000):
+    """Load a file written from an FmnistResNet (batch norm folded) into model, batch norm restored.
+
+    Each conv takes the folded weight; its batch norm gets as running mean and
+    variance the statistics of that conv's output (without bias) over the first
+    `images` of x_train,
+    and gamma, beta chosen so that eval mode computes exactly the file's conv
+    with bias. In training mode the batch statistics are then close to the
+    running ones, so training resumes from (nearly) the file's network rather
+    than from a network whose batch norms rescale everything.
+    """
+    loaded, _, _ = cdcnn_model.load_module(path)
+    modules = loaded.layers if isinstance(loaded, cdcnn_model.Graph) else list(loaded)
+    folded = dict(zip(loaded.cdcnn_layer_names, modules))
+    pairs = [("stem", model.stem, model.stem_bn)]
+    for name in ("block1", "block2", "block3"):
+        b = getattr(model, name)
+        pairs += [(f"{name}.conv1", b.conv1, b.bn1), (f"{name}.conv2", b.conv2, b.bn2)]
+        if b.downsample is not None:
+            pairs.append((f"{name}.downsample", b.downsample[0], b.downsample[1]))
+    wanted = [n for n, _, _ in pairs] + ["fc"]
+    missing = [n for n in wanted if n not in folded]
+    if missing:
+        raise ValueError(f"{path}: not an fmnist-resnet file (no layer {', '.join(missing)})")
+    # Pass 1: batch norm as the identity plus the folded bias (mean 0, var 1 - eps,
+    # gamma 1), so the model in eval mode is the file's network; record the
+    # per-channel mean and variance of each conv's output on the training set.
+    stats, hooks = {}, []
+    with torch.no_grad():
+        for name, conv, bn in pairs:
+            src = folded[name]
+            if tuple(src.weight.shape) != tuple(conv.weight.shape):
+                raise ValueError(f"{path}: layer '{name}' weight {tuple(src.weight.shape)}, "
+                                 f"expected {tuple(conv.weight.shape)}")
+            conv.weight.copy_(src.weight)
+            bn.weight.fill_(1.0)
+            bn.bias.copy_(src.bias)
+            bn.running_mean.zero_()
+            bn.running_var.fill_(1.0 - bn.eps)
+            stats[name] = [torch.zeros(conv.out_channels, dtype=torch.float64) for _ in range(3)]
+
+            def record(_, __, out, s=stats[name]):
+                o = out.double().transpose(0, 1).reshape(out.shape[1], -1)
+                s[0] += o.shape[1]
+                s[1] += o.sum(1)
+                s[2] += (o * o).sum(1)
+            hooks.append(conv.register_forward_hook(record))
+        model.fc.load_state_dict(folded["fc"].state_dict())
+        model.eval()
+        for i in range(0, min(images, len(x_train)), batch):
+            model(x_train[i:i + batch])
+        for h in hooks:
+            h.remove()
+        # Pass 2: the measured statistics, gamma and beta that keep eval mode exact.
+        for name, conv, bn in pairs:
+            n, s1, s2 = stats[name]
+            mean = s1 / n
+            var = (s2 / n - mean * mean).clamp_min(0.0)
+            bn.running_mean.copy_(mean.float())
+            bn.running_var.copy_(var.float())
+            bn.weight.copy_(torch.sqrt(var + bn.eps).float())
+            bn.bias.copy_((folded[name].bias.double() + mean).float())
+
+
 def copy_linear(m):
     out = nn.Linear(m.in_features, m.out_features)
     out.load_state_dict(m.state_dict())
@@ -189,6 +254,10 @@ def main():
     p.add_argument("--batch", type=int, help="batch size (fmnist-cnn 64, fmnist-resnet 128)")
     p.add_argument("--lr", type=float, help="learning rate, the peak of the one-cycle schedule for fmnist-resnet "
                                             "(fmnist-cnn 1e-3, fmnist-resnet 4e-3)")
+    p.add_argument("--init-from", metavar="FILE",
+                   help="fmnist-resnet: start from the weights of FILE (a file this script wrote; batch norm "
+                        "is restored from training-set statistics) instead of a random initialisation; the "
+                        "one-cycle schedule then runs --epochs more epochs")
     p.add_argument("--threads", type=int, default=2, help="torch threads; fixed for reproducibility (default 2)")
     a = p.parse_args()
     cfg = MODELS[a.model]
@@ -197,6 +266,8 @@ def main():
             setattr(a, k, cfg[k])
     if cfg["onecycle"]:
         a.max_epochs = a.epochs
+    if a.init_from is not None and a.model != "fmnist-resnet":
+        p.error("--init-from: only for --model fmnist-resnet")
     if a.out is None:
         a.out = os.path.join(REPO, "layers", "zoo", a.model + ".h5")
 
@@ -215,6 +286,10 @@ def main():
     print(f"{a.model}: train {len(x_train)}, test {len(x_test)}, mean {mean:.6f}, std {std:.6f}", flush=True)
 
     model = cfg["build"]()
+    if a.init_from is not None:
+        unfold_into(model, a.init_from, x_train)
+        print(f"init from {a.init_from}: test accuracy {evaluate(model, x_test, y_test) / len(x_test):.4f}",
+              flush=True)
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
     steps = (len(x_train) + a.batch - 1) // a.batch
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=a.lr, epochs=a.epochs, steps_per_epoch=steps) \
