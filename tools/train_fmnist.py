@@ -20,7 +20,9 @@ norm), written by cdcnn_model.export_module as a graph (cdcnn_model.Graph).
     tools/train_fmnist.py                          # -> layers/zoo/fmnist-cnn.h5
     tools/train_fmnist.py --model fmnist-resnet    # -> layers/zoo/fmnist-resnet.h5
     tools/train_fmnist.py --epochs 2 --out /tmp/f.h5
-    tools/train_fmnist.py --model fmnist-resnet --init-from OLD.h5 --epochs 3 --lr 1e-3  # train on
+    tools/train_fmnist.py --model fmnist-resnet --init-from OLD.h5 --epochs 2 --lr 1e-3 --threads 1
+                                                   # 2 more epochs from OLD.h5 (how the shipped file was made:
+                                                   # tools/README.md)
 """
 
 import argparse

@@ -42,8 +42,8 @@ void expect_pytorch_accuracy(const std::string& name, Index at_least) {
 TEST(FashionMnistCnn, MatchesPyTorchAccuracyOnTheWholeTestSet) { expect_pytorch_accuracy("fmnist-cnn", 9000); }
 
 // A graph model: residual adds, a strided shortcut conv, global pooling.
-// The shipped 5-epoch file scores 9168; issue 12 asks for 9200 (more epochs).
-TEST(FashionMnistResNet, MatchesPyTorchAccuracyOnTheWholeTestSet) { expect_pytorch_accuracy("fmnist-resnet", 9150); }
+// The shipped file scores 9214; the floor is issue 12's target, 92%.
+TEST(FashionMnistResNet, MatchesPyTorchAccuracyOnTheWholeTestSet) { expect_pytorch_accuracy("fmnist-resnet", 9200); }
 
 }  // namespace
 }  // namespace cdcnn
