@@ -25,12 +25,20 @@ class Activation : public Layer {
  protected:
   Tensor forward_impl(const Tensor& x, const Shape& /*out_shape*/) const override {
     Tensor y(x.shape());
-    const float* in = x.data();
-    float* out = y.data();
-    parallel_ranges(x.numel(), kMinElementwiseRange, [&](Index begin, Index end) {
+    apply_all(x.data(), y.data(), x.numel());
+    return y;
+  }
+  Tensor forward_in_place_impl(Tensor&& x, const Shape& /*out_shape*/, Tensor& /*spare*/) const override {
+    apply_all(x.data(), x.data(), x.numel());
+    return std::move(x);
+  }
+
+ private:
+  // out[i] = apply(in[i]), in and out the same array or disjoint.
+  static void apply_all(const float* in, float* out, Index n) {
+    parallel_ranges(n, kMinElementwiseRange, [&](Index begin, Index end) {
       for (Index i = begin; i < end; ++i) out[i] = Derived::apply(in[i]);
     });
-    return y;
   }
 };
 

@@ -23,4 +23,13 @@ Tensor Add::merge_impl(const std::vector<const Tensor*>& xs, const Shape& out_sh
   return y;
 }
 
+Tensor Add::merge_in_place_impl(const std::vector<const Tensor*>& xs, Tensor&& first, const Shape& out_shape) const {
+  if (first.shape() != out_shape) return merge_impl(xs, out_shape);
+  // The same sums in the same order as merge_impl, y starting as x0 itself.
+  Tensor y = std::move(first);
+  for (std::size_t i = 1; i < xs.size(); ++i)
+    broadcast_apply(y, *xs[i], y, [](float a, float b) { return a + b; });
+  return y;
+}
+
 }  // namespace cdcnn

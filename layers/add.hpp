@@ -18,6 +18,9 @@ class Add final : public MergeLayer {
  protected:
   Shape merged_shape_impl(const std::vector<Shape>& in) const override;
   Tensor merge_impl(const std::vector<const Tensor*>& xs, const Shape& out_shape) const override;
+  /// Sums into the first input when the output has its shape (a residual add).
+  Tensor merge_in_place_impl(const std::vector<const Tensor*>& xs, Tensor&& first,
+                             const Shape& out_shape) const override;
 };
 
 }  // namespace cdcnn

@@ -68,4 +68,11 @@ Tensor BatchNorm::forward_impl(const Tensor& x, const Shape& out_shape) const {
   return y;
 }
 
+Tensor BatchNorm::forward_in_place_impl(Tensor&& x, const Shape& /*out_shape*/, Tensor& /*spare*/) const {
+  const Index C = channels(), P = x.numel() / C;
+  auto m = x.matrix(C, P);
+  m = (m.array().colwise() * scale_.array()).colwise() + shift_.array();  // elementwise: no aliasing
+  return std::move(x);
+}
+
 }  // namespace cdcnn

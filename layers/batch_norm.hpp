@@ -24,6 +24,7 @@ class BatchNorm final : public Layer {
 
  protected:
   Tensor forward_impl(const Tensor& x, const Shape& out_shape) const override;
+  Tensor forward_in_place_impl(Tensor&& x, const Shape& out_shape, Tensor& spare) const override;
 
  private:
   Vector weight_, bias_, running_mean_, running_var_;

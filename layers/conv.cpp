@@ -73,6 +73,20 @@ std::vector<ColumnRange> column_ranges(Index W, Index OW, Index KW, Index sw, In
   return ranges;
 }
 
+// A Geometry's fields under the names the lowering loops (im2col,
+// pack_panel) give them: input extent, output lines, then kernel, stride,
+// padding and dilation per axis (depth, height, width).
+struct LoweringView {
+  Index D, H, W, OH, OW, KD, KH, KW, sd, sh, sw, pd, ph, pw, dd, dh, dw;
+};
+
+template <class Geometry>
+LoweringView lowering_view(const Geometry& g) {
+  return {g.in[0],     g.in[1],     g.in[2],     g.out[1],    g.out[2],     g.kernel[0],
+          g.kernel[1], g.kernel[2], g.stride[0], g.stride[1], g.stride[2],  g.padding[0],
+          g.padding[1], g.padding[2], g.dilation[0], g.dilation[1], g.dilation[2]};
+}
+
 // dst[i] = src[stride·i] for i < n, the common strides as constants.
 void copy_strided(float* __restrict dst, const float* __restrict src, Index n, Index stride) {
   switch (stride) {
@@ -259,12 +273,7 @@ Conv::Geometry Conv::geometry(const Shape& in) const {
 
 void Conv::im2col(const float* x, const Geometry& g, Index c0, Index c1, Index line0, Index line1, float* dst,
                   Index ld) const {
-  const Index D = g.in[0], H = g.in[1], W = g.in[2];
-  const Index OH = g.out[1], OW = g.out[2];
-  const Index KD = g.kernel[0], KH = g.kernel[1], KW = g.kernel[2];
-  const Index sd = g.stride[0], sh = g.stride[1], sw = g.stride[2];
-  const Index pd = g.padding[0], ph = g.padding[1], pw = g.padding[2];
-  const Index dd = g.dilation[0], dh = g.dilation[1], dw = g.dilation[2];
+  const auto [D, H, W, OH, OW, KD, KH, KW, sd, sh, sw, pd, ph, pw, dd, dh, dw] = lowering_view(g);
 
   const std::vector<ColumnRange> ranges = column_ranges(W, OW, KW, sw, pw, dw);
 
@@ -377,12 +386,7 @@ std::int64_t Conv::forward_workspace_bytes(const Shape& in) const {
 }
 
 void Conv::pack_panel(const float* x, const Geometry& g, Index p0, float* dst) const {
-  const Index D = g.in[0], H = g.in[1], W = g.in[2];
-  const Index OH = g.out[1], OW = g.out[2];
-  const Index KD = g.kernel[0], KH = g.kernel[1], KW = g.kernel[2];
-  const Index sd = g.stride[0], sh = g.stride[1], sw = g.stride[2];
-  const Index pd = g.padding[0], ph = g.padding[1], pw = g.padding[2];
-  const Index dd = g.dilation[0], dh = g.dilation[1], dw = g.dilation[2];
+  const auto [D, H, W, OH, OW, KD, KH, KW, sd, sh, sw, pd, ph, pw, dd, dh, dw] = lowering_view(g);
   const Index NR = panel_columns(), p1 = std::min(g.positions(), p0 + NR);
   // The panel's positions as runs along output lines (a line of OW positions
   // at fixed d, h): each run reads one input row per kernel tap.
@@ -521,8 +525,9 @@ void Conv::packed_gemm(const float* x, const Geometry& g, float* y) const {
   });
 }
 
-Tensor Conv::bias_tensor(const Shape& out_shape, Index positions) const {
-  Tensor y(out_shape);
+Tensor Conv::bias_tensor(const Shape& out_shape, Index positions, Tensor storage) const {
+  // Every element is written below: storage's old values need no zeroing.
+  Tensor y = storage.numel() == numel(out_shape) ? std::move(storage).reshaped(out_shape) : Tensor(out_shape);
   float* out = y.data();
   parallel_ranges(rows(), std::max<Index>(1, kMinElementwiseRange / positions), [&](Index begin, Index end) {
     for (Index o = begin; o < end; ++o) std::fill(out + o * positions, out + (o + 1) * positions, bias()[o]);
@@ -580,10 +585,17 @@ void Conv::depthwise(const float* x, const Geometry& g, float* y) const {
   });
 }
 
-Tensor Conv::forward_impl(const Tensor& x, const Shape& out_shape) const {
+Tensor Conv::forward_impl(const Tensor& x, const Shape& out_shape) const { return run(x, out_shape, Tensor()); }
+
+Tensor Conv::forward_reusing_impl(const Tensor& x, const Shape& out_shape, Tensor& spare) const {
+  if (spare.numel() != numel(out_shape)) return run(x, out_shape, Tensor());
+  return run(x, out_shape, std::move(spare));
+}
+
+Tensor Conv::run(const Tensor& x, const Shape& out_shape, Tensor storage) const {
   const Geometry g = geometry(x.shape());
   // The output starts as the bias, written in one pass; the kernels accumulate onto it.
-  Tensor y = bias_tensor(out_shape, g.positions());
+  Tensor y = bias_tensor(out_shape, g.positions(), std::move(storage));
   if (runs_depthwise_kernel(x.shape())) {
     depthwise(x.data(), g, y.data());
   } else if (runs_packed_kernel() && shifted_fits(g)) {

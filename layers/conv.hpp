@@ -98,6 +98,8 @@ class Conv final : public LinearLayer {
 
  protected:
   Tensor forward_impl(const Tensor& x, const Shape& out_shape) const override;
+  /// Writes the output into `spare`'s storage when the element counts match.
+  Tensor forward_reusing_impl(const Tensor& x, const Shape& out_shape, Tensor& spare) const override;
 
  private:
   /// Input and output geometry of one call, as 3 spatial axes (a 2-D conv
@@ -137,8 +139,12 @@ class Conv final : public LinearLayer {
   bool depthwise_fits(const Geometry& g) const;
   /// y (already the bias) += the conv of x by one GEMM per group.
   void grouped_gemm(const Tensor& x, const Geometry& g, MatrixMap y) const;
-  /// The output tensor holding the bias of each channel at every position.
-  Tensor bias_tensor(const Shape& out_shape, Index positions) const;
+  /// The output tensor holding the bias of each channel at every position,
+  /// in `storage` (taken, whatever its shape) if it has the output's element
+  /// count, in fresh storage otherwise.
+  Tensor bias_tensor(const Shape& out_shape, Index positions, Tensor storage = {}) const;
+  /// forward_impl with the output in `storage` (as bias_tensor takes it).
+  Tensor run(const Tensor& x, const Shape& out_shape, Tensor storage) const;
   using ConstMatrixRef = Eigen::Ref<const Matrix, 0, Eigen::OuterStride<>>;
   using MatrixRef = Eigen::Ref<Matrix, 0, Eigen::OuterStride<>>;
   /// y += w · lower(x) with w block diagonal over `pieces` equal blocks

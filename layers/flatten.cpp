@@ -13,4 +13,8 @@ Shape Flatten::output_shape(const Shape& in) const {
 
 Tensor Flatten::forward_impl(const Tensor& x, const Shape& out_shape) const { return x.reshaped(out_shape); }
 
+Tensor Flatten::forward_in_place_impl(Tensor&& x, const Shape& out_shape, Tensor& /*spare*/) const {
+  return std::move(x).reshaped(out_shape);
+}
+
 }  // namespace cdcnn

@@ -1,7 +1,7 @@
 #pragma once
 // Flatten (PyTorch's nn.Flatten on a batch of one): kind "flatten", any
 // input of rank ≥ 1 becomes a {numel} vector in C order. No copy of values
-// beyond the one forward() returns.
+// beyond the one forward() returns (none when given its input to keep).
 
 #include "layers/layer.hpp"
 
@@ -18,6 +18,7 @@ class Flatten final : public Layer {
 
  protected:
   Tensor forward_impl(const Tensor& x, const Shape& out_shape) const override;
+  Tensor forward_in_place_impl(Tensor&& x, const Shape& out_shape, Tensor& spare) const override;
 };
 
 }  // namespace cdcnn

@@ -12,14 +12,31 @@ std::int64_t Layer::flop_product(std::initializer_list<Index> factors) const {
   return *n;
 }
 
-Tensor Layer::forward(const Tensor& x) const {
+Shape Layer::checked_output_shape(const Tensor& x) const {
   const LinearLayer* linear = as_linear();
   require(!linear || linear->has_weights(), where(),
           ": has no weights on this rank (a weightless layer: only its shards are held here)");
-  Shape out = output_shape(x.shape());
-  Tensor y = forward_impl(x, out);
+  return output_shape(x.shape());
+}
+
+Tensor Layer::checked(Tensor y, const Shape& out) const {
   require(y.shape() == out, where(), ": produced shape ", to_string(y.shape()), ", expected ", to_string(out));
   return y;
+}
+
+Tensor Layer::forward(const Tensor& x) const {
+  const Shape out = checked_output_shape(x);
+  return checked(forward_impl(x, out), out);
+}
+
+Tensor Layer::forward(const Tensor& x, Tensor& spare) const {
+  const Shape out = checked_output_shape(x);
+  return checked(forward_reusing_impl(x, out, spare), out);
+}
+
+Tensor Layer::forward(Tensor&& x, Tensor& spare) const {
+  const Shape out = checked_output_shape(x);
+  return checked(forward_in_place_impl(std::move(x), out, spare), out);
 }
 
 LinearLayer::LinearLayer(std::string name, Matrix weight, Vector bias)

@@ -35,6 +35,19 @@ class Layer {
   /// Runs the layer. Not virtual: it checks the input once, here, and every
   /// layer gets the check for free (Ginkgo's apply / apply_impl).
   Tensor forward(const Tensor& x) const;
+  /// The same, with storage the caller no longer needs (a model pass
+  /// recycles its dead values this way: at batch 1, fresh storage for every
+  /// output costs page faults and zero-filling that weigh as much as the
+  /// cheaper layers themselves; docs/architecture.md §2, "Storage"):
+  ///  - `spare` (any shape, or empty): a layer whose output has spare's
+  ///    element count may take its storage, leaving `spare` empty (a
+  ///    convolution does);
+  ///  - given x as an rvalue, a layer whose output can overwrite its input
+  ///    element by element (ReLU and the other activations, batch norm,
+  ///    flatten) computes it there; x is left empty or untouched.
+  /// The result is the same as forward(x), bit for bit.
+  Tensor forward(const Tensor& x, Tensor& spare) const;
+  Tensor forward(Tensor&& x, Tensor& spare) const;
 
   /// Floating-point operations (a multiply-add counts 2) for input `in`.
   virtual std::int64_t flops(const Shape& in) const { return 0; }
@@ -56,11 +69,24 @@ class Layer {
  protected:
   /// `out_shape` is output_shape(x.shape()), already computed by forward().
   virtual Tensor forward_impl(const Tensor& x, const Shape& out_shape) const = 0;
+  /// forward(x, spare): by default forward_impl, leaving `spare` alone.
+  virtual Tensor forward_reusing_impl(const Tensor& x, const Shape& out_shape, Tensor& /*spare*/) const {
+    return forward_impl(x, out_shape);
+  }
+  /// forward(Tensor&&, spare): by default forward_reusing_impl, leaving x alone.
+  virtual Tensor forward_in_place_impl(Tensor&& x, const Shape& out_shape, Tensor& spare) const {
+    return forward_reusing_impl(x, out_shape, spare);
+  }
   /// The product of `factors` for flops(); throws Error naming the layer if it
   /// does not fit an int64 (an absurd window or size in a model file).
   std::int64_t flop_product(std::initializer_list<Index> factors) const;
 
  private:
+  /// output_shape(x.shape()); Error first if the layer is weightless.
+  Shape checked_output_shape(const Tensor& x) const;
+  /// y, after checking that its shape is `out`.
+  Tensor checked(Tensor y, const Shape& out) const;
+
   std::string name_;
 };
 

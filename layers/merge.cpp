@@ -15,13 +15,26 @@ Shape MergeLayer::merged_shape(const std::vector<Shape>& in) const {
   return merged_shape_impl(in);
 }
 
-Tensor MergeLayer::merge(const std::vector<const Tensor*>& xs) const {
+Shape MergeLayer::output_shape_for(const std::vector<const Tensor*>& xs) const {
   std::vector<Shape> shapes;
   for (const Tensor* x : xs) shapes.push_back(x->shape());
-  Shape out = merged_shape(shapes);
-  Tensor y = merge_impl(xs, out);
+  return merged_shape(shapes);
+}
+
+Tensor MergeLayer::checked(Tensor y, const Shape& out) const {
   require(y.shape() == out, where(), ": produced shape ", to_string(y.shape()), ", expected ", to_string(out));
   return y;
+}
+
+Tensor MergeLayer::merge(const std::vector<const Tensor*>& xs) const {
+  const Shape out = output_shape_for(xs);
+  return checked(merge_impl(xs, out), out);
+}
+
+Tensor MergeLayer::merge(const std::vector<const Tensor*>& xs, Tensor&& first) const {
+  require(!xs.empty() && xs[0] == &first, where(), ": merge's first input is not the tensor it gives up");
+  const Shape out = output_shape_for(xs);
+  return checked(merge_in_place_impl(xs, std::move(first), out), out);
 }
 
 Shape MergeLayer::output_shape(const Shape& in) const { return merged_shape({in}); }

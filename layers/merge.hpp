@@ -23,6 +23,11 @@ class MergeLayer : public Layer {
   /// count or shapes do not fit.
   Shape merged_shape(const std::vector<Shape>& in) const;
   Tensor merge(const std::vector<const Tensor*>& xs) const;
+  /// The same, the caller giving up its first input: `first` is the tensor
+  /// xs[0] points to, and no other entry of xs points to it. A layer whose
+  /// output has that input's shape may compute it there (Add does), leaving
+  /// `first` empty; the result is the same as merge(xs), bit for bit.
+  Tensor merge(const std::vector<const Tensor*>& xs, Tensor&& first) const;
 
   /// A merge layer needs several inputs: these refuse the single-input path.
   Shape output_shape(const Shape& in) const final;
@@ -34,10 +39,19 @@ class MergeLayer : public Layer {
  protected:
   virtual Shape merged_shape_impl(const std::vector<Shape>& in) const = 0;
   virtual Tensor merge_impl(const std::vector<const Tensor*>& xs, const Shape& out_shape) const = 0;
+  /// merge(xs, first): by default merge_impl, leaving `first` alone.
+  virtual Tensor merge_in_place_impl(const std::vector<const Tensor*>& xs, Tensor&& /*first*/,
+                                     const Shape& out_shape) const {
+    return merge_impl(xs, out_shape);
+  }
   Tensor forward_impl(const Tensor& x, const Shape& out_shape) const final;
 
  private:
   std::string count_rule() const;
+  /// merged_shape of the inputs' shapes.
+  Shape output_shape_for(const std::vector<const Tensor*>& xs) const;
+  /// y, after checking that its shape is `out`.
+  Tensor checked(Tensor y, const Shape& out) const;
 };
 
 }  // namespace cdcnn

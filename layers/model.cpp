@@ -227,11 +227,24 @@ const Tensor& ModelPass::input() const {
 }
 
 void ModelPass::run() {
-  const Layer& layer = model_->layer(next_);
-  if (const MergeLayer* merge = layer.as_merge())
-    advance(merge->merge(inputs()));
-  else
-    advance(layer.forward(input()));
+  const std::size_t i = next_;
+  const Layer& layer = model_->layer(i);
+  const std::vector<int>& sources = model_->inputs_of(i);
+  // The first input is ours to give the layer when no later layer, and no
+  // other input slot of this one, reads it.
+  const int first = sources.front();
+  const bool give = model_->last_use_[static_cast<std::size_t>(first + 1)] == i &&
+                    std::count(sources.begin(), sources.end(), first) == 1;
+  Tensor& x = values_[static_cast<std::size_t>(first + 1)];
+  if (const MergeLayer* merge = layer.as_merge()) {
+    const std::vector<const Tensor*> xs = inputs();
+    advance(give ? merge->merge(xs, std::move(x)) : merge->merge(xs));
+    return;
+  }
+  Tensor spare = take_spare(numel(model_->output_shape_of(i)));
+  Tensor y = give ? layer.forward(std::move(x), spare) : layer.forward(x, spare);
+  if (spare.numel() > 0) recycle(std::move(spare));
+  advance(std::move(y));
 }
 
 void ModelPass::run_until(std::size_t layer) {
@@ -259,8 +272,26 @@ void ModelPass::advance(Tensor y) {
 
 void ModelPass::release(std::size_t value) {
   Tensor& v = values_[value];
-  if (spares_ && v.numel() > 0) spares_->push_back(std::move(v));
+  if (v.numel() > 0) recycle(std::move(v));
   v = Tensor();
+}
+
+void ModelPass::recycle(Tensor t) {
+  if (spares_) {
+    spares_->push_back(std::move(t));
+    return;
+  }
+  own_spares_.push_back(std::move(t));
+  if (own_spares_.size() > kKeptSpares) own_spares_.erase(own_spares_.begin());
+}
+
+Tensor ModelPass::take_spare(Index n) {
+  std::vector<Tensor>& pool = spares_ ? *spares_ : own_spares_;
+  const auto it = std::find_if(pool.rbegin(), pool.rend(), [&](const Tensor& t) { return t.numel() == n; });
+  if (it == pool.rend()) return Tensor();
+  Tensor t = std::move(*it);
+  pool.erase(std::next(it).base());
+  return t;
 }
 
 Tensor ModelPass::take_output() {

@@ -105,6 +105,14 @@ class Model {
 /// output only until its last consumer has run. Model::forward runs every
 /// layer; the runtime and the loss studies compute some layers themselves
 /// (give()). Copyable: copy a pass to try several outputs of one layer.
+///
+/// Storage (docs/architecture.md §2): a layer that is the last to read its
+/// first input is given that input to overwrite (Layer::forward(Tensor&&,
+/// Tensor&), MergeLayer::merge(xs, first): ReLU, a residual add), and the
+/// storage of values no layer reads any more is kept (at most kKeptSpares of
+/// them, the latest) for later outputs of the same size (a convolution's).
+/// At batch 1 that saves every layer the page faults and zero-filling of
+/// fresh storage; the results are the same bit for bit.
 class ModelPass {
  public:
   /// Error if x's shape is not the model's input shape.
@@ -131,16 +139,25 @@ class ModelPass {
   /// memory (docs/architecture.md §3, "Buffers").
   void keep_spares(std::vector<Tensor>* spares) { spares_ = spares; }
 
+  /// Dead values a pass keeps for later outputs when keep_spares() is not
+  /// in force (ResNet's blocks need two: a conv's input and a residual).
+  static constexpr std::size_t kKeptSpares = 2;
+
  private:
   const Tensor& value(int source) const;
   void advance(Tensor y);
   void release(std::size_t value);
+  /// Keeps t's storage for a later output (in *spares_ if set).
+  void recycle(Tensor t);
+  /// A kept value of n elements (removed from the pool), or an empty tensor.
+  Tensor take_spare(Index n);
 
   const Model* model_;
   std::size_t next_ = 0;
   /// values_[0]: the input; values_[i+1]: layer i's output, while needed.
   std::vector<Tensor> values_;
   std::vector<Tensor>* spares_ = nullptr;
+  std::vector<Tensor> own_spares_;  // the pool while spares_ is null, oldest first
 };
 
 }  // namespace cdcnn

@@ -18,6 +18,7 @@ class Relu final : public Layer {
 
  protected:
   Tensor forward_impl(const Tensor& x, const Shape& out_shape) const override;
+  Tensor forward_in_place_impl(Tensor&& x, const Shape& out_shape, Tensor& spare) const override;
 };
 
 }  // namespace cdcnn

@@ -26,6 +26,23 @@ TEST(Add, ResultDoesNotDependOnTheThreadCount) {
   for (Index i = 0; i < y.numel(); ++i) ASSERT_EQ(y[i], a[i] + b[i]) << i;
 }
 
+TEST(Add, GivenItsFirstInputSumsIntoItWhenTheShapesAgree) {
+  const Tensor a = random_tensor({2, 3, 4}, 1), b = random_tensor({2, 3, 4}, 2), c = random_tensor({3, 1}, 3);
+  const Add add("add");
+  Tensor first = a;
+  const float* storage = first.data();
+  const Tensor y = add.merge({&first, &b, &c}, std::move(first));
+  EXPECT_EQ(y.data(), storage);
+  const Tensor expected = add.merge({&a, &b, &c});
+  for (Index i = 0; i < y.numel(); ++i) ASSERT_EQ(y[i], expected[i]) << i;
+  // A first input smaller than the output cannot hold it: left alone.
+  Tensor small = c;
+  const Tensor z = add.merge({&small, &a}, std::move(small));
+  EXPECT_EQ(small.numel(), 3);
+  EXPECT_EQ(z.shape(), a.shape());
+  expect_error([&] { add.merge({&a, &b}, Tensor(b)); }, "layer 'add' (add): merge's first input is not the tensor it gives up");
+}
+
 TEST(Add, BroadcastsAsNumpyDoesAlignedOnTheLastDimension) {
   // {2,3,4} + {3,1} + {4}: the last two broadcast along the missing axes.
   const Tensor a = random_tensor({2, 3, 4}, 4), b = random_tensor({3, 1}, 5), c = random_tensor({4}, 6);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "layers/registry.hpp"
 #include "layer_test_util.hpp"
 
@@ -235,6 +237,29 @@ TEST(Conv2d, OnlyStrideOneConvsWithoutGroupsSkipTheLowering) {
   // Padding and dilation far larger than the input and output: the padded copy would be huge.
   EXPECT_FALSE(shifted({1, 1, 1, {2, 2}, {3, 3}, {1, 1}, {200, 200}, {200, 200}}));
   expect_matches_direct_loops({1, 2, 1, {2, 2}, {3, 3}, {1, 1}, {200, 200}, {200, 200}});
+}
+
+TEST(Conv2d, WritesItsOutputIntoASpareOfItsSizeWhateverItHeld) {
+  // One case per kernel (packed, shifted, depthwise, grouped GEMM): each
+  // must overwrite every element of the storage it is given.
+  for (const ConvCase& c : {ConvCase{4, 17, 1, {15, 16}, {3, 3}, {2, 2}, {1, 1}, {1, 1}},
+                            ConvCase{8, 8, 1, {5, 7}, {3, 3}, {1, 1}, {1, 1}, {1, 1}},
+                            ConvCase{8, 8, 8, {5, 7}, {3, 3}, {2, 2}, {1, 1}, {1, 1}},
+                            ConvCase{6, 9, 3, {5, 7}, {1, 1}, {1, 1}, {0, 0}, {1, 1}}}) {
+    auto [conv, x, w, b] = build(c);
+    const Tensor expected = conv->forward(x);
+    Tensor spare({expected.numel()});
+    std::ranges::fill(spare.values(), 1e9f);
+    const float* storage = spare.data();
+    const Tensor y = conv->forward(x, spare);
+    EXPECT_EQ(y.data(), storage);
+    EXPECT_EQ(spare.numel(), 0);
+    ASSERT_EQ(y.shape(), expected.shape());
+    for (Index i = 0; i < y.numel(); ++i) ASSERT_EQ(y[i], expected[i]) << i;
+    Tensor other({expected.numel() + 1});  // the wrong size: left alone
+    EXPECT_NE(conv->forward(x, other).data(), other.data());
+    EXPECT_EQ(other.numel(), expected.numel() + 1);
+  }
 }
 
 TEST(Conv2d, GemmViewReproducesForward) {

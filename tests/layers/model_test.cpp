@@ -5,6 +5,7 @@
 #include "layer_test_util.hpp"
 #include "layers/add.hpp"
 #include "layers/concat.hpp"
+#include "layers/conv.hpp"
 #include "layers/dense.hpp"
 #include "layers/max_pool.hpp"
 #include "layers/relu.hpp"
@@ -187,15 +188,48 @@ TEST(ModelPass, KeepsEachValueAfterItsLastReaderAsASpareNotBefore) {
   std::vector<Tensor> spares;
   ModelPass pass(m, x);
   pass.keep_spares(&spares);
-  pass.run_until(m.index_of("res"));  // fc1, relu, fc2 have run: fc1's and relu's outputs are dead, x is not
-  ASSERT_EQ(spares.size(), 2u);
+  // fc1, relu, fc2 have run: relu computed in fc1's output, now dead after
+  // fc2; x is still to be read.
+  pass.run_until(m.index_of("res"));
+  ASSERT_EQ(spares.size(), 1u);
   const Vector h = (r.w1 * x.flat() + r.b1).cwiseMax(0.0f);
-  EXPECT_LT(max_relative_error(spares[1], Tensor({4}, std::vector<float>(h.data(), h.data() + 4))), 1e-6);
+  EXPECT_LT(max_relative_error(spares[0], Tensor({4}, std::vector<float>(h.data(), h.data() + 4))), 1e-6);
   for (Tensor& t : spares) std::ranges::fill(t.values(), 1e9f);  // reused and overwritten: nothing may change
   pass.run_until(m.size());
   EXPECT_LT(max_relative_error(pass.take_output(), r.by_hand(x)), 1e-6);
-  EXPECT_EQ(spares.size(), 5u);  // + fc2's output and x after res, + res's output after head
-  EXPECT_EQ(spares[3].numel(), 4);
+  EXPECT_EQ(spares.size(), 3u);  // + x after res (which summed into fc2's output), + res's output after head
+  EXPECT_EQ(spares[1].numel(), 4);
+}
+
+// relu(x) + x, and relu(x) + relu(x): a layer may overwrite its input only
+// when no later layer, and no other input of its own, reads it.
+TEST(ModelPass, GivesALayerItsInputOnlyWhenNothingElseReadsIt) {
+  std::vector<std::unique_ptr<Layer>> layers;
+  layers.push_back(std::make_unique<Relu>("relu"));
+  layers.push_back(std::make_unique<Add>("skip"));
+  layers.push_back(std::make_unique<Add>("twice"));
+  const Model m("m", {5}, std::move(layers), {}, {{"input"}, {"relu", "input"}, {"skip", "skip"}});
+  const Tensor x({5}, {-2, -1, 0, 1, 2});
+  const Tensor y = m.forward(x);
+  EXPECT_EQ(std::vector<float>(y.values().begin(), y.values().end()), (std::vector<float>{-4, -2, 0, 4, 8}));
+}
+
+// A conv's output takes the storage of a dead value of its size.
+TEST(ModelPass, WritesAnOutputIntoTheStorageOfADeadValueOfItsSize) {
+  std::vector<std::unique_ptr<Layer>> layers;
+  Tensor w = testing::random_tensor({2, 2, 1, 1}, 3);
+  layers.push_back(std::make_unique<Conv>("conv", w, Vector::Zero(2), Window{{1, 1}, {1, 1}, {0, 0}, {1, 1}}, 1));
+  const Model m("m", {2, 3, 3}, std::move(layers));
+  std::vector<Tensor> spares;
+  spares.emplace_back(Shape{18});
+  const float* storage = spares[0].data();
+  ModelPass pass(m, testing::random_tensor({2, 3, 3}, 4));
+  pass.keep_spares(&spares);
+  pass.run();
+  const Tensor y = pass.take_output();
+  EXPECT_EQ(y.data(), storage);
+  ASSERT_EQ(spares.size(), 1u);  // the input, dead after the conv
+  EXPECT_NE(spares[0].data(), storage);
 }
 
 }  // namespace

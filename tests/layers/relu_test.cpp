@@ -25,6 +25,17 @@ TEST(Relu, ResultDoesNotDependOnTheThreadCount) {
   for (Index i = 0; i < x.numel(); ++i) ASSERT_EQ(y[i], x[i] < 0 ? 0.0f : x[i]) << i;
 }
 
+TEST(Relu, GivenItsInputWritesOverIt) {
+  const Tensor x = testing::random_tensor({3, 10, 10}, 2);
+  const Relu relu("relu");
+  Tensor given = x, spare;
+  const float* storage = given.data();
+  const Tensor y = relu.forward(std::move(given), spare);
+  EXPECT_EQ(y.data(), storage);
+  const Tensor expected = relu.forward(x);
+  for (Index i = 0; i < x.numel(); ++i) ASSERT_EQ(y[i], expected[i]) << i;
+}
+
 TEST(Relu, SpecRoundTripsThroughTheRegistry) {
   std::unique_ptr<Layer> relu = layer_registry().make(LayerSpec{.kind = "relu", .name = "features.1"});
   EXPECT_EQ(relu->where(), "layer 'features.1' (relu)");
