@@ -43,6 +43,12 @@ std::unique_ptr<TraceWriter> open_trace(const RunConfig& c, const Setup& s, cons
   std::string codes;
   for (const auto& l : s.deployment.layers)
     codes += cat(codes.empty() ? "" : " ", s.model->layer(l.layer_index).name(), "=", l.code->spec());
+  std::vector<RankRecord> ranks;  // the peaks come at the end (run_master)
+  for (const auto& m : s.memory) {
+    const auto r = static_cast<std::size_t>(m.rank);
+    const std::string host = r < s.hosts.size() ? s.hosts[r] : "";
+    ranks.push_back(rank_record(m.rank, host, static_cast<double>(m.total()) / 1e6, NAN));
+  }
   return std::make_unique<TraceWriter>(
       c.trace_file, std::map<std::string, std::string>{{"command_line", command_line},
                                                        {"model", s.model->name()},
@@ -54,7 +60,8 @@ std::unique_ptr<TraceWriter> open_trace(const RunConfig& c, const Setup& s, cons
                                                        {"hosts", join(s.hosts, ",")},
                                                        {"deadline_ms", std::to_string(c.master.deadline_ms)},
                                                        {"policy", to_string(c.master.policy)},
-                                                       {"weights_from", to_string(c.weights_from)}});
+                                                       {"weights_from", to_string(c.weights_from)}},
+      ranks);
 }
 
 void set_up(Setup& s, const RunConfig& c, const RunHooks& hooks, int rank, int world) {
@@ -135,6 +142,7 @@ void run_master(const RunConfig& c, const RunHooks& hooks, Setup& s, int world, 
   out.memory = s.memory;
   if (!out.peak_rss_mb.empty()) out.peak_rss_mb[0] = peak_resident_mb().value_or(NAN);
   out.health = master.health_log();
+  if (s.owned_trace) s.owned_trace->set_peak_mb(out.peak_rss_mb);  // a caller's trace has no /ranks rows
   if (trace) trace->flush();
 }
 
