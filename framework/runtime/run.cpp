@@ -90,12 +90,12 @@ void set_up(Setup& s, const RunConfig& c, const RunHooks& hooks, int rank, int w
   check_memory(s.memory, c.memory_mb);
   if (rank == 0 && !hooks.model) {
     // The master runs the layers the plan does not split; it needs the split
-    // ones' weights only to encode them (--weights-from master) or to verify.
+    // ones' weights only to verify (to encode them, --weights-from master,
+    // it loads one at a time: send_split_layers).
     std::set<std::string> split;
     for (const auto& l : s.deployment.layers) split.insert(s.model->layer(l.layer_index).name());
-    const bool all = c.verify || c.weights_from == WeightSource::master;
     s.owned_model = std::make_unique<Model>(
-        open_model(c.model, c.seed, all ? WeightSelection::all() : WeightSelection::all_but(std::move(split))));
+        open_model(c.model, c.seed, c.verify ? WeightSelection::all() : WeightSelection::all_but(std::move(split))));
     s.model = s.owned_model.get();
   }
   s.faults = std::make_unique<FaultInjector>(c.seed, c.stragglers, c.fails, world);
@@ -104,6 +104,24 @@ void set_up(Setup& s, const RunConfig& c, const RunHooks& hooks, int rank, int w
   if (rank == 0 && !c.input_file.empty() && !hooks.input)
     s.fixed_input = load_input(c.input_file, s.model->input_shape(), s.model->normalisation());
   if (rank == 0 && !c.trace_file.empty() && !hooks.trace) s.owned_trace = open_trace(c, s, hooks.command_line, world);
+}
+
+/// --weights-from master, the master holding no split layer: each split
+/// layer's weights in turn are read from the model file (or drawn from the
+/// seed, replaying the draws before them), encoded and sent shard by shard,
+/// and dropped, so that the master's start-up holds its own layers and one
+/// split layer (plan/memory.hpp).
+void send_split_layers(const RunConfig& c, Deployment& deployment, const Model& model) {
+  for (DeployedLayer& l : deployment.layers) {
+    Deployment one;  // send_shard_weights sends a deployment's layers: this one's alone
+    one.layers.push_back(std::move(l));
+    {
+      const std::string name = model.layer(one.layers[0].layer_index).name();
+      const Model weights = open_model(c.model, c.seed, WeightSelection::only({name}));
+      send_shard_weights(weights, one);
+    }
+    l = std::move(one.layers[0]);
+  }
 }
 
 /// Normal values drawn from `seed` and the inference's number.
@@ -192,11 +210,10 @@ RunOutcome run_distributed(RunConfig& config, const RunHooks& hooks) {
                     ? cat("encoding and sending shard weights to ", world - 1, " worker(s)")
                     : cat("waiting for the workers to read their shards from ", config.coded_file));
   if (config.weights_from == WeightSource::master) {
-    if (rank == 0) {
-      send_shard_weights(*s.model, s.deployment);
-      // Sent: the master runs none of the split layers (unless it verifies).
-      if (s.owned_model && !config.verify)
-        for (const auto& l : s.deployment.layers) s.owned_model->drop_weights(l.layer_index);
+    if (rank == 0 && s.owned_model && !config.verify) {
+      send_split_layers(config, s.deployment, *s.model);
+    } else if (rank == 0) {
+      send_shard_weights(*s.model, s.deployment);  // it holds every layer: a caller's model, or to verify
     } else {
       s.weights = receive_shard_weights(rank, *s.model, s.deployment);
     }
