@@ -107,8 +107,8 @@ void set_up(Setup& s, const RunConfig& c, const RunHooks& hooks, int rank, int w
 }
 
 /// --weights-from master, the master holding no split layer: each split
-/// layer's weights in turn are read from the model file (or drawn from the
-/// seed, replaying the draws before them), encoded and sent shard by shard,
+/// layer's weights in turn are read from the model file (or drawn from
+/// --seed, replaying the draws before them), encoded and sent shard by shard,
 /// and dropped, so that the master's start-up holds its own layers and one
 /// split layer (plan/memory.hpp).
 void send_split_layers(const RunConfig& c, Deployment& deployment, const Model& model) {
