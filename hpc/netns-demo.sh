@@ -40,4 +40,4 @@ watcher=""
 echo
 /usr/bin/python3 "$hpc/fates-by-rank.py" "$work/trace.h5" --cut "$work/cut.json"
 echo
-echo "trace kept: $work/trace.h5 (tables inferences, layers, shards, late; h5py or h5dump)"
+echo "trace kept: $work/trace.h5 (tables inferences, layers, shards, late, health, ranks; h5py or h5dump)"

@@ -72,6 +72,7 @@ class Builder {
   void parameters(LayerSpec& s, const Shape& w_shape, Index fan_in) {
     const Shape b_shape{w_shape[0]};
     const bool grouped = s.ints.count("groups") != 0, loads = weights_.loads(s.name);
+    loaded_ += loads ? 1 : 0;
     if (loads && grouped) {
       s.params.emplace("weight", random(w_shape, fan_in));
       s.params.emplace("bias", random(b_shape, fan_in, 0.1));
@@ -91,10 +92,10 @@ class Builder {
       draw(w.data(), w.size(), fan_in);
       draw(b.data(), b.size(), fan_in, 0.1);
       linear.set_weights(std::move(w), std::move(b));
-    } else if (!weights_.is_none()) {
+    } else if (weights_.wants_more(loaded_)) {
       // Later layers' weights must not change: the draws are made and
-      // dropped (a chunk at a time), unless no layer's weights are wanted
-      // at all (a skeleton).
+      // dropped (a chunk at a time), unless no later layer's weights are
+      // wanted (a skeleton, or only() past its last layer).
       discard(numel(w_shape), fan_in);
       discard(b_shape[0], fan_in, 0.1);
     }
@@ -125,6 +126,7 @@ class Builder {
   Rng rng_;
   const LayerRegistry& registry_;
   WeightSelection weights_;
+  std::size_t loaded_ = 0;  // layers built with their weights so far
   std::vector<std::unique_ptr<Layer>> layers_;
   std::vector<std::vector<std::string>> inputs_;
   std::vector<std::string> next_inputs_;

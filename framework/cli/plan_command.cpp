@@ -11,6 +11,7 @@
 #include "cli/plan_validation.hpp"
 #include "cli/sweep_launch.hpp"
 #include "core/error.hpp"
+#include "core/strings.hpp"
 #include "core/text_table.hpp"
 #include "io/profile_file.hpp"
 #include "plan/devices.hpp"
@@ -130,16 +131,14 @@ int plan_command(const Args& args) {
   const auto memory = estimate_memory(model, c.plan, opts.devices);
   check_memory(memory, opts.memory_mb);
 
+  std::vector<std::string> device_list;  // "rank: name speed"
+  for (std::size_t r = 0; r < devices.size(); ++r)
+    device_list.push_back(cat(r, ": ", devices[r].name, " ", devices[r].speed));
   std::ofstream file(out);
   require(file.good(), "--out: cannot write '", out, "'");
   file << "# cdcnn plan for model '" << model.name() << "' on " << opts.devices << " devices (rank 0 and "
        << opts.devices - 1 << " workers), from profile " << profile_path << " (" << profile.host << ")\n"
-       << (devices.empty() ? std::string() : "# devices (rank: name speed): " + [&] {
-            std::string list;
-            for (std::size_t r = 0; r < devices.size(); ++r)
-              list += cat(r ? ", " : "", r, ": ", devices[r].name, " ", devices[r].speed);
-            return list;
-          }() + "\n")
+       << (devices.empty() ? std::string() : "# devices (rank: name speed): " + join(device_list, ", ") + "\n")
        << "# straggler " << delay->spec() << ", fail-prob " << opts.cost.fail_prob << ", tolerate " << opts.tolerate
        << ", objective " << to_string(opts.objective) << ", link " << format_cell(opts.cost.link.latency_ms, "%.3f")
        << " ms + " << (opts.cost.link.bandwidth_MBps > 0 ? format_cell(opts.cost.link.bandwidth_MBps, "%.1f") + " MB/s" : "no transfer time")

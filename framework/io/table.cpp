@@ -62,6 +62,17 @@ void AppendableTable::append(const void* records, std::size_t count) {
   rows_ = new_size;
 }
 
+void AppendableTable::overwrite(hsize_t first, const void* records, std::size_t count) {
+  if (count == 0) return;
+  const hsize_t n = count;
+  require(first + n <= rows_, where_, ": cannot overwrite rows ", first, "..", first + n - 1, " of a table of ", rows_);
+  Handle file_space(H5Dget_space(dataset_.get()), H5Sclose);
+  H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, &first, nullptr, &n, nullptr);
+  Handle memory_space(H5Screate_simple(1, &n, nullptr), H5Sclose);
+  require(H5Dwrite(dataset_.get(), memory_type_.get(), memory_space.get(), file_space.get(), H5P_DEFAULT, records) >= 0,
+          where_, ": cannot overwrite records");
+}
+
 void AppendableTable::flush() const { require(H5Dflush(dataset_.get()) >= 0, where_, ": cannot flush table"); }
 
 void AppendableTable::read_all(void* out) const {

@@ -30,6 +30,10 @@ class AppendableTable {
 
   /// Appends `count` records from `records` (an array of the struct).
   void append(const void* records, std::size_t count);
+  /// Overwrites rows [first, first + count) in place (allowed under SWMR,
+  /// unlike a new dataset): a fixed table filled in as facts become known.
+  /// Error if the rows do not all exist.
+  void overwrite(hsize_t first, const void* records, std::size_t count);
   /// Pushes this table's data and size to the file (H5Dflush).
   void flush() const;
   hsize_t size() const { return rows_; }

@@ -63,10 +63,7 @@ double LinkCost::message_ms(std::int64_t bytes) const {
 
 LayerSamples simulate_split(const LayerProfile& layer, const Code& code, const CostInputs& in,
                             const std::vector<int>& ranks) {
-  const auto shard = std::find_if(layer.shards.begin(), layer.shards.end(),
-                                  [&](const ShardProfile& s) { return s.k == code.k(); });
-  require(shard != layer.shards.end(), "layer '", layer.name, "': the profile has no shard time for k=", code.k(),
-          " (profile it with --k ", code.k(), ")");
+  const ShardProfile& shard = layer.shard(code.k());
   require(in.samples >= 1 && in.speed > 0 && in.fail_prob >= 0 && in.fail_prob < 1, "cost model: bad inputs");
   const int n = code.n();
   require(ranks.empty() || static_cast<int>(ranks.size()) == n, "cost model: layer '", layer.name, "' has ", n,
@@ -93,10 +90,10 @@ LayerSamples simulate_split(const LayerProfile& layer, const Code& code, const C
     const auto r = static_cast<std::size_t>(holder_rank[h]);
     const double own = in.speeds.empty() ? 1.0 : r < in.speeds.size() ? in.speeds[r] : 0.0;
     require(own > 0, "cost model: rank ", r, " has no speed");
-    compute_ms[h] = shard->ms / (in.speed * own);
+    compute_ms[h] = shard.ms / (in.speed * own);
   }
   const double input_ms = in.link.message_ms(layer.input_bytes);
-  const double result_ms = in.link.message_ms(shard->result_bytes);
+  const double result_ms = in.link.message_ms(shard.result_bytes);
   // The seed mixes the layer and code in, so that different choices for one
   // layer see different (but reproducible) delays.
   Rng rng = Rng(in.seed).fork(std::hash<std::string>{}(layer.name + "/" + code.spec()) ^ static_cast<std::uint64_t>(code.k()));

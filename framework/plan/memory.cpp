@@ -85,11 +85,15 @@ std::vector<RankMemory> estimate_memory(const Model& model, const Plan& plan, in
 
   // The master.
   RankMemory& master = out[0];
-  std::int64_t split_weights = 0, band = 0;
+  std::int64_t split_weights = 0, largest_split = 0, band = 0;
   for (std::size_t i = 0; i < model.size(); ++i) {
     const std::int64_t params = model.layer(i).parameter_count() * kFloat;
-    if (split_layer[i]) split_weights += params;
-    else master.weights += params;
+    if (split_layer[i]) {
+      split_weights += params;
+      largest_split = std::max(largest_split, params);
+    } else {
+      master.weights += params;
+    }
     if (!split_layer[i] || options.master_verifies) {  // the master runs its forward()
       const LinearLayer* linear = model.layer(i).as_linear();
       if (!linear) continue;
@@ -111,7 +115,7 @@ std::vector<RankMemory> estimate_memory(const Model& model, const Plan& plan, in
                        (world_size - 1) * (splits.empty() ? 0 : largest_result + kHeaderBytes);
   master.workspace = options.threads * band;
   if (options.master_sends_weights && !splits.empty())
-    master.startup = (options.master_verifies ? 0 : split_weights) + largest_shard;
+    master.startup = (options.master_verifies ? 0 : largest_split) + largest_shard;  // one split layer at a time
 
   // The workers.
   for (int r = 1; r < world_size; ++r) {

@@ -13,7 +13,8 @@
 //    the input message, the n shard results and k decoded blocks, the
 //    assembled output, and one receive buffer per worker sized for the
 //    largest result. With --weights-from master it encodes and sends the
-//    shards at start-up holding every layer's weights and one shard;
+//    shards at start-up one split layer at a time, holding that layer's
+//    weights and one shard besides its own layers;
 //  - a worker holds its coded shards and, at its largest layer, the input
 //    (its receive buffer and the tensor) and its results (each with the copy
 //    its send keeps); it receives (or reads) each shard in place, so its

@@ -121,11 +121,8 @@ PlanCandidate evaluate_plan(const std::string& label, const Plan& plan, const Pr
     std::vector<int> ranks = line.ranks.empty() ? round_robin_ranks(code.n(), workers) : line.ranks;
     for (int r : ranks)
       require(r >= 1 && r <= workers, where, ": rank ", r, " is not a worker of the ", options.devices, " devices");
-    const auto shard = std::find_if(layer->shards.begin(), layer->shards.end(),
-                                    [&](const ShardProfile& s) { return s.k == code.k(); });
-    require(shard != layer->shards.end(), where, ": the profile has no shard time for k=", code.k(),
-            " (profile it with --k ", code.k(), ")");
-    for (int rank : ranks) held[static_cast<std::size_t>(rank)] += static_cast<double>(shard->weight_bytes);
+    const ShardProfile& shard = layer->shard(code.k(), where);
+    for (int rank : ranks) held[static_cast<std::size_t>(rank)] += static_cast<double>(shard.weight_bytes);
     c.tolerates = std::min(c.tolerates, device_tolerance(code, ranks));
     splits.push_back({static_cast<std::size_t>(layer - profile.layers.begin()), &code, std::move(ranks)});
   }

@@ -31,6 +31,13 @@ double median_ms(int repeats, Work&& work) {
 
 }  // namespace
 
+const ShardProfile& LayerProfile::shard(int k, const std::string& where) const {
+  const auto found = std::find_if(shards.begin(), shards.end(), [&](const ShardProfile& s) { return s.k == k; });
+  require(found != shards.end(), where.empty() ? cat("layer '", name, "'") : where,
+          ": the profile has no shard time for k=", k, " (profile it with --k ", k, ")");
+  return *found;
+}
+
 Profile profile_compute(const Model& model, const ProfileOptions& options) {
   require(options.repeats >= 1, "--repeats must be at least 1");
   require(!options.ks.empty(), "--k needs at least one split width");

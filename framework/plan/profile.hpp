@@ -36,6 +36,10 @@ struct LayerProfile {
   bool linear = false;
   Index rows = 0, cols = 0, positions = 0;  ///< the GEMM view m × q × P (linear layers)
   std::vector<ShardProfile> shards;          ///< one per candidate k (linear layers)
+  /// The shard profiled for split width `k`. Error "<where>: the profile has
+  /// no shard time for k=K (profile it with --k K)", `where` being
+  /// "layer '<name>'" unless given (a plan line).
+  const ShardProfile& shard(int k, const std::string& where = "") const;
 };
 
 /// A link between two ranks, measured by ping-pong.

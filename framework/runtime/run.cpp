@@ -43,6 +43,12 @@ std::unique_ptr<TraceWriter> open_trace(const RunConfig& c, const Setup& s, cons
   std::string codes;
   for (const auto& l : s.deployment.layers)
     codes += cat(codes.empty() ? "" : " ", s.model->layer(l.layer_index).name(), "=", l.code->spec());
+  std::vector<RankRecord> ranks;  // the peaks come at the end (run_master)
+  for (const auto& m : s.memory) {
+    const auto r = static_cast<std::size_t>(m.rank);
+    const std::string host = r < s.hosts.size() ? s.hosts[r] : "";
+    ranks.push_back(rank_record(m.rank, host, static_cast<double>(m.total()) / 1e6, NAN));
+  }
   return std::make_unique<TraceWriter>(
       c.trace_file, std::map<std::string, std::string>{{"command_line", command_line},
                                                        {"model", s.model->name()},
@@ -54,7 +60,8 @@ std::unique_ptr<TraceWriter> open_trace(const RunConfig& c, const Setup& s, cons
                                                        {"hosts", join(s.hosts, ",")},
                                                        {"deadline_ms", std::to_string(c.master.deadline_ms)},
                                                        {"policy", to_string(c.master.policy)},
-                                                       {"weights_from", to_string(c.weights_from)}});
+                                                       {"weights_from", to_string(c.weights_from)}},
+      ranks);
 }
 
 void set_up(Setup& s, const RunConfig& c, const RunHooks& hooks, int rank, int world) {
@@ -83,12 +90,12 @@ void set_up(Setup& s, const RunConfig& c, const RunHooks& hooks, int rank, int w
   check_memory(s.memory, c.memory_mb);
   if (rank == 0 && !hooks.model) {
     // The master runs the layers the plan does not split; it needs the split
-    // ones' weights only to encode them (--weights-from master) or to verify.
+    // ones' weights only to verify (to encode them, --weights-from master,
+    // it loads one at a time: send_split_layers).
     std::set<std::string> split;
     for (const auto& l : s.deployment.layers) split.insert(s.model->layer(l.layer_index).name());
-    const bool all = c.verify || c.weights_from == WeightSource::master;
     s.owned_model = std::make_unique<Model>(
-        open_model(c.model, c.seed, all ? WeightSelection::all() : WeightSelection::all_but(std::move(split))));
+        open_model(c.model, c.seed, c.verify ? WeightSelection::all() : WeightSelection::all_but(std::move(split))));
     s.model = s.owned_model.get();
   }
   s.faults = std::make_unique<FaultInjector>(c.seed, c.stragglers, c.fails, world);
@@ -97,6 +104,24 @@ void set_up(Setup& s, const RunConfig& c, const RunHooks& hooks, int rank, int w
   if (rank == 0 && !c.input_file.empty() && !hooks.input)
     s.fixed_input = load_input(c.input_file, s.model->input_shape(), s.model->normalisation());
   if (rank == 0 && !c.trace_file.empty() && !hooks.trace) s.owned_trace = open_trace(c, s, hooks.command_line, world);
+}
+
+/// --weights-from master, the master holding no split layer: each split
+/// layer's weights in turn are read from the model file (or drawn from
+/// --seed, replaying the draws before them), encoded and sent shard by shard,
+/// and dropped, so that the master's start-up holds its own layers and one
+/// split layer (plan/memory.hpp).
+void send_split_layers(const RunConfig& c, Deployment& deployment, const Model& model) {
+  for (DeployedLayer& l : deployment.layers) {
+    Deployment one;  // send_shard_weights sends a deployment's layers: this one's alone
+    one.layers.push_back(std::move(l));
+    {
+      const std::string name = model.layer(one.layers[0].layer_index).name();
+      const Model weights = open_model(c.model, c.seed, WeightSelection::only({name}));
+      send_shard_weights(weights, one);
+    }
+    l = std::move(one.layers[0]);
+  }
 }
 
 /// Normal values drawn from `seed` and the inference's number.
@@ -135,6 +160,7 @@ void run_master(const RunConfig& c, const RunHooks& hooks, Setup& s, int world, 
   out.memory = s.memory;
   if (!out.peak_rss_mb.empty()) out.peak_rss_mb[0] = peak_resident_mb().value_or(NAN);
   out.health = master.health_log();
+  if (s.owned_trace) s.owned_trace->set_peak_mb(out.peak_rss_mb);  // a caller's trace has no /ranks rows
   if (trace) trace->flush();
 }
 
@@ -184,11 +210,10 @@ RunOutcome run_distributed(RunConfig& config, const RunHooks& hooks) {
                     ? cat("encoding and sending shard weights to ", world - 1, " worker(s)")
                     : cat("waiting for the workers to read their shards from ", config.coded_file));
   if (config.weights_from == WeightSource::master) {
-    if (rank == 0) {
-      send_shard_weights(*s.model, s.deployment);
-      // Sent: the master runs none of the split layers (unless it verifies).
-      if (s.owned_model && !config.verify)
-        for (const auto& l : s.deployment.layers) s.owned_model->drop_weights(l.layer_index);
+    if (rank == 0 && s.owned_model && !config.verify) {
+      send_split_layers(config, s.deployment, *s.model);
+    } else if (rank == 0) {
+      send_shard_weights(*s.model, s.deployment);  // it holds every layer: a caller's model, or to verify
     } else {
       s.weights = receive_shard_weights(rank, *s.model, s.deployment);
     }

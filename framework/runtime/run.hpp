@@ -6,8 +6,9 @@
 //      file, the input, the trace), then the start-up
 //      vote: one collective, so that a bad flag or file ends every rank
 //      cleanly and the lowest rank that failed says why, once;
-//   2. with WeightSource::master, the master encodes and sends the shards
-//      (then frees the split layers' weights, unless it verifies);
+//   2. with WeightSource::master, the master encodes and sends the shards,
+//      loading one split layer's weights at a time (unless it verifies, or
+//      the caller gave the model);
 //      a barrier, then the start-up watchdog (if any) is disarmed;
 //   3. ranks 1.. run the worker loop; rank 0 runs the inferences, writing a
 //      trace row per inference and telling the caller about each one;
@@ -38,8 +39,8 @@ struct RunHooks {
   /// config.plan_file / the default plan (tests, benchmarks). Every rank
   /// then uses this model as it is; from config.model, a worker builds a
   /// weightless skeleton and holds only its shards, and the master builds
-  /// the weights of the layers it runs (and the split ones it must encode
-  /// or verify).
+  /// the weights of the layers it runs (and all the split ones to verify;
+  /// to encode, one at a time).
   const Model* model = nullptr;
   const Plan* plan = nullptr;
   /// The input of inference i, on the master. Default: config.input_file

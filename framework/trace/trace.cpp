@@ -63,6 +63,25 @@ const std::vector<h5::Column>& health_columns() {
   return c;
 }
 
+/// The host column's type: a fixed-length string as wide as RankRecord::host.
+/// Open for as long as the process (columns name their type by id); HDF5
+/// closes it at exit.
+hid_t host_type() {
+  static const hid_t type = [] {
+    const hid_t t = H5Tcopy(H5T_C_S1);
+    require(t >= 0 && H5Tset_size(t, sizeof(RankRecord::host)) >= 0, "cannot make an HDF5 string type");
+    return t;
+  }();
+  return type;
+}
+
+const std::vector<h5::Column>& rank_columns() {
+  static const std::vector<h5::Column> c = {
+      CDCNN_COLUMN(RankRecord, rank, H5T_NATIVE_INT32), CDCNN_COLUMN(RankRecord, host, host_type()),
+      CDCNN_COLUMN(RankRecord, estimated_mb, H5T_NATIVE_DOUBLE), CDCNN_COLUMN(RankRecord, peak_mb, H5T_NATIVE_DOUBLE)};
+  return c;
+}
+
 #undef CDCNN_COLUMN
 
 template <class Record>
@@ -82,14 +101,21 @@ std::vector<Record> read_table(const h5::Location& root, const char* name, const
 
 }  // namespace
 
+RankRecord rank_record(int rank, const std::string& host, double estimated_mb, double peak_mb) {
+  RankRecord r{.rank = rank, .host = {}, .estimated_mb = estimated_mb, .peak_mb = peak_mb};
+  host.copy(r.host, sizeof r.host - 1);
+  return r;
+}
+
 struct TraceWriter::Tables {
   explicit Tables(const std::string& path) : file(path, h5::File::Mode::stream) {}
   h5::File file;
-  std::unique_ptr<h5::AppendableTable> inferences, layers, shards, late, health;
+  std::unique_ptr<h5::AppendableTable> inferences, layers, shards, late, health, ranks;
 };
 
-TraceWriter::TraceWriter(const std::string& path, const std::map<std::string, std::string>& attributes)
-    : path_(path), tables_(std::make_unique<Tables>(path)) {
+TraceWriter::TraceWriter(const std::string& path, const std::map<std::string, std::string>& attributes,
+                         const std::vector<RankRecord>& ranks)
+    : path_(path), tables_(std::make_unique<Tables>(path)), ranks_(ranks) {
   h5::File& file = tables_->file;
   file.write_string("format", "cdcnn-trace");
   file.write_ints("format_version", {1}, true);
@@ -100,6 +126,10 @@ TraceWriter::TraceWriter(const std::string& path, const std::map<std::string, st
   tables_->shards = std::make_unique<h5::AppendableTable>(file, "shards", sizeof(ShardRecord), shard_columns(), 1024);
   tables_->late = std::make_unique<h5::AppendableTable>(file, "late", sizeof(LateRecord), late_columns());
   tables_->health = std::make_unique<h5::AppendableTable>(file, "health", sizeof(HealthRecord), health_columns());
+  // Its rows exist from the start (SWMR allows no new dataset later, and a
+  // killed run keeps the estimates); only their values change.
+  tables_->ranks = std::make_unique<h5::AppendableTable>(file, "ranks", sizeof(RankRecord), rank_columns(), 64);
+  tables_->ranks->append(ranks_.data(), ranks_.size());
   file.start_streaming();
 }
 
@@ -115,6 +145,14 @@ void TraceWriter::flush() {
   append_and_clear(*tables_->inferences, inferences_);
 }
 
+void TraceWriter::set_peak_mb(const std::vector<double>& peak_mb) {
+  require(peak_mb.size() == ranks_.size(), path_, ": ", peak_mb.size(), " peaks for a trace opened with ",
+          ranks_.size(), " ranks");
+  for (std::size_t r = 0; r < ranks_.size(); ++r) ranks_[r].peak_mb = peak_mb[r];
+  tables_->ranks->overwrite(0, ranks_.data(), ranks_.size());
+  tables_->ranks->flush();
+}
+
 Trace read_trace(const std::string& path) {
   h5::File file(path, h5::File::Mode::read);
   require(file.has_attribute("format") && file.read_string("format") == "cdcnn-trace", path,
@@ -128,6 +166,7 @@ Trace read_trace(const std::string& path) {
   t.late = read_table<LateRecord>(file, "late", late_columns());
   // Traces written before the health table existed have none.
   if (file.has("health")) t.health = read_table<HealthRecord>(file, "health", health_columns());
+  if (file.has("ranks")) t.ranks = read_table<RankRecord>(file, "ranks", rank_columns());
   return t;
 }
 

@@ -1,12 +1,15 @@
 #pragma once
 // The per-run trace (docs/architecture.md §5): one HDF5 file with the run's configuration
-// as attributes and four tables appended while the run goes on —
+// as attributes and five tables appended while the run goes on —
 //   /inferences   one row per inference: latency and outcome
 //   /layers       one row per (inference, split layer): dispatch, decodable, decode time
 //   /shards       one row per shard dispatched: rank, times, injected delay, fate
 //   /late         one row per result that arrived after its layer was done
 //   /health       one row per worker health event: suspected, probed, readmitted,
 //                 unresponsive at the stop (runtime/health.hpp)
+// and one table of fixed size, made when the file is opened and filled in later —
+//   /ranks        one row per rank: host, estimated memory (plan/memory.hpp),
+//                 measured peak resident memory (NaN until the run ends)
 // The file is written in HDF5's SWMR mode and flushed after every inference,
 // so a run killed at any point (SIGTERM, SIGKILL, power loss) leaves a valid
 // file holding every inference flushed before the kill; h5py and h5dump open it.
@@ -82,11 +85,23 @@ struct HealthRecord {
   std::int8_t event;       ///< runtime::HealthEvent: 0 suspected, 1 probed, 2 readmitted, 3 unresponsive
 };
 
+/// A row of /ranks. The host is cut to 63 characters.
+struct RankRecord {
+  std::int32_t rank;
+  char host[64];        ///< NUL-terminated
+  double estimated_mb;  ///< plan/memory.hpp's total (10^6 bytes); NaN if unknown
+  double peak_mb;       ///< measured peak resident memory (MB); NaN until the run ends, or unknown
+};
+/// A row of /ranks from its values.
+RankRecord rank_record(int rank, const std::string& host, double estimated_mb, double peak_mb);
+
 class TraceWriter {
  public:
   /// Creates `path` (truncating it) with the given attributes — the whole
-  /// configuration, the command line, hostnames — then switches to SWMR.
-  TraceWriter(const std::string& path, const std::map<std::string, std::string>& attributes);
+  /// configuration, the command line, hostnames — and the /ranks table
+  /// holding `ranks` (peaks NaN until set_peak_mb), then switches to SWMR.
+  TraceWriter(const std::string& path, const std::map<std::string, std::string>& attributes,
+              const std::vector<RankRecord>& ranks = {});
 
   ~TraceWriter();
   TraceWriter(const TraceWriter&) = delete;
@@ -100,6 +115,10 @@ class TraceWriter {
   void add(const HealthRecord& r) { health_.push_back(r); }
   /// Appends everything added since the last flush and pushes it to disk.
   void flush();
+  /// Rewrites /ranks with every rank's measured peak (by rank; one per row
+  /// the trace was opened with, NaN for unknown) and pushes it to disk.
+  /// Error if the count differs.
+  void set_peak_mb(const std::vector<double>& peak_mb);
   const std::string& path() const { return path_; }
 
  private:
@@ -111,6 +130,7 @@ class TraceWriter {
   std::vector<ShardRecord> shards_;
   std::vector<LateRecord> late_;
   std::vector<HealthRecord> health_;
+  std::vector<RankRecord> ranks_;
 };
 
 /// A trace read back whole (tests, analyses in C++).
@@ -121,6 +141,7 @@ struct Trace {
   std::vector<ShardRecord> shards;
   std::vector<LateRecord> late;
   std::vector<HealthRecord> health;
+  std::vector<RankRecord> ranks;  ///< empty in traces written before /ranks existed
 };
 Trace read_trace(const std::string& path);
 

@@ -77,6 +77,27 @@ TEST_P(ZooSkeleton, LeavesOnlyTheNamedLayersWeightlessAndTheOthersAsInTheFullMod
   EXPECT_EQ(partial.weight_bytes(), full.weight_bytes() - full.layer(full.index_of(first)).as_linear()->weight_bytes());
 }
 
+TEST_P(ZooSkeleton, HoldsOnlyTheNamedLayersWeightsAsInTheFullModel) {
+  const Model full = zoo_model(GetParam(), 3);
+  std::vector<std::string> linear;
+  for (std::size_t i = 0; i < full.size(); ++i)
+    if (full.layer(i).as_linear()) linear.push_back(full.layer(i).name());
+  ASSERT_GE(linear.size(), 2u);
+  const std::string second = linear[1];  // drawn after another layer's weights: the draws before it are replayed
+  const Model one = zoo_model(GetParam(), 3, WeightSelection::only({second}));
+  expect_same_shapes(full, one);
+  for (std::size_t i = 0; i < full.size(); ++i) {
+    const LinearLayer* l = full.layer(i).as_linear();
+    if (!l) continue;
+    const LinearLayer& o = *one.layer(i).as_linear();
+    EXPECT_EQ(o.has_weights(), l->name() == second) << l->name();
+    if (l->name() != second) continue;
+    EXPECT_EQ(l->weight(), o.weight());
+    EXPECT_EQ(l->bias(), o.bias());
+  }
+  EXPECT_EQ(one.weight_bytes(), full.layer(full.index_of(second)).as_linear()->weight_bytes());
+}
+
 INSTANTIATE_TEST_SUITE_P(Zoo, ZooSkeleton, ::testing::Values("mlp", "fmnist-cnn", "fmnist-resnet", "mobilenet-mini"));
 
 // The worker's computation: a weightless layer multiplies a block of the

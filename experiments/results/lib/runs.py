@@ -31,7 +31,8 @@ def _table(f, name):
 
 def read_trace(path):
     """The trace's tables as numpy structured arrays: inferences, layers,
-    shards, late (and attrs, a dict of strings)."""
+    shards, late, health, ranks (None for a table the trace predates; and
+    attrs, a dict of strings)."""
     with h5py.File(path, "r", swmr=True) as f:
         attrs = {k: (v.decode() if isinstance(v, bytes) else str(v)) for k, v in f.attrs.items()}
         return {
@@ -40,6 +41,8 @@ def read_trace(path):
             "layers": _table(f, "layers"),
             "shards": _table(f, "shards"),
             "late": _table(f, "late"),
+            "health": _table(f, "health"),
+            "ranks": _table(f, "ranks"),
         }
 
 

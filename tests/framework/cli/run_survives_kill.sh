@@ -4,7 +4,8 @@
 # a coded run under `mpirun --enable-recovery`: the run must go on, every
 # inference must still equal single-process inference, the master must name
 # the dead rank (mpirun's exit code does not), and the trace must show the
-# rank suspected and its later shards never used.
+# rank suspected and its later shards never used, and every rank's memory:
+# the estimate for all five, the measured peak for the four that answered.
 set -u
 cdcnn=$1; shift
 out=$("$@" --enable-recovery -q -n 5 "$cdcnn" run --model fmnist-cnn --code sum --min-mflops 0.1 \
@@ -18,7 +19,7 @@ grep -qE "vs single-process: ([0-9.]+e-0[5-9]|0)$" <<<"$out" || fail "outputs di
 grep -q "rank(s) 2 did not acknowledge the stop: dead or unreachable" <<<"$out" || fail "the dead rank was not named"
 grep -q "worker health: rank 2 suspected 1 time" <<<"$out" || fail "rank 2 was not suspected"
 /usr/bin/python3 - <<'PY' || fail "trace check"
-import h5py
+import h5py, math
 with h5py.File("kill_trace.h5", "r", swmr=True) as f:
     assert len(f["inferences"]) == 40, len(f["inferences"])
     s = f["shards"][:]
@@ -28,5 +29,11 @@ with h5py.File("kill_trace.h5", "r", swmr=True) as f:
     assert ((h["rank"] == 2) & (h["event"] == 0)).sum() == 1, h      # suspected once
     assert ((h["rank"] == 2) & (h["event"] == 3)).sum() == 1, h      # unresponsive at the stop
     assert ((h["rank"] == 2) & (h["event"] == 2)).sum() == 0, h      # never readmitted
+    m = f["ranks"][:]
+    assert m["rank"].tolist() == [0, 1, 2, 3, 4], m
+    assert (m["estimated_mb"] > 0).all() and all(len(h) > 0 for h in m["host"]), m
+    alive = m["rank"] != 2
+    assert (m["peak_mb"][alive] > 0).all(), m                         # measured, every rank that answered
+    assert math.isnan(m["peak_mb"][2]), m                             # the dead rank never said
 PY
 echo "ok: the run survived the death of rank 2"

@@ -82,6 +82,19 @@ TEST(ModelFile, LoadsASkeletonWithoutReadingTheWeights) {
   EXPECT_EQ(partial.weight_bytes(), m.layer(1).as_linear()->weight_bytes());
 }
 
+// A master encoding one split layer at a time (--weights-from master).
+TEST(ModelFile, LoadsOnlyTheNamedLayersWeights) {
+  const Model m = tiny_model();
+  const std::string path = h5_path("only");
+  save_model(m, path);
+  const Model one = load_model(path, WeightSelection::only({"fc2"}));
+  EXPECT_FALSE(one.layer(0).as_linear()->has_weights());
+  EXPECT_EQ(one.layer(1).as_linear()->weight(), m.layer(1).as_linear()->weight());
+  EXPECT_EQ(one.layer(1).as_linear()->bias(), m.layer(1).as_linear()->bias());
+  EXPECT_EQ(one.weight_bytes(), m.layer(1).as_linear()->weight_bytes());
+  EXPECT_EQ(load_model(path, WeightSelection::only({})).weight_bytes(), 0);
+}
+
 TEST(ModelFile, ASkeletonStillChecksTheShapesOfWhatItLeavesUnread) {
   const std::string path = h5_path("skeleton_bias");
   save_model(tiny_model(), path);

@@ -67,6 +67,15 @@ TEST(MemoryEstimate, VerifyingKeepsTheSplitWeightsAndReadingFilesSendsNone) {
   EXPECT_EQ(file[0].startup, 0);
 }
 
+TEST(MemoryEstimate, SendingWeightsHoldsOneSplitLayerAtATime) {
+  // fc1 and fc2 both split: the master loads, encodes and drops one layer
+  // after the other, so at start-up it holds the larger (fc1, 120 B) and
+  // the largest shard message (fc1's, 60 + header), not both layers.
+  const auto m = estimate_memory(small_model(), parse_plan("fc1 2 sum 1 2 3\nfc2 2 sum 1 2 3\n", "t.plan"), 4);
+  EXPECT_EQ(m[0].weights, 0);
+  EXPECT_EQ(m[0].startup, 120 + 60 + kHeader);
+}
+
 TEST(MemoryEstimate, CountsTwoShardsOnOneRankTheInputAndTheConvBands) {
   // Two shards of fc1 on rank 1, the input placed on rank 2.
   const auto m = estimate_memory(small_model(), parse_plan("input 2\nfc1 2 sum 1 1 2\n", "t.plan"), 3);

@@ -37,6 +37,22 @@ TEST(Profile, CountsEveryLayerAndTheBytesOfItsMessages) {
   }
 }
 
+TEST(LayerProfile, FindsTheShardOfASplitWidthAndNamesOneNotProfiled) {
+  LayerProfile l{.name = "fc6", .shards = {{.k = 2, .ms = 4}, {.k = 4, .ms = 2}, {.k = 8, .ms = 1}}};
+  EXPECT_EQ(&l.shard(4), &l.shards[1]);
+  EXPECT_EQ(&l.shard(8), &l.shards[2]);
+  auto message = [&](const std::string& where) {
+    try {
+      l.shard(3, where);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(message(""), "layer 'fc6': the profile has no shard time for k=3 (profile it with --k 3)");
+  EXPECT_EQ(message("a.plan:2"), "a.plan:2: the profile has no shard time for k=3 (profile it with --k 3)");
+}
+
 TEST(Profile, RefusesNoSplitWidthsAndNoRepeats) {
   const Model model = zoo_model("mlp", 3);
   EXPECT_THROW(profile_compute(model, {.ks = {}, .repeats = 1}), Error);

@@ -52,6 +52,52 @@ TEST(Trace, ReadsBackEveryRecordAndAttribute) {
   EXPECT_DOUBLE_EQ(t.late[0].arrival_ms, 9.5);
 }
 
+std::vector<RankRecord> three_ranks() {
+  return {rank_record(0, "pi-master", 120.5, NAN), rank_record(1, "pi-1", 80, NAN),
+          rank_record(2, std::string(100, 'h'), 81, NAN)};
+}
+
+TEST(Trace, HoldsEveryRanksEstimateAndNoPeakUntilOneIsSet) {
+  const std::string path = h5_path("ranks_unset");
+  { TraceWriter w(path, {}, three_ranks()); }
+  const Trace t = read_trace(path);
+  ASSERT_EQ(t.ranks.size(), 3u);
+  for (int r = 0; r < 3; ++r) {
+    EXPECT_EQ(t.ranks[r].rank, r);
+    EXPECT_TRUE(std::isnan(t.ranks[r].peak_mb));
+  }
+  EXPECT_STREQ(t.ranks[0].host, "pi-master");
+  EXPECT_EQ(std::string(t.ranks[2].host), std::string(63, 'h'));  // cut, still terminated
+  EXPECT_DOUBLE_EQ(t.ranks[0].estimated_mb, 120.5);
+  EXPECT_DOUBLE_EQ(t.ranks[1].estimated_mb, 80);
+}
+
+TEST(Trace, SetsEveryRanksPeakAfterStreamingBegan) {
+  const std::string path = h5_path("ranks_set");
+  {
+    TraceWriter w(path, {}, three_ranks());
+    add_inference(w, 0);
+    w.flush();
+    w.set_peak_mb({300, NAN, 95.5});
+    add_inference(w, 1);
+    w.flush();
+    try {
+      w.set_peak_mb({1, 2});
+      ADD_FAILURE() << "two peaks for three ranks were taken";
+    } catch (const Error& e) {
+      EXPECT_EQ(std::string(e.what()), path + ": 2 peaks for a trace opened with 3 ranks");
+    }
+  }
+  const Trace t = read_trace(path);
+  ASSERT_EQ(t.ranks.size(), 3u);
+  EXPECT_DOUBLE_EQ(t.ranks[0].peak_mb, 300);
+  EXPECT_TRUE(std::isnan(t.ranks[1].peak_mb));  // a rank that never said
+  EXPECT_DOUBLE_EQ(t.ranks[2].peak_mb, 95.5);
+  EXPECT_DOUBLE_EQ(t.ranks[2].estimated_mb, 81);
+  EXPECT_STREQ(t.ranks[1].host, "pi-1");
+  EXPECT_EQ(t.inferences.size(), 2u);
+}
+
 TEST(Trace, RefusesAFileThatIsNotATrace) {
   const std::string path = h5_path("not_a_trace");
   { h5::File f(path, h5::File::Mode::truncate); }
@@ -70,7 +116,7 @@ void check_survives(int signal_number, const std::string& name) {
   ASSERT_GE(child, 0);
   if (child == 0) {
     close(fds[0]);
-    TraceWriter w(path, {{"run", name}});
+    TraceWriter w(path, {{"run", name}}, three_ranks());
     for (std::int64_t i = 0;; ++i) {
       add_inference(w, i);
       w.flush();
@@ -89,6 +135,8 @@ void check_survives(int signal_number, const std::string& name) {
   EXPECT_GE(static_cast<std::int64_t>(t.inferences.size()), flushed + 1);
   EXPECT_GE(t.shards.size(), 3 * t.inferences.size());
   for (std::size_t i = 0; i < t.inferences.size(); ++i) EXPECT_EQ(t.inferences[i].inference, static_cast<std::int64_t>(i));
+  ASSERT_EQ(t.ranks.size(), 3u);  // made before the kill: the estimates survive it
+  EXPECT_DOUBLE_EQ(t.ranks[1].estimated_mb, 80);
   // Tools that do not ask for SWMR access open it once its flag is cleared.
   if (std::system("command -v h5clear >/dev/null && command -v h5dump >/dev/null") == 0) {
     EXPECT_EQ(std::system(("h5clear -s " + path + " && h5dump -H " + path + " >/dev/null 2>&1").c_str()), 0)

@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """experiments/results/lib/runs.py: percentiles as cdcnn's summary computes
 them (nearest rank), arrival times including late results, summary.csv
-rows refused when a run did not finish, and the per-run tables committed
-beside each figure read back as written."""
+rows refused when a run did not finish, the per-run tables committed
+beside each figure read back as written, and traces read with and without
+the tables added after the first format (health, ranks)."""
 
 import csv
 import os
@@ -10,6 +11,7 @@ import sys
 import tempfile
 import unittest
 
+import h5py
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..",
@@ -55,6 +57,26 @@ class OkRows(unittest.TestCase):
         with self.assertRaises(SystemExit) as e:
             runs.ok_rows("/nonexistent/sweep")
         self.assertIn("/nonexistent/sweep/summary.csv", str(e.exception))
+
+
+class ReadTrace(unittest.TestCase):
+    def test_reads_the_ranks_table_and_tolerates_a_trace_without_it(self):
+        inference = np.dtype([("inference", "<i8"), ("latency_ms", "<f8")])
+        rank = np.dtype([("rank", "<i4"), ("host", "S64"), ("estimated_mb", "<f8"), ("peak_mb", "<f8")])
+        with tempfile.TemporaryDirectory() as tmp:
+            old, new = os.path.join(tmp, "old.h5"), os.path.join(tmp, "new.h5")
+            for path in (old, new):
+                with h5py.File(path, "w", libver="latest") as f:
+                    f.attrs["format"] = "cdcnn-trace"
+                    f["inferences"] = np.zeros(2, dtype=inference)
+                    if path == new:
+                        f["ranks"] = np.array([(0, b"pi-0", 120.5, 131.0), (1, b"pi-1", 80.0, np.nan)], dtype=rank)
+            self.assertIsNone(runs.read_trace(old)["ranks"])
+            self.assertIsNone(runs.read_trace(old)["health"])
+            ranks = runs.read_trace(new)["ranks"]
+        self.assertEqual(list(ranks["host"]), [b"pi-0", b"pi-1"])
+        self.assertEqual(ranks["peak_mb"][0], 131.0)
+        self.assertTrue(np.isnan(ranks["peak_mb"][1]))
 
 
 class PerRunTables(unittest.TestCase):
