@@ -20,15 +20,25 @@ class WeightSelection {
   /// Every layer's weights but those of the linear layers named.
   static WeightSelection all_but(std::set<std::string> layers) { return WeightSelection(false, std::move(layers)); }
 
+  /// Only the weights of the linear layers named (a rank computing a stage
+  /// of layers whole); none() if `layers` is empty.
+  static WeightSelection only(std::set<std::string> layers) {
+    const bool none = layers.empty();  // before the move below
+    WeightSelection s(none, std::move(layers));
+    s.only_ = true;
+    return s;
+  }
+
   /// Whether linear layer `layer` is built with its weights.
-  bool loads(const std::string& layer) const { return !none_ && !skipped_.count(layer); }
+  bool loads(const std::string& layer) const { return !none_ && (only_ == (listed_.count(layer) > 0)); }
   /// True for none(): no linear layer's weights are wanted at all.
   bool is_none() const { return none_; }
 
  private:
-  WeightSelection(bool none, std::set<std::string> skipped) : none_(none), skipped_(std::move(skipped)) {}
+  WeightSelection(bool none, std::set<std::string> listed) : none_(none), listed_(std::move(listed)) {}
   bool none_;
-  std::set<std::string> skipped_;
+  bool only_ = false;             // listed_ is what loads, not what is skipped
+  std::set<std::string> listed_;
 };
 
 }  // namespace cdcnn

@@ -77,6 +77,25 @@ TEST_P(ZooSkeleton, LeavesOnlyTheNamedLayersWeightlessAndTheOthersAsInTheFullMod
   EXPECT_EQ(partial.weight_bytes(), full.weight_bytes() - full.layer(full.index_of(first)).as_linear()->weight_bytes());
 }
 
+TEST_P(ZooSkeleton, HoldsOnlyTheNamedLayersAsInTheFullModel) {
+  // A rank computing a stage whole: the last linear layer's weights, drawn
+  // as in the full model (every earlier draw made and dropped), no others.
+  const Model full = zoo_model(GetParam(), 3);
+  std::string last;
+  for (std::size_t i = 0; i < full.size(); ++i)
+    if (full.layer(i).as_linear()) last = full.layer(i).name();
+  const Model stage = zoo_model(GetParam(), 3, WeightSelection::only({last}));
+  expect_same_shapes(full, stage);
+  for (std::size_t i = 0; i < full.size(); ++i) {
+    const LinearLayer* l = full.layer(i).as_linear();
+    if (!l) continue;
+    const LinearLayer& s = *stage.layer(i).as_linear();
+    ASSERT_EQ(s.has_weights(), l->name() == last) << l->name();
+    if (s.has_weights()) EXPECT_EQ(l->weight(), s.weight()) << l->name();
+  }
+  EXPECT_TRUE(WeightSelection::only({}).is_none());
+}
+
 INSTANTIATE_TEST_SUITE_P(Zoo, ZooSkeleton, ::testing::Values("mlp", "fmnist-cnn", "fmnist-resnet", "mobilenet-mini"));
 
 // The worker's computation: a weightless layer multiplies a block of the
