@@ -23,3 +23,13 @@ for code in uncoded replication:n=2 sum mds:r=2; do
 done
 "$cdcnn" report "$out"/uncoded.h5 "$out"/replication-n-2.h5 "$out"/sum.h5 "$out"/mds-r-2.h5 --csv "$out/summary.csv"
 echo "traces, logs and summary.csv in $out/"
+
+# The paper's own layout (Hadidi et al., DAC '19, Figure 3a, with CDC+2MR):
+# AlexNet on 5 devices plus 4 for coverage, rank 0 feeding a stream of frames
+# 4 at a time. Device C (rank 3, half of fc6) is killed for real (SIGKILL)
+# mid-stream; its half is decoded from D and the parity device on E and E'.
+echo
+echo "AlexNet on the paper's 5-device layout with CDC+2MR (10 ranks), 40 frames 4 in flight; device C (rank 3) killed at frame 15"
+mpirun -q --oversubscribe --enable-recovery -np 10 "$cdcnn" run --model alexnet \
+  --plan "$(dirname "$0")/results/figure3/plans/alexnet-5-cdc2mr.plan" --in-flight 4 --inferences 40 \
+  --fail crash:rank=3,inference=15 --deadline-ms 500 --verify --progress 0 --trace "$out/layout.h5" | tee "$out/layout.log"

@@ -24,7 +24,8 @@ class WeightSelection {
     return WeightSelection(Mode::all_but, std::move(layers));
   }
   /// Only the weights of the linear layers named (a master encoding one
-  /// split layer at a time with --weights-from master).
+  /// split layer at a time with --weights-from master; a rank computing a
+  /// stage of layers whole).
   static WeightSelection only(std::set<std::string> layers) { return WeightSelection(Mode::only, std::move(layers)); }
 
   /// Whether linear layer `layer` is built with its weights.

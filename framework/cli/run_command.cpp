@@ -81,6 +81,11 @@ void print_summary(const RunConfig& c, const Tally& t, const RunOutcome& out, in
   std::printf("%lld inferences on %d ranks: latency p50 %.2f ms, p95 %.2f ms, p99 %.2f ms, max %.2f ms\n",
               static_cast<long long>(c.inferences), world, percentile(l, 50), percentile(l, 95), percentile(l, 99),
               percentile(l, 100));
+  if (c.in_flight > 1 || c.rate_fps > 0)
+    std::printf("throughput %.2f frames/s with %d in flight%s; frames dropped at the source %lld\n",
+                out.frames_wall_s > 0 ? static_cast<double>(l.size()) / out.frames_wall_s : 0.0, c.in_flight,
+                c.rate_fps > 0 ? cat(", source at ", c.rate_fps, " frames/s").c_str() : "",
+                static_cast<long long>(out.frames_dropped));
   std::printf("exact %lld, recovered by decoding %lld, degraded %lld, failed %lld; late results dropped %lld\n",
               static_cast<long long>(t.outcomes[0]), static_cast<long long>(t.outcomes[1]),
               static_cast<long long>(t.outcomes[2]), static_cast<long long>(t.outcomes[3]),

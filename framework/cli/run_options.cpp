@@ -32,7 +32,15 @@ void add_run_options(po::options_description& options, runtime::RunConfig& c) {
       "straggler", po::value(&c.stragglers)->composing(),
       "delay model, e.g. exp:mean=20 or 2,3@pareto:scale=10,shape=1.5 (repeatable)")(
       "fail", po::value(&c.fails)->composing(), "failure, e.g. stop:rank=2,inference=5 or drop:p=0.05 (repeatable)")(
-      "inferences", po::value(&c.inferences)->default_value(c.inferences), "inferences to run")(
+      "inferences", po::value(&c.inferences)->default_value(c.inferences), "inferences (frames) to run")(
+      "in-flight", po::value(&c.in_flight)->default_value(c.in_flight),
+      "frames in the pipeline at once (1: one at a time; more pipelines them through the plan's stages)")(
+      "rate", po::value(&c.rate_fps)->default_value(c.rate_fps),
+      "frames per second the source emits, like a camera; a frame that finds the pipeline full is dropped "
+      "(counted); 0: each frame as soon as one can be admitted")(
+      "frame-timeout-ms", po::value(&c.master.frame_timeout_ms)->default_value(c.master.frame_timeout_ms),
+      "a frame whose output has not reached rank 0 this long after it started fails (a stage it needs is down); "
+      "0: automatic (never in the star; 30 s under --policy wait, else --deadline-ms x (split layers + 2))")(
       "deadline-ms", po::value(&c.master.deadline_ms)->default_value(c.master.deadline_ms), "per-layer deadline")(
       "policy", po::value(&c.master.policy)->default_value(c.master.policy, to_string(c.master.policy)),
       "undecodable at the deadline: wait, zero-fill, fail")(

@@ -34,6 +34,20 @@ int parse_int(const std::string& token, const std::string& where, const char* wh
   return static_cast<int>(v);
 }
 
+/// tokens[from..] as distinct non-negative ranks.
+std::vector<int> parse_ranks(const std::vector<std::string>& tokens, std::size_t from, const std::string& where,
+                             const char* what, const char* one) {
+  std::vector<int> ranks;
+  for (std::size_t i = from; i < tokens.size(); ++i) {
+    const int rank = parse_int(tokens[i], where, one);
+    require(rank >= 0, where, ": ranks must be non-negative, got ", rank);
+    require(std::find(ranks.begin(), ranks.end(), rank) == ranks.end(), where, ": ", what, " lists rank ", rank,
+            " twice");
+    ranks.push_back(rank);
+  }
+  return ranks;
+}
+
 }  // namespace
 
 Plan parse_plan(const std::string& text, const std::string& source) {
@@ -53,14 +67,21 @@ Plan parse_plan(const std::string& text, const std::string& source) {
       require(tokens.size() >= 2, where, ": expected 'input RANK [RANK...]' (the ranks holding the model's input), got '",
               line, "'");
       require(plan.input.ranks.empty(), where, ": the input is placed twice (first at line ", plan.input.line, ")");
-      for (std::size_t i = 1; i < tokens.size(); ++i) {
-        const int rank = parse_int(tokens[i], where, "an input rank");
-        require(rank >= 0, where, ": ranks must be non-negative, got ", rank);
-        require(std::find(plan.input.ranks.begin(), plan.input.ranks.end(), rank) == plan.input.ranks.end(), where,
-                ": the input lists rank ", rank, " twice");
-        plan.input.ranks.push_back(rank);
-      }
+      plan.input.ranks = parse_ranks(tokens, 1, where, "the input", "an input rank");
       plan.input.line = number;
+      continue;
+    }
+    if (tokens[0] == "stage") {
+      require(tokens.size() >= 3, where, ": expected 'stage FIRST[..LAST] RANK [RANK...]', got '", line, "'");
+      PlanStage stage;
+      const std::string& range = tokens[1];
+      const auto dots = range.find("..");
+      stage.first = range.substr(0, dots);
+      stage.last = dots == std::string::npos ? stage.first : range.substr(dots + 2);
+      require(!stage.first.empty() && !stage.last.empty(), where, ": expected a layer or FIRST..LAST, got '", range, "'");
+      stage.ranks = parse_ranks(tokens, 2, where, "the stage", "a stage rank");
+      stage.line = number;
+      plan.stages.push_back(std::move(stage));
       continue;
     }
     require(tokens.size() >= 3, where, ": expected 'LAYER K CODE [RANKS...]', got '", line, "'");
@@ -95,6 +116,12 @@ std::string format_plan(const Plan& plan) {
   if (!plan.input.ranks.empty()) {
     out << Model::kInputName;
     for (int r : plan.input.ranks) out << ' ' << r;
+    out << '\n';
+  }
+  for (const auto& s : plan.stages) {
+    out << "stage " << s.first;
+    if (s.last != s.first) out << ".." << s.last;
+    for (int r : s.ranks) out << ' ' << r;
     out << '\n';
   }
   for (const auto& s : plan.splits) {

@@ -14,8 +14,18 @@
 //   input          1               (rank 1 holds the input; `input 1 6`: ranks 1 and 6 each hold a copy)
 //
 // Without it the master (rank 0) holds the input, outside every analysis.
-// `cdcnn coverage` counts an input device among the devices that can fail;
-// the runtime does not place the input yet and refuses such a plan.
+// `cdcnn coverage` counts an input device among the devices that can fail.
+//
+// And a `stage` line places a run of layers, whole, on one rank or on
+// several (replicas, each computing the whole run):
+//
+//   stage          features.0..features.12  2       (layers features.0 to features.12, in model order, on rank 2)
+//   stage          classifier.4 5 9                 (one layer, on ranks 5 and 9)
+//
+// Layers of a stage that a split line names run on their shard holders; the
+// stage's rank then decodes them (docs/runtime.md, "Placement"). A layer no
+// stage and no split line names runs on rank 0, the source of the inputs and
+// the sink of the outputs: a plan without stages is the star of today.
 
 #include <memory>
 #include <optional>
@@ -44,10 +54,19 @@ struct PlanInput {
   int line = 0;  ///< line in the plan file, for messages
 };
 
+/// A `stage FIRST[..LAST] RANK...` line: layers FIRST to LAST (model order,
+/// inclusive) placed whole on each of `ranks`.
+struct PlanStage {
+  std::string first, last;  ///< layer names (equal for a one-layer stage)
+  std::vector<int> ranks;   ///< each holds a whole copy (several: replicas)
+  int line = 0;             ///< line in the plan file, for messages
+};
+
 struct Plan {
   std::string source = "plan";  ///< file name (or "plan") for messages
   std::vector<PlanLine> splits;  ///< one per split layer, in file order
   PlanInput input;               ///< where the input is placed, if the plan says
+  std::vector<PlanStage> stages;  ///< in file order
 
   /// The split of `layer`, if the plan splits it.
   const PlanLine* find(const std::string& layer) const;
@@ -57,8 +76,8 @@ struct Plan {
 };
 
 /// Parses plan text; Error("<source>:<line>: ...") for a malformed line, a
-/// k below 1, a layer listed twice, or an `input` line without ranks, with a
-/// rank listed twice, or given twice.
+/// k below 1, a layer listed twice, or an `input` or `stage` line without
+/// ranks or with a rank listed twice, or a second `input` line.
 Plan parse_plan(const std::string& text, const std::string& source = "plan");
 /// Reads and parses a plan file; Error naming the file if it cannot be read.
 Plan load_plan(const std::string& path);

@@ -16,7 +16,7 @@ namespace cdcnn {
 /// The runtime's message header (runtime/protocol.hpp's Header, which
 /// asserts it), counted in every message's bytes. A number, not an include:
 /// plan/ knows nothing of MPI.
-inline constexpr std::int64_t kMessageHeaderBytes = 48;
+inline constexpr std::int64_t kMessageHeaderBytes = 64;
 
 /// One shard of a linear layer split k ways (rows_per_block rows of W).
 struct ShardProfile {

@@ -58,12 +58,75 @@ Plan default_plan(const Model& model, const std::string& code_spec, int workers,
   return plan;
 }
 
+namespace {
+
+std::vector<int> sorted_unique(std::vector<int> v) {
+  std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+  return v;
+}
+
+/// Places every layer that is not split (its stage's ranks, else rank 0) and
+/// the input, then works out who makes and who needs every value.
+void place(Deployment& d, const Plan& plan, const Model& model, int world_size) {
+  auto check_ranks = [&](const std::vector<int>& ranks, int line) {
+    for (int r : ranks)
+      require(r < world_size, plan.source, ":", line, ": rank ", r, " does not exist (ranks are 0..", world_size - 1,
+              ")");
+  };
+  const std::size_t n = model.size();
+  d.placed.assign(n, {0});
+  std::vector<int> stage_line(n, 0);
+  for (const auto& stage : plan.stages) {
+    const std::string where = cat(plan.source, ":", stage.line);
+    std::size_t first = 0, last = 0;
+    try {
+      first = model.index_of(stage.first);
+      last = model.index_of(stage.last);
+    } catch (const Error& e) {
+      throw Error(cat(where, ": ", e.what()));
+    }
+    require(first <= last, where, ": stage '", stage.first, "..", stage.last, "' runs backwards ('", stage.last,
+            "' comes before '", stage.first, "' in the model)");
+    check_ranks(stage.ranks, stage.line);
+    for (std::size_t i = first; i <= last; ++i) {
+      require(stage_line[i] == 0, where, ": layer '", model.layer(i).name(), "' is already in the stage of line ",
+              stage_line[i]);
+      stage_line[i] = stage.line;
+      d.placed[i] = sorted_unique(stage.ranks);
+    }
+  }
+  for (const auto& l : d.layers) d.placed[l.layer_index].clear();
+  if (!plan.input.ranks.empty()) {
+    check_ranks(plan.input.ranks, plan.input.line);
+    d.input_ranks = sorted_unique(plan.input.ranks);
+  }
+  d.needers.assign(n + 1, {});
+  for (std::size_t c = 0; c < n; ++c) {
+    const DeployedLayer* split = d.find(c);
+    const std::vector<int> ranks = split ? split->holders() : d.placed[c];
+    for (int source : model.inputs_of(c)) {
+      auto& needers = d.needers[static_cast<std::size_t>(source + 1)];
+      needers.insert(needers.end(), ranks.begin(), ranks.end());
+    }
+  }
+  d.needers[n].push_back(0);  // the sink
+  for (auto& v : d.needers) v = sorted_unique(std::move(v));
+  d.makers.assign(n + 1, {});
+  d.makers[0] = d.input_ranks;
+  for (std::size_t i = 0; i < n; ++i) d.makers[i + 1] = d.find(i) ? d.needers[i + 1] : d.placed[i];
+}
+
+}  // namespace
+
+bool Deployment::is_star() const {
+  if (input_ranks != std::vector<int>{0}) return false;
+  return std::all_of(placed.begin(), placed.end(),
+                     [](const std::vector<int>& r) { return r.empty() || r == std::vector<int>{0}; });
+}
+
 Deployment deploy(const Plan& plan, const Model& model, int world_size, std::vector<std::string>* warnings,
                   const CodeRegistry& registry) {
-  // The runtime's input is on the master; a plan placing it elsewhere
-  // (`input RANK`, read by `cdcnn coverage`) cannot be honoured yet.
-  require(plan.input.ranks.empty(), plan.source, ":", plan.input.line, ": placement of the input is not run yet (",
-          "`input` lines are for `cdcnn coverage`; the runtime's input is on rank 0)");
   check_plan_against_model(plan, model);
   require(world_size >= 2 || plan.splits.empty(), plan.source,
           ": splitting layers needs worker ranks (run with mpirun -np 2 or more)");
@@ -93,6 +156,7 @@ Deployment deploy(const Plan& plan, const Model& model, int world_size, std::vec
   }
   std::sort(d.layers.begin(), d.layers.end(),
             [](const DeployedLayer& a, const DeployedLayer& b) { return a.layer_index < b.layer_index; });
+  place(d, plan, model, world_size);
   return d;
 }
 

@@ -1,12 +1,12 @@
 #pragma once
-// The master (rank 0), star topology (docs/architecture.md §3). It runs the model layer by
-// layer; at a split layer it sends the layer input to every shard holder
-// (nonblocking), keeps one receive posted per worker, and polls without
-// spinning. The moment the arrived shards are decodable it decodes, assembles
-// the layer output (biases are inside the shards) and moves on: it never
-// waits for a straggler it can decode around. At the per-layer deadline an
-// undecodable layer is handled by the policy; results that arrive after
-// their layer is done are recorded as late and dropped.
+// Rank 0 of a distributed run (docs/architecture.md §3, docs/runtime.md): the
+// options every decoding rank applies, an inference's result, and Master,
+// rank 0's front to the dataflow runtime (runtime/node.hpp). Wherever a
+// split layer is decoded, it is decoded the moment the arrived shards are
+// decodable (biases are inside the shards): nobody waits for a straggler it
+// can decode around. At the per-layer deadline an undecodable layer is
+// handled by the policy; results that arrive after their layer is done are
+// recorded as late and dropped.
 
 #include <memory>
 #include <optional>
@@ -14,7 +14,6 @@
 #include <vector>
 
 #include "codes/outcome.hpp"
-#include "runtime/buffer_pool.hpp"
 #include "runtime/deployment.hpp"
 #include "runtime/health.hpp"
 #include "runtime/mpi.hpp"
@@ -41,6 +40,11 @@ struct MasterOptions {
   /// numbers when there are two spare shards, flag it with one, say
   /// "unverified" with none. Costs the wait for the slowest shard.
   bool check = false;
+  /// A frame whose output has not reached rank 0 this long after it was
+  /// admitted fails (a stage it needs is down). 0: never in the star (rank 0
+  /// decides every layer by the deadlines); with stages elsewhere, give_up_ms
+  /// under `wait`, else deadline_ms × (split layers + 2).
+  double frame_timeout_ms = 0.0;
 };
 
 struct InferenceResult {
@@ -51,90 +55,53 @@ struct InferenceResult {
   double latency_ms = 0.0;
   int blocks_decoded = 0;
   CheckResult check = CheckResult::unchecked;  ///< with MasterOptions::check
+  std::string note;  ///< why a failed frame failed (the layer and the rank), for a one-line report
 };
 
+class Node;
+
+/// Rank 0 of a run: the source of the frames and the sink of the outputs,
+/// and whatever the plan places on it (in the star, every layer that is not
+/// split: it sends each split layer's input to the shard holders and decodes
+/// the moment the arrived shards are decodable). A front to its Node
+/// (runtime/node.hpp), which does the work.
 class Master {
  public:
-  /// `trace` may be null. Posts one receive per worker.
+  /// `trace` may be null. Posts one receive per rank that may send to rank 0.
   Master(const Model& model, const Deployment& deployment, MasterOptions options, int world_size,
-         TraceWriter* trace);
+         TraceWriter* trace, int in_flight = 1, MPI_Comm comm = MPI_COMM_WORLD);
   ~Master();  // cancels pending receives, then waits for its sends briefly
 
-  /// Runs one inference on `x`. Layer and shard rows go to the trace; the
-  /// caller adds the inference row (it may verify the output first) and flushes.
+  /// Runs one inference on `x` (nothing else in flight). Layer and shard rows
+  /// go to the trace; the caller adds the inference row (it may verify the
+  /// output first) and flushes.
   InferenceResult infer(const Tensor& x, std::int64_t inference);
-  /// Tells every worker to stop and waits up to `timeout_ms` for their
+  /// Streams: admits frame `inference` (at most `in_flight` at once: see
+  /// in_flight()), and takes the oldest frame's result once it is ready;
+  /// step() does the work between (false: nothing happened).
+  void admit(const Tensor& x, std::int64_t inference);
+  std::optional<InferenceResult> take_result();
+  bool step();
+  std::size_t in_flight() const;
+  /// Tells every other rank to stop and waits up to `timeout_ms` for their
   /// acknowledgements (suspects get less); returns the ranks that did not
   /// answer: dead, or unreachable. mpirun does not tell: its exit code stays
   /// 0 when a worker is killed under --enable-recovery. Then says goodbye to
   /// the others; if any rank did not answer, no process may call
   /// MPI_Finalize (mpi::Environment::leave_without_finalize).
   std::vector<int> stop_workers(double timeout_ms = 3000.0);
-  std::int64_t late_results() const { return late_; }
-  /// Each worker's peak resident memory (MB) as its stop acknowledgement
+  /// Late messages: rank 0's, and those the other ranks counted (known once they acknowledged the stop).
+  std::int64_t late_results() const;
+  /// Each rank's peak resident memory (MB) as its stop acknowledgement
   /// said, indexed by rank; NaN where unknown (no acknowledgement). Rank 0's
   /// entry is NaN: the caller measures its own.
-  const std::vector<double>& worker_peak_rss_mb() const { return peak_rss_mb_; }
-  const WorkerHealth& health() const { return health_; }
-  /// Every health event of the run so far, oldest first.
-  const std::vector<WorkerHealth::Event>& health_log() const { return health_log_; }
+  const std::vector<double>& worker_peak_rss_mb() const;
+  const WorkerHealth& health() const;
+  /// Every health event of the run so far (rank 0's view), oldest first.
+  const std::vector<WorkerHealth::Event>& health_log() const;
 
  private:
-  struct SplitOutcome {
-    std::optional<Tensor> output;
-    InferenceOutcome outcome;
-    int blocks_decoded;
-    CheckResult check;
-  };
-  SplitOutcome run_split(const DeployedLayer& split, const Tensor& x, std::int64_t inference);
-  struct Dispatch {
-    ShardMask sent;      ///< the shards whose holders were sent the input
-    double dispatch_ms;  ///< when
-  };
-  /// Sends the layer input to its holders (suspects skipped where the rest
-  /// can decode); keeps the sends until they complete.
-  Dispatch dispatch(const DeployedLayer& split, const Tensor& x, std::int64_t inference);
-  double now_ms() const;
-  void reap_sends();
-  /// Tests every worker's receive once; hands each message to
-  /// `on_result(rank, header, tag)`, keeps the health books. True if anything came.
-  template <class OnResult>
-  bool poll(OnResult&& on_result);
-  void log_health();
-
-  const Model& model_;
-  const Deployment& deployment_;
-  MasterOptions options_;
-  int world_size_;
-  TraceWriter* trace_;
-  double start_wtime_;
-  // Every buffer below is allocated once and reused by every layer of every
-  // inference (docs/architecture.md §3, "Buffers"). A result is received into its
-  // rank's receive buffer, which is then swapped with the slot of its shard:
-  // the slot is what the decode reads, and a verbatim block is used there in
-  // place; the old slot takes the next receive. Nothing is copied until the
-  // layer's output tensor is assembled.
-  std::vector<std::vector<float>> receive_buffers_;  // per rank, max_result_floats() each
-  std::vector<mpi::Request> receives_;               // per rank (0 unused)
-  std::vector<std::vector<float>> shard_slots_;      // per shard of the layer in flight, same size
-  std::vector<std::vector<float>> padding_blocks_;   // decode targets of blocks that overhang the output
-  BufferPool messages_;                              // the layers' input messages
-  std::vector<Tensor> spares_;  // values the model pass no longer needs: storage for split layers' outputs
-  /// A tensor of `shape` for a split layer's output, in a spare's storage if
-  /// one has its size (contents: whatever was there).
-  Tensor output_tensor(const Shape& shape);
-  /// Drops the spares no split layer's output could use.
-  void trim_spares();
-  struct Send {
-    BufferPool::Buffer message;  // shared by the sends of one dispatch
-    mpi::Request request;
-    int rank;
-  };
-  std::vector<Send> sends_;
-  std::int64_t late_ = 0;
-  WorkerHealth health_;
-  std::vector<WorkerHealth::Event> health_log_;
-  std::vector<double> peak_rss_mb_;
+  std::unique_ptr<Node> node_;
 };
 
 }  // namespace cdcnn::runtime

@@ -1,17 +1,24 @@
 #pragma once
-// The wire protocol between the master (rank 0) and the workers. Inference
-// uses point-to-point messages only; every message starts with a Header that
-// names (inference, layer, shard), so a late result is recognised and
-// dropped, never decoded into a newer inference.
+// The wire protocol between ranks (docs/runtime.md). Inference uses
+// point-to-point messages only; every message starts with a Header that
+// names (frame, layer, shard), so a late or duplicate message is recognised
+// and dropped, never mixed into a newer frame. A value is named by the layer
+// that made it (-1: the model's input).
 //
-//   master → worker  tag input   Header{inference, layer, shard=-1} + the layer's input tensor
-//   worker → master  tag result  Header{inference, layer, shard}    + Z_j (rows_per_block × P)
-//   master → worker  tag stop    Header only: finish sending, acknowledge, exit
-//   worker → master  tag stop    Header only: the acknowledgement (nothing more will come), with
-//                                the worker's peak resident memory
-//   master → worker  tag stop    Header{shard = kByeFinalize or kByeExit}: goodbye, after the
-//                                acknowledgements; kByeExit when some worker never answered
-//   master → worker  tag weights Header{layer, shard} + W'_j then b'_j (start-up, --weights-from master)
+//   maker → needer   tag value   Header{frame, layer, shard=-1, outcome...} + the value (a tensor): the
+//                                model's input, or a layer's output, sent from where it was made to
+//                                every rank that reads it (for a split layer's input: the dispatch)
+//   holder → decoder tag result  Header{frame, layer, shard} + Z_j (rows_per_block × P)
+//   maker → decoder  tag notice  Header{frame, layer}: split layer `layer`'s input went out now (the
+//                                decoder's deadline clock starts), sent when the decoder did not send it
+//   decoder → 0      tag report  Header{frame, layer} + the layer's trace rows, from a decoder that is not rank 0
+//   any → 0          tag failed  Header{frame, layer}: the frame failed at `layer` here (policy fail)
+//   0 → every rank   tag stop    Header only: finish sending, acknowledge, exit
+//   rank → 0         tag stop    Header only: the acknowledgement (nothing more will come), with
+//                                the rank's peak resident memory and its count of late messages
+//   0 → every rank   tag stop    Header{shard = kByeFinalize or kByeExit}: goodbye, after the
+//                                acknowledgements; kByeExit when some rank never answered
+//   0 → holder       tag weights Header{layer, shard} + W'_j then b'_j (start-up, --weights-from master)
 
 #include <algorithm>
 #include <cstdint>
@@ -24,7 +31,7 @@
 
 namespace cdcnn::runtime {
 
-enum Tag : int { kInput = 11, kResult = 12, kStop = 13, kWeights = 14 };
+enum Tag : int { kValue = 11, kResult = 12, kStop = 13, kWeights = 14, kNotice = 15, kReport = 16, kFailed = 17 };
 
 /// The goodbye's verdict: call MPI_Finalize, or leave without it because a
 /// process is dead and the finalize fence could wait for it forever.
@@ -37,7 +44,11 @@ struct Header {
   std::int64_t floats = 0;       ///< payload floats after the header
   double compute_ms = 0.0;       ///< worker: time to compute Z_j
   double injected_delay_ms = 0;  ///< worker: delay injected before sending
-  double peak_rss_mb = 0;        ///< worker's stop acknowledgement: its peak resident memory (0: unknown)
+  double peak_rss_mb = 0;        ///< stop acknowledgement: the rank's peak resident memory (0: unknown)
+  /// A value: what the frame's outcome, blocks decoded and check were on
+  /// the way to it (InferenceOutcome, CheckResult). An acknowledgement:
+  /// `late` messages the rank dropped.
+  std::int32_t outcome = 0, blocks_decoded = 0, check = 0, late = 0;
 };
 static_assert(sizeof(Header) % sizeof(float) == 0, "the payload follows the header float-aligned");
 static_assert(sizeof(Header) == kMessageHeaderBytes, "cdcnn profile counts this header in every message");

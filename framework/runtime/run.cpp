@@ -5,6 +5,8 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <chrono>
+#include <algorithm>
 
 #include "core/error.hpp"
 #include "core/memory.hpp"
@@ -98,6 +100,18 @@ void set_up(Setup& s, const RunConfig& c, const RunHooks& hooks, int rank, int w
         open_model(c.model, c.seed, c.verify ? WeightSelection::all() : WeightSelection::all_but(std::move(split))));
     s.model = s.owned_model.get();
   }
+  if (rank > 0 && !hooks.model) {
+    // A rank holding a stage computes its layers whole: it needs their weights.
+    std::set<std::string> whole;
+    for (std::size_t i = 0; i < s.model->size(); ++i)
+      if (s.model->layer(i).as_linear() && !s.deployment.find(i) &&
+          std::find(s.deployment.placed[i].begin(), s.deployment.placed[i].end(), rank) != s.deployment.placed[i].end())
+        whole.insert(s.model->layer(i).name());
+    if (!whole.empty()) {
+      s.owned_model = std::make_unique<Model>(open_model(c.model, c.seed, WeightSelection::only(std::move(whole))));
+      s.model = s.owned_model.get();
+    }
+  }
   s.faults = std::make_unique<FaultInjector>(c.seed, c.stragglers, c.fails, world);
   if (rank > 0 && c.weights_from == WeightSource::file)
     s.weights = read_shard_weights(c.coded_file, rank, *s.model, s.deployment);
@@ -132,25 +146,61 @@ Tensor seeded_input(const Shape& shape, std::uint64_t seed, std::int64_t inferen
   return x;
 }
 
-void run_master(const RunConfig& c, const RunHooks& hooks, Setup& s, int world, Progress& progress, RunOutcome& out) {
+void run_master(const RunConfig& c, const RunHooks& hooks, Setup& s, int world, Progress& progress, RunOutcome& out,
+                MPI_Comm comm) {
   for (const auto& w : s.warnings) std::fprintf(stderr, "cdcnn run: warning: %s\n", w.c_str());
   const Model& model = *s.model;
   TraceWriter* trace = hooks.trace ? hooks.trace : s.owned_trace.get();
-  Master master(model, s.deployment, c.master, world, trace);
-  for (std::int64_t i = 0; i < c.inferences; ++i) {
-    const Tensor x = hooks.input      ? hooks.input(i)
-                     : s.fixed_input ? *s.fixed_input
-                                     : seeded_input(model.input_shape(), c.seed, i);
-    InferenceResult r = master.infer(x, i);
+  Master master(model, s.deployment, c.master, world, trace, c.in_flight, comm);
+  auto input_of = [&](std::int64_t i) {
+    return hooks.input ? hooks.input(i) : s.fixed_input ? *s.fixed_input : seeded_input(model.input_shape(), c.seed, i);
+  };
+  // Frames in flight, by number: their inputs, kept to verify the outputs.
+  std::map<std::int64_t, Tensor> inputs;
+  std::set<std::string> reported;  // one line per distinct reason a frame failed
+  auto deliver = [&](InferenceResult r) {
+    const auto in = inputs.find(r.inference);
+    const Tensor x = std::move(in->second);
+    inputs.erase(in);
     progress.frame(r.latency_ms, r.outcome, master.health().suspects());
+    if (!r.note.empty() && reported.insert(r.note).second)
+      std::fprintf(stderr, "cdcnn run: frame %lld failed: %s\n", static_cast<long long>(r.inference), r.note.c_str());
     const double error = c.verify && r.output ? max_relative_error(*r.output, model.forward(x)) : NAN;
     if (trace) {
-      trace->add(InferenceRecord{i, r.start_ms, r.latency_ms, static_cast<std::int8_t>(r.outcome), r.blocks_decoded,
-                                 error, static_cast<std::int8_t>(r.check)});
+      trace->add(InferenceRecord{r.inference, r.start_ms, r.latency_ms, static_cast<std::int8_t>(r.outcome),
+                                 r.blocks_decoded, error, static_cast<std::int8_t>(r.check)});
       trace->flush();
     }
     if (hooks.on_inference) hooks.on_inference(x, std::move(r), error);
+  };
+  // The source: up to --in-flight frames in the pipeline; with --rate, a
+  // frame every 1/rate s, dropped (never queued) when the pipeline is full.
+  const double start = MPI_Wtime();
+  const double period_s = c.rate_fps > 0 ? 1.0 / c.rate_fps : 0.0;
+  std::int64_t next = 0;  // the next frame to admit (or drop)
+  mpi::Backoff backoff(std::chrono::microseconds(5), std::chrono::microseconds(200));
+  while (next < c.inferences || master.in_flight() > 0) {
+    bool busy = false;
+    if (next < c.inferences && (period_s == 0 || MPI_Wtime() - start >= static_cast<double>(next) * period_s)) {
+      if (master.in_flight() < static_cast<std::size_t>(c.in_flight)) {
+        inputs.emplace(next, input_of(next));
+        master.admit(inputs.at(next), next);
+        ++next;
+        busy = true;
+      } else if (period_s > 0) {
+        ++out.frames_dropped;  // the camera's frame is gone: nowhere to put it
+        ++next;
+      }
+    }
+    while (auto r = master.take_result()) {
+      deliver(std::move(*r));
+      busy = true;
+    }
+    busy |= master.step();
+    if (busy) backoff.reset();
+    else backoff.pause();
   }
+  out.frames_wall_s = MPI_Wtime() - start;
   progress.finish();
   out.unanswered = master.stop_workers();
   if (!out.unanswered.empty()) out.leave_code = 0;
@@ -224,17 +274,30 @@ RunOutcome run_distributed(RunConfig& config, const RunHooks& hooks) {
   progress.start_frames(config.inferences);
   if (hooks.startup) hooks.startup->disarm();
   const double start_wtime = MPI_Wtime();
+  // This run's own communicator (NodeOptions::comm). Made while every rank
+  // is alive; not freed, since freeing waits on ranks that may be dead.
+  MPI_Comm comm = MPI_COMM_NULL;
+  CDCNN_CHECK_MPI(MPI_Comm_dup(MPI_COMM_WORLD, &comm));
+  CDCNN_CHECK_MPI(MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN));
 
   if (rank > 0) {
-    out.worker = run_worker(rank, *s.model, s.deployment, s.weights, *s.faults, start_wtime,
-                            config.master_timeout_s * 1e3);
+    try {
+      out.worker = run_worker(rank, *s.model, s.deployment, s.weights, *s.faults, start_wtime,
+                              config.master_timeout_s * 1e3, config.in_flight, config.master, comm);
+    } catch (const std::exception& e) {
+      // Past start-up a rank cannot vote: it says why and leaves without
+      // MPI_Finalize, whose fence would wait for ranks still running.
+      std::fprintf(stderr, "cdcnn run: rank %d: %s\n", rank, e.what());
+      out.leave_code = 1;
+      return out;
+    }
     if (out.worker.master_lost)
       std::fprintf(stderr, "cdcnn run: rank %d: nothing from the master for %g s: it is presumed dead, leaving\n", rank,
                    config.master_timeout_s);
     if (!out.worker.finalize) out.leave_code = out.worker.master_lost ? 1 : 0;
     return out;
   }
-  run_master(config, hooks, s, world, progress, out);
+  run_master(config, hooks, s, world, progress, out, comm);
   return out;
 }
 

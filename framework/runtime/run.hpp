@@ -62,6 +62,8 @@ struct RunOutcome {
   bool ran = false;  ///< false: configure returned false, or set-up failed on another rank (the lowest one that failed throws)
   // The master's (rank 0):
   std::int64_t late_results = 0;
+  std::int64_t frames_dropped = 0;  ///< --rate: frames the source could not admit (the pipeline was full)
+  double frames_wall_s = 0;         ///< from the first frame admitted to the last result taken
   std::vector<WorkerHealth::Event> health;  ///< every health event, oldest first
   std::vector<int> unanswered;              ///< ranks that did not acknowledge the stop
   std::vector<std::string> hosts;           ///< every rank's host, by rank

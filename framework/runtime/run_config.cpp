@@ -1,5 +1,7 @@
 #include "runtime/run_config.hpp"
 
+#include <cmath>
+
 #include "codes/plugin_loader.hpp"
 #include "codes/registry.hpp"
 #include "core/error.hpp"
@@ -38,6 +40,9 @@ void load_code_plugins(const std::vector<std::string>& paths) {
 void check(const RunConfig& c) {
   require(c.weights_from == WeightSource::master || !c.coded_file.empty(), "--weights-from file needs --coded FILE");
   require(c.inferences >= 1, "--inferences must be at least 1");
+  require(c.in_flight >= 1, "--in-flight must be at least 1, got ", c.in_flight);
+  require(c.rate_fps >= 0 && std::isfinite(c.rate_fps), "--rate must be 0 (as fast as frames are admitted) or a positive number of frames per second");
+  require(c.master.frame_timeout_ms >= 0, "--frame-timeout-ms must be 0 (automatic) or positive");
   require(c.master.deadline_ms > 0, "--deadline-ms must be positive");
   require(c.master.suspect_after >= 1, "--suspect-after must be at least 1");
   require(c.master.probe_every >= 1, "--probe-every must be at least 1");

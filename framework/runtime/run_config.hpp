@@ -34,6 +34,8 @@ struct RunConfig {
   std::vector<std::string> stragglers;  ///< delay specs (FaultInjector)
   std::vector<std::string> fails;       ///< failure specs (FaultInjector)
   std::int64_t inferences = 10;
+  int in_flight = 1;           ///< most frames in the pipeline at once (1: one at a time)
+  double rate_fps = 0;         ///< the source emits a frame every 1/rate_fps s, like a camera; 0: as fast as admitted
   MasterOptions master;        ///< deadline_ms, policy, suspect_after, probe_every, check
   std::string trace_file;      ///< empty: no trace
   double master_timeout_s = 60.0;    ///< a worker that hears nothing from the master this long leaves

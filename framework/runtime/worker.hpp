@@ -1,15 +1,18 @@
 #pragma once
-// The worker loop (ranks 1..N-1). A worker holds only its own coded shards.
-// It waits for a layer's input without spinning (test + backoff), computes
-// Z_j = W'_j·X + b'_j for each shard of that layer it holds, lets the fault
-// injector delay, silence or drop the result, and sends it to the master.
-// Work that a newer input supersedes while it waits is dropped.
+// Ranks 1..N-1 of a run, and their weights. A worker holds only its own
+// coded shards and the layers placed on it; it runs a Node
+// (runtime/node.hpp): it waits for values without spinning (test +
+// backoff), computes the layers placed on it and Z_j = W'_j·X + b'_j for
+// each shard it holds, lets the fault injector delay, silence or drop what it
+// sends, and decodes the split layers whose output it reads. Work that a
+// newer frame supersedes while it waits is dropped.
 
 #include <map>
 #include <utility>
 
 #include "fault/injector.hpp"
 #include "runtime/deployment.hpp"
+#include "runtime/master.hpp"
 
 namespace cdcnn::runtime {
 
@@ -22,11 +25,14 @@ struct WorkerStats {
   bool master_lost = false;  ///< nothing came from the master for master_timeout_ms
 };
 
-/// Runs until the master says stop, or until nothing has come from the master
-/// for `master_timeout_ms` (it is presumed dead). `start_wtime` is
-/// MPI_Wtime() at the common start (for time-based fail-stops).
+/// Runs until rank 0 says stop, or until nothing has come from any rank for
+/// `master_timeout_ms` (rank 0 is presumed dead). `start_wtime` is
+/// MPI_Wtime() at the common start (for time-based fail-stops); `in_flight`
+/// and `options` as on rank 0 (a rank decoding a split layer applies the
+/// deadline and policy).
 WorkerStats run_worker(int rank, const Model& model, const Deployment& deployment, const ShardWeights& weights,
-                       const FaultInjector& faults, double start_wtime, double master_timeout_ms = 60000.0);
+                       const FaultInjector& faults, double start_wtime, double master_timeout_ms = 60000.0,
+                       int in_flight = 1, const MasterOptions& options = {}, MPI_Comm comm = MPI_COMM_WORLD);
 
 /// --weights-from master, worker side: receives this rank's shards.
 ShardWeights receive_shard_weights(int rank, const Model& model, const Deployment& deployment);

@@ -14,7 +14,7 @@ namespace cdcnn {
 namespace {
 
 constexpr std::int64_t kBase = kProcessBaseBytes;
-constexpr std::int64_t kHeader = 48;  // the runtime's message header (profile.hpp's kMessageHeaderBytes)
+constexpr std::int64_t kHeader = 64;  // the runtime's message header (profile.hpp's kMessageHeaderBytes)
 
 // input {4} -> fc1 (dense 6x4) -> relu -> fc2 (dense 2x6), weightless: the
 // estimate reads shapes only.

@@ -67,6 +67,29 @@ TEST(Plan, PlacesTheInput) {
   EXPECT_NE(error_of("input -1\n").find("ranks must be non-negative"), std::string::npos);
 }
 
+TEST(Plan, PlacesStagesOfLayers) {
+  const Plan p = parse_plan("stage 0..6 2 7  # B and its copy\nstage 10 5\n7 2 sum 3 4 8\n", "p.plan");
+  ASSERT_EQ(p.stages.size(), 2u);
+  EXPECT_EQ(p.stages[0].first, "0");
+  EXPECT_EQ(p.stages[0].last, "6");
+  EXPECT_EQ(p.stages[0].ranks, (std::vector<int>{2, 7}));
+  EXPECT_EQ(p.stages[0].line, 1);
+  EXPECT_EQ(p.stages[1].first, "10");
+  EXPECT_EQ(p.stages[1].last, "10");  // one layer
+  ASSERT_EQ(p.splits.size(), 1u);
+  const Plan q = parse_plan(format_plan(p));
+  ASSERT_EQ(q.stages.size(), 2u);
+  EXPECT_EQ(q.stages[0].last, "6");
+  EXPECT_EQ(q.stages[1].ranks, p.stages[1].ranks);
+
+  EXPECT_NE(error_of("stage 0..6\n").find("p.plan:1: expected 'stage FIRST[..LAST] RANK"), std::string::npos);
+  EXPECT_NE(error_of("stage ..6 2\n").find("p.plan:1: expected a layer or FIRST..LAST, got '..6'"),
+            std::string::npos);
+  EXPECT_NE(error_of("stage 0 2 2\n").find("p.plan:1: the stage lists rank 2 twice"), std::string::npos);
+  EXPECT_NE(error_of("stage 0 two\n").find("p.plan:1: a stage rank must be an integer, got 'two'"),
+            std::string::npos);
+}
+
 TEST(Plan, BuildsTheCodeOfALine) {
   const Plan p = parse_plan("fc1 4 mds:r=2 1 2 3 4 5 6\nfc2 2 sum\n", "p.plan");
   const auto mds = make_code(p, p.splits[0]);

@@ -78,28 +78,35 @@ void run_rogue(const Model& model, const Deployment& d, const ShardWeights& weig
       while (!b.test()) backoff.pause();
       return;
     }
-    const DeployedLayer& split = *d.find(static_cast<std::size_t>(h.layer));
+    // A value message names the layer that made it: the split layer to
+    // compute is the one reading it.
+    const auto reads = std::find_if(d.layers.begin(), d.layers.end(), [&](const DeployedLayer& l) {
+      return model.inputs_of(l.layer_index).front() == h.layer;
+    });
+    ASSERT_NE(reads, d.layers.end());
+    const DeployedLayer& split = *reads;
+    const int layer = static_cast<int>(split.layer_index);
     ASSERT_EQ(split.shards_of(kRogue), std::vector<int>{0});
     const Shape& shape = model.input_shape_of(split.layer_index);
     const Tensor x(shape, std::vector<float>(in.begin() + kHeaderFloats, in.begin() + kHeaderFloats + h.floats));
     const auto& [w, b] = weights.at({split.layer_index, 0});
     const Matrix z = model.layer(split.layer_index).as_linear()->multiply(x, w, b);
-    const RogueAct act = script(h.inference, h.layer);
-    if (act.stale) send_result(last.at(h.layer).first, last.at(h.layer).second);
+    const RogueAct act = script(h.inference, layer);
+    if (act.stale) send_result(last.at(layer).first, last.at(layer).second);
     if (act.other_layer) {
-      auto other = std::find_if(last.begin(), last.end(), [&](const auto& e) { return e.first != h.layer; });
+      auto other = std::find_if(last.begin(), last.end(), [&](const auto& e) { return e.first != layer; });
       ASSERT_NE(other, last.end());
       Header relabelled = other->second.first;
       relabelled.inference = h.inference;
       send_result(relabelled, other->second.second);
     }
-    Header out{.inference = h.inference, .layer = h.layer, .shard = 0, .floats = z.size()};
+    Header out{.inference = h.inference, .layer = layer, .shard = 0, .floats = z.size()};
     std::vector<float> values(z.data(), z.data() + z.size());
     if (!act.silent) {
       std::this_thread::sleep_for(std::chrono::microseconds(static_cast<std::int64_t>(act.delay_ms * 1e3)));
       send_result(out, values);
     }
-    last[h.layer] = {out, std::move(values)};
+    last[layer] = {out, std::move(values)};
   }
 }
 
