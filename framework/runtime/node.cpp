@@ -196,13 +196,18 @@ void Node::saw(std::int64_t id) {
   newest_ = id;
   // Delayed work of a frame this old is no longer awaited: the source admits
   // frame f + in_flight only once frame f is over.
+  supersede([&](const Deferred& d) { return d.frame + options_.in_flight <= id; });
+  evict_stale();
+}
+
+template <class Pred>
+void Node::supersede(Pred&& pred) {
   std::erase_if(deferred_, [&](const Deferred& d) {
-    const bool superseded = d.frame + options_.in_flight <= id;
+    const bool superseded = pred(d);
     stats_.superseded += superseded;
     return superseded;
   });
   if (deferred_.empty()) busy_until_ms_ = 0.0;
-  evict_stale();
 }
 
 void Node::maybe_finish(std::int64_t id) {
@@ -391,6 +396,9 @@ void Node::on_value(int from, const Header& h, std::span<float> payload) {
     late(h, from);
     return;
   }
+  // A value made by a later layer of this frame: whatever this rank was
+  // still delaying for an earlier layer has been decided without it.
+  if (rank_ != 0) supersede([&](const Deferred& d) { return d.frame == h.inference && d.layer < h.layer; });
   if (f->got[v]) return;  // a replica's copy came first
   f->outcome = std::max(f->outcome, static_cast<InferenceOutcome>(h.outcome));
   f->blocks_decoded += h.blocks_decoded;
@@ -560,7 +568,7 @@ void Node::compute(Frame& f, std::size_t layer) {
   auto later = [&](std::function<void()> act) {
     if (delay <= 0) return act();
     busy_until_ms_ = std::max(busy_until_ms_, now_ms() + delay);
-    deferred_.push_back(Deferred{busy_until_ms_, id, std::move(act)});
+    deferred_.push_back(Deferred{busy_until_ms_, id, static_cast<int>(layer), std::move(act)});
   };
   if (!split) {
     const Layer& l = model_.layer(layer);

@@ -99,6 +99,7 @@ class Node {
   struct Deferred {
     double due_ms;
     std::int64_t frame;
+    int layer;  // the work of this layer of the frame
     std::function<void()> act;
   };
 
@@ -107,6 +108,9 @@ class Node {
   bool finished(std::int64_t id) const;
   /// A message of frame `id` came (ranks but 0): drops work it supersedes, evicts stale frames.
   void saw(std::int64_t id);
+  /// Drops delayed work that `pred(deferred)` says is superseded.
+  template <class Pred>
+  void supersede(Pred&& pred);
   /// Ranks but 0: forgets a frame once every task and decode of it here is done.
   void maybe_finish(std::int64_t id);
   void finish(std::int64_t id);
