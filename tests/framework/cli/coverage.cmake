@@ -16,7 +16,8 @@ file(WRITE ${CMAKE_CURRENT_BINARY_DIR}/coverage_rank_count.plan "fc1 2 sum 1 2\n
 file(WRITE ${CMAKE_CURRENT_BINARY_DIR}/coverage_empty.plan "# nothing\n")
 file(WRITE ${CMAKE_CURRENT_BINARY_DIR}/coverage_bad_line.plan "fc1 two uncoded 1 2\n")
 # A plan placing the input (`input RANK`): the input device can fail and is
-# only replicated; `cdcnn run` refuses the plan, a bad line is one error.
+# only replicated; `cdcnn run` places it (a rank that does not exist is one
+# error), a bad line is one error.
 file(WRITE ${CMAKE_CURRENT_BINARY_DIR}/coverage_input.plan "fc1 2 uncoded 1 2\ninput 3\n")
 file(WRITE ${CMAKE_CURRENT_BINARY_DIR}/coverage_bad_input.plan "fc1 2 uncoded 1 2\ninput\n")
 add_test(NAME cli.coverage_counts_the_input_device
@@ -25,7 +26,7 @@ set_tests_properties(cli.coverage_counts_the_input_device PROPERTIES LABELS cli 
   "plan devices \\(3\\): 1,2,3.*rank 5: replica of 3 -> covers 3.*full coverage: 2MR 3, CDC\\+2MR 2")
 cdcnn_cli_error_test(coverage_bad_input "coverage_bad_input.plan:2: expected 'input RANK \\[RANK...\\]'"
                      coverage --plan ${CMAKE_CURRENT_BINARY_DIR}/coverage_bad_input.plan)
-cdcnn_run_error_test(placed_input "coverage_input.plan:2: placement of the input is not run yet"
+cdcnn_run_error_test(placed_input "coverage_input.plan:2: rank 3 does not exist \\(ranks are 0..2\\)"
                      --model mlp --plan ${CMAKE_CURRENT_BINARY_DIR}/coverage_input.plan)
 
 cdcnn_cli_error_test(coverage_without_plan "option '--plan' is required" coverage)

@@ -110,8 +110,11 @@ TEST(RunOptions, HelpPrintsTheUsageAndTheDefaultsAndRunsNothing) {
 
 TEST(RunFlags, AreTheFlagsOfTheDescriptionWithTheirDefaults) {
   const sweep::RunFlags flags = run_flags();
-  EXPECT_EQ(flags.size(), 24u);
+  EXPECT_EQ(flags.size(), 27u);
   EXPECT_EQ(flags.at("progress").default_value, "5");
+  EXPECT_EQ(flags.at("in_flight").default_value, "1");  // streams: one frame at a time unless asked
+  EXPECT_EQ(flags.at("rate").default_value, "0");
+  EXPECT_EQ(flags.at("frame_timeout_ms").default_value, "0");
   EXPECT_TRUE(flags.at("model").takes_value);
   EXPECT_FALSE(flags.at("model").default_value);
   EXPECT_EQ(flags.at("code").default_value, "sum");

@@ -45,7 +45,7 @@ TEST(MemoryEstimate, CountsEveryRanksBytesByHand) {
   EXPECT_EQ(m[0].activations, 48 + (16 + kHeader + 60 + 24) + 3 * (12 + kHeader) + 24);
   EXPECT_EQ(m[0].workspace, 0);
   EXPECT_EQ(m[0].startup, 120 + 60 + kHeader);
-  EXPECT_EQ(m[0].total(), kBase + 56 + 48 + 148 + 180 + 24);
+  EXPECT_EQ(m[0].total(), kBase + 56 + 48 + (16 + kHeader + 60 + 24) + 3 * (12 + kHeader) + 24);
   for (int r = 1; r <= 3; ++r) {
     // A worker: its shard; the receive buffer (16 + header) and, at fc1,
     // the input tensor (16) and its result with its send's copy (2·(12 + header)).
@@ -53,7 +53,7 @@ TEST(MemoryEstimate, CountsEveryRanksBytesByHand) {
     EXPECT_EQ(m[r].shards, 60);
     EXPECT_EQ(m[r].activations, (16 + kHeader) + 16 + 2 * (12 + kHeader));
     EXPECT_EQ(m[r].startup, 3 * 4 + kHeader);  // the shard's bias message: W'_j is received in place
-    EXPECT_EQ(m[r].total(), kBase + 60 + 200);
+    EXPECT_EQ(m[r].total(), kBase + 60 + (16 + kHeader) + 16 + 2 * (12 + kHeader));
   }
 }
 

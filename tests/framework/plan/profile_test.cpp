@@ -15,7 +15,7 @@ TEST(Profile, CountsEveryLayerAndTheBytesOfItsMessages) {
   ASSERT_EQ(p.layers.size(), model.size());
   const std::size_t add = model.index_of("block1.add");
   EXPECT_EQ(p.layers[add].name, "block1.add");
-  EXPECT_EQ(p.layers[add].input_bytes, 48 + 2 * 16 * 28 * 28 * 4);  // two inputs of 16x28x28
+  EXPECT_EQ(p.layers[add].input_bytes, 64 + 2 * 16 * 28 * 28 * 4);  // the header, two inputs of 16x28x28
   EXPECT_EQ(p.layers[add].output_bytes, 16 * 28 * 28 * 4);
   EXPECT_FALSE(p.layers[add].linear);
   EXPECT_TRUE(p.layers[add].shards.empty());
@@ -29,7 +29,7 @@ TEST(Profile, CountsEveryLayerAndTheBytesOfItsMessages) {
   ASSERT_EQ(conv.shards.size(), 3u);  // k = 64 > 32 rows is skipped
   EXPECT_EQ(conv.shards[1].k, 3);
   EXPECT_EQ(conv.shards[1].rows_per_block, 11);  // ceil(32 / 3)
-  EXPECT_EQ(conv.shards[1].result_bytes, 48 + 11 * 14 * 14 * 4);
+  EXPECT_EQ(conv.shards[1].result_bytes, 64 + 11 * 14 * 14 * 4);
   EXPECT_EQ(conv.shards[1].weight_bytes, 11 * (16 * 9 + 1) * 4);
   for (const LayerProfile& l : p.layers) {
     EXPECT_GT(l.ms, 0.0) << l.name;
