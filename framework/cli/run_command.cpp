@@ -79,7 +79,7 @@ void print_health(const std::vector<WorkerHealth::Event>& log, const std::vector
 void print_summary(const RunConfig& c, const Tally& t, const RunOutcome& out, int world) {
   const auto& l = t.latencies;
   std::printf("%lld inferences on %d ranks: latency p50 %.2f ms, p95 %.2f ms, p99 %.2f ms, max %.2f ms\n",
-              static_cast<long long>(c.inferences), world, percentile(l, 50), percentile(l, 95), percentile(l, 99),
+              static_cast<long long>(l.size()), world, percentile(l, 50), percentile(l, 95), percentile(l, 99),
               percentile(l, 100));
   if (c.in_flight > 1 || c.rate_fps > 0)
     std::printf("throughput %.2f frames/s with %d in flight%s; frames dropped at the source %lld\n",
