@@ -6,10 +6,13 @@
 # the dead rank (mpirun's exit code does not), and the trace must show the
 # rank suspected and its later shards never used, and every rank's memory:
 # the estimate for all five, the measured peak for the four that answered.
+# The deadline is 200 ms, not 60: on a loaded 2-core machine a live rank was
+# now and then descheduled past 60 ms, and with rank 2 dead that one late
+# shard made a frame degraded (2 of 5 runs failed so at load 9-10).
 set -u
 cdcnn=$1; shift
 out=$("$@" --enable-recovery -q -n 5 "$cdcnn" run --model fmnist-cnn --code sum --min-mflops 0.1 \
-        --inferences 40 --deadline-ms 60 --straggler exp:mean=2 --fail crash:rank=2,inference=3 \
+        --inferences 40 --deadline-ms 200 --straggler exp:mean=2 --fail crash:rank=2,inference=3 \
         --verify --trace kill_trace.h5 2>&1); rc=$?
 printf '%s\n' "$out"
 fail() { echo "FAIL: $*"; exit 1; }
