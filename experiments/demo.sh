@@ -32,4 +32,4 @@ echo
 echo "AlexNet on the paper's 5-device layout with CDC+2MR (10 ranks), 40 frames 4 in flight; device C (rank 3) killed at frame 15"
 mpirun -q --oversubscribe --enable-recovery -np 10 "$cdcnn" run --model alexnet \
   --plan "$(dirname "$0")/results/figure3/plans/alexnet-5-cdc2mr.plan" --in-flight 4 --inferences 40 \
-  --fail crash:rank=3,inference=15 --deadline-ms 500 --verify --progress 0 --trace "$out/layout.h5" | tee "$out/layout.log"
+  --fail crash:rank=3,inference=15 --deadline-ms 500 --frame-timeout-ms 10000 --verify --progress 0 --trace "$out/layout.h5" | tee "$out/layout.log"
